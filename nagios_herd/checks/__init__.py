@@ -1,0 +1,1 @@
+"""Check plugins: one module per check; ``checks/`` holds the thin executables."""

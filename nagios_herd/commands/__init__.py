@@ -1,0 +1,1 @@
+"""Subcommands of ``nagios-herd``, one module each."""

@@ -1,0 +1,1 @@
+"""Operations run by the fab tasks: plan, then execute, under a lock, with a journal."""
