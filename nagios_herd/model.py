@@ -1,0 +1,189 @@
+"""The herd as immutable, validated data: what every other layer reads and nothing writes.
+
+``inventory.load()`` builds a :class:`Herd` from TOML after validating everything, so renderers, the lab and the
+Fabric tasks can trust these values (names match the allowlists, numbers are in range, references resolve).
+Every collection is a tuple sorted by name, so iteration order is deterministic under any PYTHONHASHSEED.
+
+Naming conventions derived here (one place, so templates, lab and operations agree):
+DRBD resource == guest name; root LV ``<guest>-root`` (the DRBD backing disk) and swap LV ``<guest>-swap`` (local,
+not replicated) in the host's volume group; DRBD device ``/dev/drbd<minor>``; Xen domain name == guest name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+HostRole = Literal["primary", "backup"]
+
+
+@dataclass(frozen=True)
+class XenHost:
+    """A dom0: one of the two hosts the herd runs on."""
+
+    name: str
+    role: HostRole
+    address: str  # management address: SSH and NRPE
+    replication_address: str  # DRBD link address
+    memory_mb: int
+    dom0_memory_mb: int
+    volume_group: str
+    bridge: str
+    ssh_port: int = 22
+    ssh_user: str = "root"
+
+    @property
+    def guest_memory_mb(self) -> int:
+        """RAM left for guests once dom0 has its share."""
+        return self.memory_mb - self.dom0_memory_mb
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    alias: str
+    email: str
+    pager: str | None = None
+
+
+@dataclass(frozen=True)
+class Command:
+    """A Nagios command; ``line`` may use ``$USERn$``, ``$ARGn$`` and standard ``$HOST...$`` macros only."""
+
+    name: str
+    line: str
+
+
+@dataclass(frozen=True)
+class MonitoredHost:
+    """A host a team's Nagios watches (not a Xen host)."""
+
+    name: str
+    address: str
+    alias: str
+    groups: tuple[str, ...] = ()
+    parents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Service:
+    host: str
+    description: str
+    command: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Team:
+    """One team's Nagios content: who is told, what is watched, how."""
+
+    name: str
+    alias: str
+    contacts: tuple[Contact, ...]
+    hosts: tuple[MonitoredHost, ...]
+    services: tuple[Service, ...]
+    commands: tuple[Command, ...] = ()
+    source: str = ""  # the file the team was read from, for messages
+
+    @property
+    def hostgroups(self) -> tuple[str, ...]:
+        return tuple(sorted({group for host in self.hosts for group in host.groups}))
+
+
+@dataclass(frozen=True)
+class Volume:
+    """A logical volume a guest needs on every host (the rebuild task creates these)."""
+
+    name: str
+    size_mb: int
+    purpose: Literal["root", "swap"]
+
+
+@dataclass(frozen=True)
+class Guest:
+    """A DomU running one team's Nagios; it runs on exactly one host at a time."""
+
+    name: str
+    team: Team
+    preferred_host: str
+    memory_mb: int
+    vcpus: int
+    address: str
+    mac: str
+    root_mb: int
+    swap_mb: int
+    drbd_minor: int
+    drbd_port: int
+    serve_nagios: bool = False  # lab only: run a real nagios4 + statusjson.cgi while the guest runs
+
+    @property
+    def resource(self) -> str:
+        return self.name
+
+    @property
+    def drbd_device(self) -> str:
+        return f"/dev/drbd{self.drbd_minor}"
+
+    @property
+    def root_lv(self) -> str:
+        return f"{self.name}-root"
+
+    @property
+    def swap_lv(self) -> str:
+        return f"{self.name}-swap"
+
+    @property
+    def volumes(self) -> tuple[Volume, ...]:
+        return (Volume(self.root_lv, self.root_mb, "root"), Volume(self.swap_lv, self.swap_mb, "swap"))
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where things live on the hosts and guests; overridable in the inventory's ``[paths]`` table."""
+
+    plugin_dir: str = "/usr/lib/nagios/plugins/nagios-herd"  # the check executables on hosts and guests
+    standard_plugin_dir: str = "/usr/lib/nagios/plugins"  # Debian's monitoring-plugins ($USER1$)
+    state_dir: str = "/var/lib/nagios-herd"  # lock, journal, offline marks, plugin state
+    nagios_cgi_path: str = "/cgi-bin/nagios4/statusjson.cgi"
+
+
+@dataclass(frozen=True)
+class Herd:
+    """The whole herd: two Xen hosts, the guests, and who watches the watchers."""
+
+    name: str
+    hosts: tuple[XenHost, ...]  # primary first, then backup
+    guests: tuple[Guest, ...]  # sorted by name
+    watcher: str  # guest that watches both hosts over NRPE and every other guest
+    watcher_peer: str  # guest that watches the watcher
+    commands: tuple[Command, ...] = ()  # herd-wide Nagios commands every team may use
+    drbd_protocol: str = "C"
+    paths: Paths = field(default_factory=Paths)
+    source: str = ""  # the inventory file, for messages
+
+    @property
+    def primary(self) -> XenHost:
+        return next(host for host in self.hosts if host.role == "primary")
+
+    @property
+    def backup(self) -> XenHost:
+        return next(host for host in self.hosts if host.role == "backup")
+
+    def host(self, name: str) -> XenHost:
+        for host in self.hosts:
+            if host.name == name:
+                return host
+        raise KeyError(name)
+
+    def guest(self, name: str) -> Guest:
+        for guest in self.guests:
+            if guest.name == name:
+                return guest
+        raise KeyError(name)
+
+    def peer_of(self, host_name: str) -> XenHost:
+        """The other host of the pair."""
+        return next(host for host in self.hosts if host.name != host_name)
+
+    def guests_preferring(self, host_name: str) -> tuple[Guest, ...]:
+        return tuple(guest for guest in self.guests if guest.preferred_host == host_name)
