@@ -1,0 +1,228 @@
+"""Parse ``xl list`` / ``xm list`` and ``xl info`` output into typed Xen state.
+
+Pure functions over text: the check plugin, the lab simulator's tests and the Fabric layer all read
+domains through this module, so the quirks of the real tools are handled in exactly one place.
+
+Public API
+----------
+``parse_list(text) -> list[Domain]``
+    ``xl list`` (also ``xl list -v`` / ``-Z`` / ``-c`` / ``-n`` extra columns) and ``xm list`` (also
+    ``--label``); the format is auto-detected per row, in the order printed. Raises ``XenParseError``
+    (one line naming the line number and what is wrong) on empty input, a missing header or a row
+    that is not a domain.
+``parse_info(text) -> HostInfo``
+    ``xl info`` / ``xm info`` ``key : value`` lines; ``total_memory_mb`` and ``free_memory_mb`` are
+    required (the failover target check needs free memory). Raises ``XenParseError``.
+``Domain``
+    ``name``, ``domid`` (None for an xm-managed domain that is defined but not running),
+    ``memory_mb``, ``vcpus``, ``state`` (the 6 flag chars, ``""`` when xm printed none),
+    ``cpu_time`` (seconds), ``uuid`` / ``reason_code`` / ``security_label`` (``xl list -v``, else
+    None), ``extra`` (any further columns, raw).
+    Flags: ``running`` (r), ``blocked`` (b), ``paused`` (p), ``shutdown`` (s), ``dying`` (d),
+    ``shutdown_reason`` (5th char decoded: "poweroff", "reboot", "suspend", "crash", "watchdog",
+    "soft_reset", "unknown"; None when not shut down), ``crashed`` (5th char ``c``; xm prints ``c``
+    there too), ``zombie`` (name ``(null)``), ``migrating`` (``NAME--incoming`` /
+    ``NAME--migratedaway``), ``base_name`` (name without the migration suffix), ``is_dom0``,
+    ``active`` (has a domain id), ``alive`` (active and none of paused/shutdown/crashed/dying/zombie),
+    ``condition`` (the one word the check reports: zombie, migrating, crashed, dying, shutdown,
+    paused, inactive, running).
+``HostInfo``
+    ``total_memory_mb``, ``free_memory_mb``, ``values`` (every ``key : value`` pair as text).
+
+Format facts (xen tools/xl/xl_info.c ``list_domains``): the header is
+``Name ... ID   Mem VCPUs\\tState\\tTime(s)`` with literal TABs in newer xl (spaces in xl 4.0 and xm);
+rows are ``%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f`` so long names push the columns right and
+a name may contain ``-``, ``.`` or digits: a row is matched from the state column outwards, never
+split on fixed positions. The 5th state char is the shutdown reason from ``"-rscwS"`` (``?`` when
+out of range), so a crashed domain shows ``--psc-``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Domain", "HostInfo", "XenParseError", "parse_info", "parse_list", "MIGRATION_SUFFIXES"]
+
+MIGRATION_SUFFIXES = ("--incoming", "--migratedaway")
+_REASONS = {"-": None, "r": "reboot", "s": "suspend", "c": "crash", "w": "watchdog",
+            "S": "soft_reset", "?": "unknown"}
+_STATE = r"[r-][b-][p-][s-][-rscwS?][d-]"
+_ROW = re.compile(
+    r"^(?P<name>\S.*?)\s+(?:(?P<domid>\d+)\s+)?(?P<mem>\d+)\s+(?P<vcpus>\d+)"
+    rf"\s+(?:(?P<state>{_STATE})\s+)?(?P<time>\d+\.\d+)(?P<rest>.*)$")
+_VERBOSE = re.compile(
+    r"^\s+(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"\s+(?P<reason>-|[0-9a-f]+)(?:\s+(?P<label>\S+))?(?P<extra>.*)$")
+_HEADER = re.compile(r"^Name\s+ID\s+Mem(?:\(MiB\))?\s+VCPUs\s+State\s+Time\(s\)")
+
+
+class XenParseError(ValueError):
+    """The text is not ``xl``/``xm`` output; the message names the line and the problem."""
+
+
+@dataclass(frozen=True)
+class Domain:
+    """One row of ``xl list``; flags come from the 6-char state column."""
+
+    name: str
+    domid: int | None
+    memory_mb: int
+    vcpus: int
+    state: str
+    cpu_time: float
+    uuid: str | None = None
+    reason_code: str | None = None
+    security_label: str | None = None
+    extra: str = ""
+
+    def _flag(self, index: int, char: str) -> bool:
+        return len(self.state) == 6 and self.state[index] == char
+
+    @property
+    def running(self) -> bool:
+        return self._flag(0, "r")
+
+    @property
+    def blocked(self) -> bool:
+        return self._flag(1, "b")
+
+    @property
+    def paused(self) -> bool:
+        return self._flag(2, "p")
+
+    @property
+    def shutdown(self) -> bool:
+        return self._flag(3, "s")
+
+    @property
+    def dying(self) -> bool:
+        return self._flag(5, "d")
+
+    @property
+    def shutdown_reason(self) -> str | None:
+        """Decoded 5th state char; ``poweroff`` when shut down with reason 0 (printed ``-``)."""
+        if len(self.state) != 6:
+            return None
+        reason = _REASONS.get(self.state[4], "unknown")
+        if reason is None and self.shutdown:
+            return "poweroff"
+        return reason
+
+    @property
+    def crashed(self) -> bool:
+        return self._flag(4, "c")
+
+    @property
+    def zombie(self) -> bool:
+        return self.name == "(null)"
+
+    @property
+    def migrating(self) -> bool:
+        return self.name.endswith(MIGRATION_SUFFIXES)
+
+    @property
+    def base_name(self) -> str:
+        for suffix in MIGRATION_SUFFIXES:
+            if self.name.endswith(suffix):
+                return self.name[: -len(suffix)]
+        return self.name
+
+    @property
+    def is_dom0(self) -> bool:
+        return self.domid == 0 or self.name == "Domain-0"
+
+    @property
+    def active(self) -> bool:
+        return self.domid is not None
+
+    @property
+    def condition(self) -> str:
+        """The single worst-first word for this domain, as the check reports it."""
+        if self.zombie:
+            return "zombie"
+        if self.migrating:
+            return "migrating"
+        if self.crashed:
+            return "crashed"
+        if self.dying:
+            return "dying"
+        if self.shutdown:
+            return "shutdown"
+        if self.paused:
+            return "paused"
+        if not self.active:
+            return "inactive"
+        return "running"
+
+    @property
+    def alive(self) -> bool:
+        return self.condition == "running"
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    """The host memory figures of ``xl info`` (MiB) plus every raw key."""
+
+    total_memory_mb: int
+    free_memory_mb: int
+    values: dict[str, str]
+
+
+def parse_list(text: str) -> list[Domain]:
+    """Parse ``xl list`` or ``xm list`` output (header line first) into domains, in order."""
+    rows = [(n, line.rstrip()) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not rows:
+        raise XenParseError("empty input: expected `xl list` output with a 'Name ID Mem' header")
+    lineno, header = rows[0]
+    if not _HEADER.match(header.strip()):
+        raise XenParseError(f"line {lineno}: not an `xl list`/`xm list` header: {_clip(header)!r}")
+    return [_parse_row(line, lineno) for lineno, line in rows[1:]]
+
+
+def _parse_row(line: str, lineno: int) -> Domain:
+    match = _ROW.match(line)
+    if match is None:
+        raise XenParseError(f"line {lineno}: not a domain row (name, ID, Mem, VCPUs, State, "
+                            f"Time): {_clip(line)!r}")
+    uuid = reason = label = None
+    extra = match["rest"].strip()
+    verbose = _VERBOSE.match(match["rest"])
+    if verbose is not None:
+        uuid, reason, label = verbose["uuid"], verbose["reason"], verbose["label"]
+        extra = verbose["extra"].strip()
+    return Domain(
+        name=match["name"].strip(),
+        domid=int(match["domid"]) if match["domid"] is not None else None,
+        memory_mb=int(match["mem"]),
+        vcpus=int(match["vcpus"]),
+        state=match["state"] or "",
+        cpu_time=float(match["time"]),
+        uuid=uuid,
+        reason_code=reason,
+        security_label=label,
+        extra=extra,
+    )
+
+
+def parse_info(text: str) -> HostInfo:
+    """Parse ``xl info`` (``key : value`` lines) and pull out the host memory in MiB."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        key = key.strip()
+        if sep and key and " " not in key:
+            values.setdefault(key, value.strip())
+    memory = {}
+    for key in ("total_memory", "free_memory"):
+        raw = values.get(key)
+        if raw is None:
+            raise XenParseError(f"`xl info` output has no {key} line")
+        if not raw.isdigit():
+            raise XenParseError(f"`xl info` {key} is not a number of MiB: {_clip(raw)!r}")
+        memory[key] = int(raw)
+    return HostInfo(memory["total_memory"], memory["free_memory"], values)
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
