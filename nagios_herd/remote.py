@@ -1,0 +1,212 @@
+"""SSH to the two dom0s: the ONE place remote commands are built and Fabric connections are made.
+
+Why one place: every safety property of the Fabric layer that concerns the wire lives here, so it cannot be
+forgotten by a single task (reference/failover.md d1-d5):
+
+- host keys are pinned: a known_hosts file is loaded and paramiko's ``RejectPolicy`` replaces the
+  ``AutoAddPolicy`` Fabric 3 installs, so an unknown or changed key refuses the run;
+- a connect timeout (Fabric's default is to wait forever) and a transport keepalive, so a dead host is seen
+  in seconds and becomes a *down* :class:`Link` the forced-failover path can reason about;
+- ONE connection per host per run, opened up front in the main thread (``Connection.open()`` is not
+  thread-safe); worker threads then share it, each command on its own channel, at most ``channels`` at a
+  time per host (sshd's ``MaxSessions`` defaults to 10);
+- every command is ``LC_ALL=C timeout -k 5 T [sudo -n] argv...`` with each argument ``shlex.quote``d: the
+  parsers need the C locale, a remote command never outlives its deadline, and a missing sudo rule fails
+  fast instead of waiting for a password;
+- probes run with ``warn=True``: the caller reads the exit code (17 from ``drbdadm primary`` means "no
+  UpToDate data", 124 means the remote ``timeout`` fired).
+
+:data:`OPENED` counts the connections opened per host in this process (the benchmark reports it).
+"""
+
+from __future__ import annotations
+
+import shlex
+import socket
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import HerdError
+from .model import XenHost
+
+CONNECT_TIMEOUT = 5  # seconds; Fabric converts it to int
+KEEPALIVE = 5  # seconds between keepalive packets on an open transport
+KILL_AFTER = 5  # seconds between TERM and KILL of a remote command that overran
+SLACK = 15  # extra seconds the local side waits beyond the remote timeout
+DEFAULT_CHANNELS = 8  # concurrent commands per host (below sshd's MaxSessions=10)
+TIMED_OUT = 124  # coreutils timeout's exit status when the deadline fired
+
+OPENED: Counter[str] = Counter()
+_OPENED_LOCK = threading.Lock()
+
+
+class HostDown(HerdError):
+    """A host did not answer (connect timeout, refused, or the connection dropped mid-run)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one remote command did; ``exited`` is the remote exit status."""
+
+    host: str
+    command: str
+    exited: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exited == 0
+
+    @property
+    def timed_out(self) -> bool:
+        return self.exited in (TIMED_OUT, 128 + 9)
+
+    def why(self) -> str:
+        """One line for the operator: the first line of stderr (or stdout) and the exit status."""
+        text = (self.stderr.strip() or self.stdout.strip()).splitlines()
+        detail = text[-1] if text else "no output"
+        return f"exit {self.exited}: {detail}"
+
+
+def build_command(argv: Sequence[str], *, timeout: float, sudo: bool) -> str:
+    """The shell line for ``argv``: C locale, bounded by coreutils ``timeout``, ``sudo -n`` when not root."""
+    if not argv:
+        raise ValueError("empty command")
+    prefix = ["timeout", "-k", str(KILL_AFTER), f"{timeout:g}"]
+    if sudo:
+        prefix += ["sudo", "-n"]
+    return "LC_ALL=C " + " ".join(shlex.quote(str(part)) for part in [*prefix, *argv])
+
+
+@dataclass(frozen=True)
+class SshOptions:
+    """How to reach the hosts: the pinned known_hosts file, the client key, timeouts."""
+
+    known_hosts: Path | None = None  # None: the user's ~/.ssh/known_hosts
+    identity: Path | None = None  # None: paramiko's defaults (agent, ~/.ssh/id_*)
+    connect_timeout: int = CONNECT_TIMEOUT
+    channels: int = DEFAULT_CHANNELS
+
+
+class Link:
+    """One host's connection for the whole run; ``down`` holds the reason when the host did not answer."""
+
+    def __init__(self, host: XenHost, connection: object | None, down: str | None, channels: int) -> None:
+        self.host = host
+        self.name = host.name
+        self._connection = connection
+        self.down = down
+        self._gate = threading.BoundedSemaphore(channels)
+        self._sudo = host.ssh_user != "root"
+
+    def command(self, argv: Sequence[str], timeout: float) -> str:
+        return build_command(argv, timeout=timeout, sudo=self._sudo)
+
+    def run(self, argv: Sequence[str], *, timeout: float = 60) -> Result:
+        """Run ``argv`` and return its result whatever the exit status; raise :class:`HostDown` if unreachable."""
+        line = self.command(argv, timeout)
+        if self.down is not None:
+            raise HostDown(f"{self.name}: unreachable ({self.down})")
+        from invoke.exceptions import CommandTimedOut
+
+        try:
+            with self._gate:
+                result = self._connection.run(  # type: ignore[union-attr]
+                    line, warn=True, hide=True, in_stream=False, timeout=timeout + KILL_AFTER + SLACK)
+        except CommandTimedOut:
+            return Result(self.name, line, TIMED_OUT, "", f"no answer within {timeout + KILL_AFTER + SLACK:g}s")
+        except (OSError, EOFError, _ssh_exception()) as error:
+            self.down = f"connection lost: {error or type(error).__name__}"
+            raise HostDown(f"{self.name}: {self.down}") from None
+        return Result(self.name, line, int(result.exited), result.stdout, result.stderr)
+
+    def put(self, local: Path, remote: str) -> None:
+        """Copy one file over SFTP (the caller moves it into place with a command)."""
+        if self.down is not None:
+            raise HostDown(f"{self.name}: unreachable ({self.down})")
+        with self._gate:
+            self._connection.put(str(local), remote)  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()  # type: ignore[attr-defined]
+
+
+def _ssh_exception() -> type[Exception]:
+    import paramiko
+
+    return paramiko.SSHException
+
+
+def connect(host: XenHost, options: SshOptions) -> Link:
+    """Open ``host`` with its key pinned; a host that does not answer becomes a down link, a bad key an error."""
+    import paramiko
+    from fabric import Config, Connection
+
+    kwargs: dict[str, object] = {"banner_timeout": options.connect_timeout,
+                                 "auth_timeout": options.connect_timeout}
+    if options.identity is not None:
+        kwargs.update(key_filename=str(options.identity), look_for_keys=False, allow_agent=False)
+    connection = Connection(host.address, user=host.ssh_user, port=host.ssh_port,
+                            connect_timeout=options.connect_timeout, connect_kwargs=kwargs,
+                            config=Config(overrides={"load_ssh_configs": False}))
+    client = connection.client
+    if options.known_hosts is None:
+        client.load_system_host_keys()
+    else:
+        try:
+            client.load_host_keys(str(options.known_hosts))
+        except OSError as error:
+            raise HerdError(f"known_hosts {options.known_hosts}: {error.strerror}") from None
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    where = f"{host.name} ({host.ssh_user}@{host.address}:{host.ssh_port})"
+    with _OPENED_LOCK:
+        OPENED[host.name] += 1
+    try:
+        connection.open()
+    except paramiko.BadHostKeyException:
+        raise HerdError(f"{where}: host key CHANGED (not the one in {_keys_file(options)}); refusing") from None
+    except paramiko.AuthenticationException as error:
+        raise HerdError(f"{where}: SSH authentication failed: {error}") from None
+    except (socket.timeout, TimeoutError, OSError, EOFError) as error:
+        return Link(host, None, f"no SSH answer: {error or type(error).__name__}", options.channels)
+    except paramiko.SSHException as error:
+        if "not found in known_hosts" in str(error):
+            raise HerdError(f"{where}: host key unknown (not in {_keys_file(options)}); refusing") from None
+        return Link(host, None, f"SSH failed: {error}", options.channels)
+    connection.transport.set_keepalive(KEEPALIVE)
+    return Link(host, connection, None, options.channels)
+
+
+def _keys_file(options: SshOptions) -> str:
+    return str(options.known_hosts) if options.known_hosts else "~/.ssh/known_hosts"
+
+
+class Session:
+    """The run's links to every host, all opened up front in the calling thread; closes them on exit."""
+
+    def __init__(self, hosts: Iterable[XenHost], options: SshOptions) -> None:
+        self.links: dict[str, Link] = {}
+        try:
+            for host in hosts:
+                self.links[host.name] = connect(host, options)
+        except BaseException:
+            self.close()
+            raise
+
+    def __getitem__(self, name: str) -> Link:
+        return self.links[name]
+
+    def close(self) -> None:
+        for link in self.links.values():
+            link.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
