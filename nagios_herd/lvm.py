@@ -49,14 +49,14 @@ defect is tolerated, any other invalid JSON is an error.
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
+
+from .record import Record
 
 __all__ = ["LV", "LvAttr", "LvmParseError", "Report", "VG", "parse_report", "parse_size"]
 
-_SIZE = re.compile(r"^[<>]?\s*(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>[bBsSkKmMgGtTpPeE]?)$")
+_SIZE = r"^[<>]?\s*(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>[bBsSkKmMgGtTpPeE]?)$"
 _POWERS = {"k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
-_TRAILING_COMMA = re.compile(r",(\s*[\]}])")
+_TRAILING_COMMA = r",(\s*[\]}])"
 _HEALTH = {"p": "partial", "F": "failed", "D": "out of data space", "M": "metadata read-only",
            "r": "refresh needed", "m": "mismatches exist", "E": "writecache error"}
 
@@ -72,9 +72,13 @@ def parse_size(text: str | int | float | None) -> int | None:
     if isinstance(text, (int, float)):
         return int(text)
     raw = text.strip()
+    if raw.isdigit():
+        return int(raw)  # --units b --nosuffix: the common case, no regex needed
     if not raw:
         return None
-    match = _SIZE.match(raw)
+    import re  # lazy: only human-readable sizes need it (start-up cost)
+
+    match = re.match(_SIZE, raw)
     if match is None:
         raise LvmParseError(f"not a size: {raw!r}")
     number = float(match["num"].replace(",", "."))
@@ -115,10 +119,10 @@ def _count(text: str | int | None) -> int | None:
     return int(raw)
 
 
-@dataclass(frozen=True)
-class LvAttr:
+class LvAttr(Record):
     """``lv_attr`` decoded by position (lvs(8) NOTES); short (old lvm) strings are padded with ``-``."""
 
+    __slots__ = ("raw",)
     raw: str
 
     def _at(self, index: int) -> str:
@@ -177,21 +181,23 @@ class LvAttr:
         return _HEALTH.get(self.health)
 
 
-@dataclass(frozen=True)
-class VG:
+class VG(Record):
     """A volume group row; sizes in bytes, None where the report did not carry the field."""
 
+    __slots__ = ("name", "attr", "size", "free", "extent_size", "extent_count", "free_count",
+                 "pv_count", "missing_pv_count", "lv_count", "snap_count")
+    _defaults = {"attr": "", **dict.fromkeys(__slots__[2:])}
     name: str
-    attr: str = ""
-    size: int | None = None
-    free: int | None = None
-    extent_size: int | None = None
-    extent_count: int | None = None
-    free_count: int | None = None
-    pv_count: int | None = None
-    missing_pv_count: int | None = None
-    lv_count: int | None = None
-    snap_count: int | None = None
+    attr: str
+    size: int | None
+    free: int | None
+    extent_size: int | None
+    extent_count: int | None
+    free_count: int | None
+    pv_count: int | None
+    missing_pv_count: int | None
+    lv_count: int | None
+    snap_count: int | None
 
     @property
     def partial(self) -> bool:
@@ -215,21 +221,25 @@ class VG:
         return None
 
 
-@dataclass(frozen=True)
-class LV:
+class LV(Record):
     """A logical volume row; percentages are None where lvm printed nothing."""
 
+    __slots__ = ("name", "vg", "attr", "size", "pool_lv", "origin", "segtype", "data_percent",
+                 "metadata_percent", "snap_percent", "hidden")
+    _defaults = {"attr": LvAttr(""), "size": None, "pool_lv": "", "origin": "", "segtype": "",
+                 "data_percent": None, "metadata_percent": None, "snap_percent": None,
+                 "hidden": False}
     name: str
     vg: str
-    attr: LvAttr = field(default_factory=lambda: LvAttr(""))
-    size: int | None = None
-    pool_lv: str = ""
-    origin: str = ""
-    segtype: str = ""
-    data_percent: float | None = None
-    metadata_percent: float | None = None
-    snap_percent: float | None = None
-    hidden: bool = False
+    attr: LvAttr
+    size: int | None
+    pool_lv: str
+    origin: str
+    segtype: str
+    data_percent: float | None
+    metadata_percent: float | None
+    snap_percent: float | None
+    hidden: bool
 
     @property
     def full_name(self) -> str:
@@ -248,10 +258,10 @@ class LV:
         return self.data_percent if self.data_percent is not None else self.snap_percent
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(Record):
     """Everything the given documents said, VGs and LVs merged by name."""
 
+    __slots__ = ("vgs", "lvs", "log")
     vgs: tuple[VG, ...]
     lvs: tuple[LV, ...]
     log: tuple[dict, ...]
@@ -310,7 +320,9 @@ def _documents(text: str) -> list:
     try:
         return _decode_all(text)
     except LvmParseError as strict:
-        repaired = _TRAILING_COMMA.sub(r"\1", text)
+        import re  # lazy: only the lvm2#130 repair needs it
+
+        repaired = re.sub(_TRAILING_COMMA, r"\1", text)
         if repaired == text:
             raise
         try:

@@ -19,8 +19,9 @@ Public API (checks import only these names from ``nagios_herd.plugin``):
 - ``CheckError(message)`` — raise it for anything the check cannot read: ``LABEL UNKNOWN - message``.
 - ``read_input(path)`` — the ``--input FILE`` text (``-`` = stdin), bytes-tolerant: NUL bytes dropped,
   invalid UTF-8 replaced; unreadable → ``CheckError``.
-- ``run_tool(argv, timeout=None) -> ToolResult`` — runs an external tool: absolute path required, no shell,
-  ``LC_ALL=C``, stdin closed, stdout/stderr captured and decoded; timeout defaults to what is left of ``-t``.
+- ``run_tool(argv, timeout=None, env=None) -> ToolResult`` — runs an external tool: absolute path required,
+  no shell, ``LC_ALL=C`` (``env`` adds variables, never overrides those), stdin closed, stdout/stderr
+  captured and decoded; timeout defaults to what is left of ``-t``.
   ``ToolResult(argv, returncode, stdout, stderr)``, ``.ok``, ``.failure()`` one line for a CheckError.
   Not found / not executable / timeout → ``CheckError``.
 - ``launch(module_name, label)`` — what the thin executables in ``checks/`` call: imports the check module
@@ -120,8 +121,12 @@ def remaining_time() -> float:
     return max(0.1, _deadline - time.monotonic())
 
 
-def run_tool(argv: Sequence[str], timeout: float | None = None) -> ToolResult:
-    """Run ``argv`` (absolute path, no shell, ``LC_ALL=C``) and capture its output."""
+def run_tool(argv: Sequence[str], timeout: float | None = None,
+             env: dict[str, str] | None = None) -> ToolResult:
+    """Run ``argv`` (absolute path, no shell, ``LC_ALL=C``) and capture its output.
+
+    ``env`` adds variables to the fixed tool environment (e.g. an ``LVM_SYSTEM_DIR`` passed through).
+    """
     argv = [str(arg) for arg in argv]
     if not argv or not os.path.isabs(argv[0]):
         raise ValueError(f"run_tool needs an absolute program path, got {argv[:1]!r}")
@@ -129,8 +134,8 @@ def run_tool(argv: Sequence[str], timeout: float | None = None) -> ToolResult:
 
     seconds = remaining_time() if timeout is None else timeout
     try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=TOOL_ENV,
-                              timeout=seconds, check=False)
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                              env={**(env or {}), **TOOL_ENV}, timeout=seconds, check=False)
     except subprocess.TimeoutExpired:
         raise CheckError(f"{argv[0]} timed out after {seconds:g} s") from None
     except OSError as error:

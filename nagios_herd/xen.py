@@ -40,7 +40,8 @@ out of range), so a crashed domain shows ``--psc-``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from .record import Record
 
 __all__ = ["Domain", "HostInfo", "XenParseError", "parse_info", "parse_list", "MIGRATION_SUFFIXES"]
 
@@ -61,20 +62,22 @@ class XenParseError(ValueError):
     """The text is not ``xl``/``xm`` output; the message names the line and the problem."""
 
 
-@dataclass(frozen=True)
-class Domain:
+class Domain(Record):
     """One row of ``xl list``; flags come from the 6-char state column."""
 
+    __slots__ = ("name", "domid", "memory_mb", "vcpus", "state", "cpu_time", "uuid", "reason_code",
+                 "security_label", "extra")
+    _defaults = {"uuid": None, "reason_code": None, "security_label": None, "extra": ""}
     name: str
     domid: int | None
     memory_mb: int
     vcpus: int
     state: str
     cpu_time: float
-    uuid: str | None = None
-    reason_code: str | None = None
-    security_label: str | None = None
-    extra: str = ""
+    uuid: str | None
+    reason_code: str | None
+    security_label: str | None
+    extra: str
 
     def _flag(self, index: int, char: str) -> bool:
         return len(self.state) == 6 and self.state[index] == char
@@ -160,10 +163,10 @@ class Domain:
         return self.condition == "running"
 
 
-@dataclass(frozen=True)
-class HostInfo:
+class HostInfo(Record):
     """The host memory figures of ``xl info`` (MiB) plus every raw key."""
 
+    __slots__ = ("total_memory_mb", "free_memory_mb", "values")
     total_memory_mb: int
     free_memory_mb: int
     values: dict[str, str]
