@@ -1,0 +1,204 @@
+"""Rules that span several fields or files: uniqueness, references, roles, cycles and N+1 capacity.
+
+They run on the well-formed fields only (a mistyped field was already reported), so one pass reports everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import inventory_values as values
+from .inventory_problems import Problems
+
+Items = list[tuple[str, dict[str, Any]]]  # (path or name, well-formed fields)
+
+
+@dataclass
+class TeamDraft:
+    file: str
+    team: dict[str, Any] = field(default_factory=dict)
+    contacts: Items = field(default_factory=list)
+    commands: Items = field(default_factory=list)
+    hosts: Items = field(default_factory=list)
+    services: Items = field(default_factory=list)
+
+
+@dataclass
+class HerdDraft:
+    file: str
+    herd: dict[str, Any] = field(default_factory=dict)
+    paths: dict[str, Any] = field(default_factory=dict)
+    commands: Items = field(default_factory=list)
+    hosts: Items = field(default_factory=list)
+    guests: Items = field(default_factory=list)
+    teams: dict[str, TeamDraft] = field(default_factory=dict)  # guest name -> its team
+
+
+def unique(problems: Problems, entries: Iterable[tuple[str, str, Any]], what: str) -> None:
+    """Report every repeat of a value among ``(file, path, value)`` entries, pointing at the first use."""
+    seen: dict[Any, tuple[str, str]] = {}
+    for file, path, value in entries:
+        if value is None:
+            continue
+        if value in seen:
+            first_file, first_path = seen[value]
+            where = first_path if first_file == file else f"{first_file}: {first_path}"
+            problems.add(file, path, f"duplicate {what} {value!r} (already used by {where})")
+        else:
+            seen[value] = (file, path)
+
+
+def check_herd(problems: Problems, draft: HerdDraft) -> None:
+    file = draft.file
+    hosts = dict(draft.hosts)
+    guests = dict(draft.guests)
+    roles = [(name, fields.get("role")) for name, fields in draft.hosts]
+    if len(draft.hosts) != 2:
+        problems.add(file, "hosts", f"expected exactly two hosts (one primary, one backup), found {len(draft.hosts)}")
+    for wanted in ("primary", "backup"):
+        having = [name for name, role in roles if role == wanted]
+        if not having and all(role for _, role in roles):
+            problems.add(file, "hosts", f"no host has role {wanted!r}")
+        for extra in having[1:]:
+            problems.add(file, f"hosts.{extra}.role", f"a second {wanted!r} host (hosts.{having[0]} is {wanted})")
+    for name, fields in draft.guests:
+        preferred = fields.get("preferred_host")
+        if preferred is not None and preferred not in hosts:
+            problems.add(file, f"guests.{name}.preferred_host", f"{preferred!r} is not a host defined under [hosts]")
+    for key in ("watcher", "watcher_peer"):
+        guest = draft.herd.get(key)
+        if guest is not None and guest not in guests:
+            problems.add(file, f"herd.{key}", f"{guest!r} is not a guest defined under [guests]")
+    if draft.herd.get("watcher") and draft.herd.get("watcher") == draft.herd.get("watcher_peer"):
+        problems.add(file, "herd.watcher_peer", "must be a different guest than herd.watcher (who watches the watcher?)")
+    _check_addresses(problems, draft)
+    _check_drbd(problems, draft)
+    _check_capacity(problems, draft)
+    for guest_name, team in sorted(draft.teams.items()):
+        check_team(problems, team, draft, guest_name)
+    unique(problems, ((team.file, "team.name", team.team.get("name")) for _, team in sorted(draft.teams.items())),
+           "team name")
+
+
+def _check_addresses(problems: Problems, draft: HerdDraft) -> None:
+    file = draft.file
+    entries = []
+    for name, fields in draft.hosts:
+        entries.append((file, f"hosts.{name}.address", fields.get("address")))
+        if fields.get("replication_address") != fields.get("address"):  # a host may replicate over its own address
+            entries.append((file, f"hosts.{name}.replication_address", fields.get("replication_address")))
+    entries += [(file, f"guests.{name}.address", fields.get("address")) for name, fields in draft.guests]
+    unique(problems, entries, "IP address")
+    unique(problems, ((file, f"guests.{name}.mac", fields.get("mac")) for name, fields in draft.guests), "MAC")
+
+
+def _check_drbd(problems: Problems, draft: HerdDraft) -> None:
+    file = draft.file
+    unique(problems, ((file, f"guests.{name}.drbd_minor", fields.get("drbd_minor")) for name, fields in draft.guests),
+           "DRBD minor")
+    ssh_ports = {fields.get("ssh_port", 22): name for name, fields in draft.hosts}
+    unique(problems, ((file, f"guests.{name}.drbd_port", fields.get("drbd_port")) for name, fields in draft.guests),
+           "DRBD port")
+    for name, fields in draft.guests:
+        port = fields.get("drbd_port")
+        if port in ssh_ports:
+            problems.add(file, f"guests.{name}.drbd_port", f"{port} is the SSH port of host {ssh_ports[port]!r}")
+
+
+def _check_capacity(problems: Problems, draft: HerdDraft) -> None:
+    """N+1: either host alone must hold dom0 plus every guest, or a failover cannot complete."""
+    total = sum(fields.get("memory_mb", 0) for _, fields in draft.guests)
+    for name, fields in draft.hosts:
+        memory, dom0 = fields.get("memory_mb"), fields.get("dom0_memory_mb")
+        if memory is None or dom0 is None:
+            continue
+        if dom0 >= memory:
+            problems.add(draft.file, f"hosts.{name}.dom0_memory_mb", f"{dom0} MB leaves nothing of the host's {memory} MB")
+        elif dom0 + total > memory:
+            problems.add(draft.file, f"hosts.{name}.memory_mb",
+                         f"N+1 capacity: dom0 {dom0} MB + {len(draft.guests)} guests {total} MB = {dom0 + total} MB "
+                         f"exceeds host {name!r} capacity of {memory} MB (each host must hold every guest)")
+
+
+def check_team(problems: Problems, team: TeamDraft, draft: HerdDraft, guest_name: str) -> None:
+    file = team.file
+    if not team.contacts:
+        problems.add(file, "contacts", "a team needs at least one [[contacts]] entry")
+    unique(problems, ((file, f"{path}.name", fields.get("name")) for path, fields in team.contacts), "contact name")
+    herd_commands = {name for name, _ in draft.commands}
+    unique(problems, ((file, f"{path}.name", fields.get("name")) for path, fields in team.commands), "command name")
+    for path, fields in team.commands:
+        if fields.get("name") in herd_commands:
+            problems.add(file, f"{path}.name", f"{fields['name']!r} is already a herd-wide command in {draft.file}")
+    reserved = {name: "a Xen host" for name, _ in draft.hosts} | {name: "a guest" for name, _ in draft.guests}
+    unique(problems, ((file, f"{path}.name", fields.get("name")) for path, fields in team.hosts), "host name")
+    for path, fields in team.hosts:
+        if fields.get("name") in reserved:
+            problems.add(file, f"{path}.name",
+                         f"{fields['name']!r} is {reserved[fields['name']]} of the herd; the watcher's Nagios "
+                         "defines that host name")
+    _check_parents(problems, team)
+    lines = {name: fields.get("line", "") for name, fields in draft.commands}
+    lines.update((fields["name"], fields.get("line", "")) for _, fields in team.commands if "name" in fields)
+    hosts = {fields.get("name") for _, fields in team.hosts}
+    seen: dict[tuple[str, str], str] = {}
+    for path, fields in team.services:
+        key = (fields.get("host"), fields.get("description"))
+        if None not in key and key in seen:
+            problems.add(file, f"{path}.description",
+                         f"duplicate service {key[1]!r} on host {key[0]!r} (already defined by {seen[key]})")
+        seen.setdefault(key, path)
+    for path, fields in team.services:
+        host, command = fields.get("host"), fields.get("command")
+        if host is not None and host not in hosts:
+            problems.add(file, f"{path}.host", f"{host!r} is not a host of this team")
+        if command is None:
+            continue
+        if command not in lines:
+            problems.add(file, f"{path}.command", f"{command!r} is not a herd-wide or team command")
+            continue
+        needed, given = values.max_arg(lines[command]), len(fields.get("args", ()))
+        if given < needed:
+            problems.add(file, f"{path}.args", f"command {command!r} uses $ARG{needed}$ but {given} args are given")
+
+
+def _check_parents(problems: Problems, team: TeamDraft) -> None:
+    parents = {fields["name"]: fields.get("parents", ()) for _, fields in team.hosts if "name" in fields}
+    for path, fields in team.hosts:
+        for index, parent in enumerate(fields.get("parents", ())):
+            if parent == fields.get("name"):
+                problems.add(team.file, f"{path}.parents[{index}]", f"host {parent!r} cannot be its own parent")
+            elif parent not in parents:
+                problems.add(team.file, f"{path}.parents[{index}]", f"{parent!r} is not a host of this team")
+    for cycle in (cycle for cycle in _cycles(parents) if len(cycle) > 1):  # self-parents are reported above
+        path = next(path for path, fields in team.hosts if fields.get("name") == cycle[0])
+        problems.add(team.file, f"{path}.parents", "parent cycle: " + " -> ".join(cycle + [cycle[0]]))
+
+
+def _cycles(parents: dict[str, tuple[str, ...]]) -> list[list[str]]:
+    """One cycle per strongly tangled part of the parent graph (iterative three-colour depth-first search)."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    found: list[list[str]] = []
+    for root in sorted(parents):
+        if root in state:
+            continue
+        trail: list[str] = [root]
+        todo: list[list[str]] = [sorted(parents[root])]
+        state[root] = 1
+        while trail:
+            if not todo[-1]:
+                state[trail.pop()] = 2
+                todo.pop()
+                continue
+            node = todo[-1].pop(0)
+            if node not in parents:
+                continue
+            if state.get(node) == 1:
+                found.append(trail[trail.index(node):])
+            elif node not in state:
+                state[node] = 1
+                trail.append(node)
+                todo.append(sorted(parents[node]))
+    return found

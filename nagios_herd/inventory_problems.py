@@ -1,0 +1,73 @@
+"""Collect every inventory problem as one ``FILE: field.path: problem (line N)`` line.
+
+The loader keeps going after the first problem so the operator fixes a file in one pass; line numbers come from
+a cheap scan of the TOML source (tomllib does not report where a value came from), best effort.
+"""
+
+from __future__ import annotations
+
+import re
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+_INDEX = re.compile(r"\[\d+\]$")
+
+
+def _unquote(part: str) -> str:
+    part = part.strip()
+    return part[1:-1] if len(part) >= 2 and part[0] == part[-1] and part[0] in "\"'" else part
+
+
+def _dotted(header: str) -> str:
+    return ".".join(_unquote(part) for part in re.findall(r"""("[^"]*"|'[^']*'|[^.]+)""", header))
+
+
+class LineLocator:
+    """Maps ``table.key`` / ``array[i].key`` field paths to the line that defines them."""
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        current = ""
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = _HEADER.match(line)
+            if header:
+                name = _dotted(header.group(2))
+                if header.group(1) == "[[":
+                    counts[name] = counts.get(name, -1) + 1
+                    name = f"{name}[{counts[name]}]"
+                current = name
+                self.lines.setdefault(current, number)
+                continue
+            key = _KEY.match(line)
+            if key:
+                path = f"{current}.{_unquote(key.group(1))}" if current else _unquote(key.group(1))
+                self.lines.setdefault(path, number)
+
+    def line_of(self, path: str) -> int | None:
+        """The line of ``path``, else of its closest enclosing key or table."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = _INDEX.sub("", path) if path.endswith("]") else path.rpartition(".")[0]
+        return None
+
+
+class Problems:
+    """An ordered list of problem lines, with the source of each file for line lookups."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._locators: dict[str, LineLocator] = {}
+
+    def add_source(self, file: str, text: str) -> None:
+        self._locators[file] = LineLocator(text)
+
+    def add(self, file: str, path: str, problem: str, line: int | None = None) -> None:
+        if line is None and file in self._locators:
+            line = self._locators[file].line_of(path)
+        suffix = f" (line {line})" if line else ""
+        self.lines.append(f"{file}: {path}: {problem}{suffix}")
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)

@@ -1,0 +1,175 @@
+"""What each inventory table may contain: field type, whether it is required, its range or allowlist.
+
+:func:`read_table` checks one TOML table against its spec and returns the fields that passed, so the
+cross-field rules can still run on a partly broken inventory and every problem is reported in one pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from . import inventory_values as values
+from .inventory_problems import Problems
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: type  # str, int, bool or list (a list of strings)
+    required: bool = True
+    check: values.Check | None = None  # for str and for each item of a list
+    low: int | None = None
+    high: int | None = None
+    unit: str = ""
+
+
+def _str(check: values.Check, required: bool = True) -> Field:
+    return Field(str, required, check)
+
+
+def _int(low: int, high: int, unit: str = "", required: bool = True) -> Field:
+    return Field(int, required, None, low, high, unit)
+
+
+HERD = {
+    "name": _str(values.name),
+    "watcher": _str(values.name),
+    "watcher_peer": _str(values.name),
+    "drbd_protocol": _str(values.drbd_protocol, required=False),
+}
+PATHS = {
+    "plugin_dir": _str(values.abs_path, required=False),
+    "standard_plugin_dir": _str(values.abs_path, required=False),
+    "state_dir": _str(values.abs_path, required=False),
+    "nagios_cgi_path": _str(values.abs_path, required=False),
+}
+HERD_COMMAND = {"line": _str(values.command_line)}
+XEN_HOST = {
+    "role": _str(values.role),
+    "address": _str(values.ipv4),
+    "replication_address": _str(values.ipv4),
+    "memory_mb": _int(256, 4 * 1024 * 1024, " MB"),
+    "dom0_memory_mb": _int(128, 64 * 1024, " MB"),
+    "volume_group": _str(values.volume_group),
+    "bridge": _str(values.bridge),
+    "ssh_port": _int(1, 65535, required=False),
+    "ssh_user": _str(values.unix_user, required=False),
+}
+GUEST = {
+    "team": _str(values.include),
+    "preferred_host": _str(values.name),
+    "memory_mb": _int(64, 4096, " MB"),
+    "vcpus": _int(1, 32),
+    "address": _str(values.ipv4),
+    "mac": _str(values.mac),
+    "root_mb": _int(1024, 100 * 1024, " MB"),
+    "swap_mb": _int(64, 8192, " MB"),
+    "drbd_minor": _int(0, 1048575),
+    "drbd_port": _int(1, 65535),
+    "serve_nagios": Field(bool, required=False),
+}
+TEAM = {"name": _str(values.name), "alias": _str(values.text)}
+CONTACT = {
+    "name": _str(values.nagios_name),
+    "alias": _str(values.text),
+    "email": _str(values.email),
+    "pager": _str(values.pager, required=False),
+}
+TEAM_COMMAND = {"name": _str(values.nagios_name), "line": _str(values.command_line)}
+MONITORED_HOST = {
+    "name": _str(values.nagios_name),
+    "address": _str(values.host_address),
+    "alias": _str(values.text),
+    "groups": Field(list, False, values.nagios_name),
+    "parents": Field(list, False, values.nagios_name),
+}
+SERVICE = {
+    "host": _str(values.nagios_name),
+    "description": _str(values.description),
+    "command": _str(values.nagios_name),
+    "args": Field(list, False, values.command_arg),
+}
+
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "a table"}
+
+
+def type_name(value: Any) -> str:
+    for kind, label in _TYPE_NAMES.items():
+        if type(value) is kind:
+            return label
+    return {float: "a number with a fraction"}.get(type(value), type(value).__name__)
+
+
+def did_you_mean(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_value(problems: Problems, file: str, path: str, spec: Field, value: Any) -> bool:
+    if type(value) is not spec.kind:
+        problems.add(file, path, f"expected {_TYPE_NAMES[spec.kind]}, got {type_name(value)}")
+        return False
+    if spec.kind is int and not spec.low <= value <= spec.high:  # type: ignore[operator]
+        problems.add(file, path, f"{value}{spec.unit} is outside {spec.low}..{spec.high}{spec.unit}")
+        return False
+    if spec.kind is str and spec.check:
+        problem = spec.check(value)
+        if problem:
+            problems.add(file, path, problem)
+            return False
+    if spec.kind is list:
+        good = True
+        for index, item in enumerate(value):
+            item_spec = Field(str, True, spec.check)
+            good = _check_value(problems, file, f"{path}[{index}]", item_spec, item) and good
+        if good and len(set(value)) != len(value):
+            problems.add(file, path, "lists the same value twice")
+            good = False
+        return good
+    return True
+
+
+def read_table(problems: Problems, file: str, path: str, table: Any, spec: dict[str, Field]) -> dict[str, Any]:
+    """The fields of ``table`` that are well-formed; every problem (unknown, missing, mistyped) is recorded."""
+    if not isinstance(table, dict):
+        problems.add(file, path, f"expected a table, got {type_name(table)}")
+        return {}
+    good: dict[str, Any] = {}
+    for key, value in table.items():
+        field_path = f"{path}.{key}" if path else key
+        if key not in spec:
+            problems.add(file, field_path, "unknown key" + did_you_mean(key, list(spec)))
+        elif _check_value(problems, file, field_path, spec[key], value):
+            good[key] = tuple(value) if isinstance(value, list) else value
+    for key, field_spec in spec.items():
+        if field_spec.required and key not in table:
+            problems.add(file, f"{path}.{key}" if path else key, "missing required field")
+    return good
+
+
+def read_array(problems: Problems, file: str, key: str, document: dict[str, Any],
+               spec: dict[str, Field]) -> list[tuple[str, dict[str, Any]]]:
+    """Each table of the array of tables ``key`` as ``(path, good fields)``."""
+    items = document.get(key, [])
+    if not isinstance(items, list):
+        problems.add(file, key, f"expected an array of tables ([[{key}]]), got {type_name(items)}")
+        return []
+    return [(f"{key}[{index}]", read_table(problems, file, f"{key}[{index}]", item, spec))
+            for index, item in enumerate(items)]
+
+
+def read_named_tables(problems: Problems, file: str, key: str, document: dict[str, Any],
+                      spec: dict[str, Field], check_name: values.Check) -> list[tuple[str, dict[str, Any]]]:
+    """Each ``[key.NAME]`` table as ``(NAME, good fields)``; NAME itself must pass ``check_name``."""
+    tables = document.get(key, {})
+    if not isinstance(tables, dict):
+        problems.add(file, key, f"expected a table of tables ([{key}.NAME]), got {type_name(tables)}")
+        return []
+    result = []
+    for name, table in tables.items():
+        problem = check_name(name)
+        if problem:
+            problems.add(file, f"{key}.{name}", problem)
+        result.append((name, read_table(problems, file, f"{key}.{name}", table, spec)))
+    return result

@@ -1,0 +1,166 @@
+"""Allowlists for single inventory values: each check returns a problem text, or None when the value is fine.
+
+Every value ends up in a Xen, DRBD, Nagios or sudoers file or on a shell command line, so names are matched
+against strict allowlists and free text may not carry anything Nagios or a shell would interpret.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+
+Check = Callable[[str], "str | None"]
+
+# guests, Xen hosts, teams: valid as Xen domain, DRBD resource, LV (with -root/-swap) and file names
+NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+NAGIOS_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # host_name, contact_name, hostgroup_name, command_name
+DESCRIPTION = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9 _.:/@+#-]{0,126}[A-Za-z0-9_.%])?$")
+TEXT = re.compile(r"^\w(?:[\w .,:/()@+#'-]{0,198}[\w.)])?$")
+VOLUME_GROUP = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+BRIDGE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
+UNIX_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+EMAIL = re.compile(r"^[A-Za-z0-9._+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
+PAGER = re.compile(r"^[A-Za-z0-9@._+-]{1,64}$")
+DNS_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+MAC = re.compile(r"^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$")
+ABS_PATH = re.compile(r"^/(?:[A-Za-z0-9_.+-]+/?)*$")
+INCLUDE = re.compile(r"^[A-Za-z0-9_.+/-]+\.toml$")
+
+# characters that end a Nagios value (;), split check_command arguments (!), start a macro ($) or run a command (`)
+_FORBIDDEN = {"\n": "a newline", "\r": "a carriage return", "\x00": "a NUL byte",
+              ";": "';'", "!": "'!'", "$": "'$'", "`": "a backtick"}
+_ARG_FORBIDDEN = set("|&<>\\")
+_LINE_FORBIDDEN = set(";`!|&<>\\")
+MACRO = re.compile(r"\$([^$]*)\$")
+_MACRO_NAMES = frozenset({
+    "HOSTNAME", "HOSTALIAS", "HOSTADDRESS", "HOSTSTATE", "HOSTSTATEID", "HOSTOUTPUT", "LONGHOSTOUTPUT",
+    "HOSTPERFDATA", "HOSTATTEMPT", "HOSTDISPLAYNAME", "SERVICEDESC", "SERVICESTATE", "SERVICESTATEID",
+    "SERVICEOUTPUT", "LONGSERVICEOUTPUT", "SERVICEPERFDATA", "SERVICEATTEMPT", "SERVICEDISPLAYNAME",
+    "CONTACTNAME", "CONTACTALIAS", "CONTACTEMAIL", "CONTACTPAGER", "NOTIFICATIONTYPE", "LONGDATETIME",
+    "SHORTDATETIME", "DATE", "TIME", "TIMET",
+})
+_NUMBERED_MACRO = re.compile(r"^(USER([1-9]\d?|1\d\d|2[0-4]\d|25[0-6])|ARG([1-9]|[12]\d|3[0-2]))$")
+
+
+def metachar(value: str) -> str | None:
+    """The first character Nagios or a shell would interpret, named for the message."""
+    for char, name in _FORBIDDEN.items():
+        if char in value:
+            return name
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        return "a control character"
+    return None
+
+
+def pattern(regex: re.Pattern[str], what: str) -> Check:
+    def check(value: str) -> str | None:
+        bad = metachar(value)
+        if bad:
+            return f"{value!r} contains {bad}"
+        return None if regex.match(value) else f"{value!r} is not {what}"
+
+    return check
+
+
+name = pattern(NAME, "a valid name (lowercase letters, digits and '-', 2-32 characters, starting with a letter)")
+nagios_name = pattern(NAGIOS_NAME, "a valid Nagios object name (letters, digits, '_', '.', '-', at most 64)")
+description = pattern(DESCRIPTION, "a valid service description (letters, digits, space and _.:/@+#-)")
+text = pattern(TEXT, "plain text (letters, digits, space and .,:/()@+#'-, at most 200 characters)")
+volume_group = pattern(VOLUME_GROUP, "a valid volume group name (letters, digits, '_')")
+bridge = pattern(BRIDGE, "a valid bridge interface name (at most 15 characters)")
+unix_user = pattern(UNIX_USER, "a valid user name")
+email = pattern(EMAIL, "a valid e-mail address")
+pager = pattern(PAGER, "a valid pager address (letters, digits and @._+-)")
+abs_path = pattern(ABS_PATH, "an absolute path of letters, digits and _.+-")
+
+
+def include(value: str) -> str | None:
+    bad = metachar(value)
+    if bad:
+        return f"{value!r} contains {bad}"
+    return None if INCLUDE.match(value) else f"{value!r} is not a relative path to a .toml file"
+
+
+def ipv4(value: str) -> str | None:
+    bad = metachar(value)
+    if bad:
+        return f"{value!r} contains {bad}"
+    try:
+        address = ipaddress.IPv4Address(value)
+    except ValueError:
+        return f"{value!r} is not an IPv4 address"
+    if address.is_multicast or address.is_unspecified or value == "255.255.255.255":
+        return f"{value!r} is not a unicast IPv4 address"
+    return None
+
+
+def host_address(value: str) -> str | None:
+    """A monitored host's address: IPv4, IPv6 or a DNS name (what Nagios accepts and check plugins resolve)."""
+    bad = metachar(value)
+    if bad:
+        return f"{value!r} contains {bad}"
+    try:
+        ipaddress.ip_address(value)
+        return None
+    except ValueError:
+        pass
+    return None if DNS_NAME.match(value) else f"{value!r} is not an IP address or DNS name"
+
+
+def mac(value: str) -> str | None:
+    bad = metachar(value)
+    if bad:
+        return f"{value!r} contains {bad}"
+    if not MAC.match(value):
+        return f"{value!r} is not a MAC address (six lowercase hex pairs separated by ':')"
+    if int(value[:2], 16) & 1:
+        return f"{value!r} is a multicast MAC address; a guest needs a unicast one"
+    if value == "00:00:00:00:00:00":
+        return f"{value!r} is not a usable MAC address"
+    return None
+
+
+def drbd_protocol(value: str) -> str | None:
+    return None if value == "C" else f"{value!r} is not supported; only protocol \"C\" (synchronous)"
+
+
+def role(value: str) -> str | None:
+    return None if value in ("primary", "backup") else f"{value!r} is not a role; use \"primary\" or \"backup\""
+
+
+def command_line(value: str) -> str | None:
+    """A Nagios command_line: no shell metacharacters, and ``$...$`` only for an allowlist of standard macros."""
+    for char, char_name in (("\n", "a newline"), ("\r", "a carriage return"), ("\x00", "a NUL byte")):
+        if char in value:
+            return f"{value!r} contains {char_name}"
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        return f"{value!r} contains a control character"
+    bad = sorted(set(value) & _LINE_FORBIDDEN)
+    if bad:
+        return f"{value!r} contains {bad[0]!r}"
+    for macro in MACRO.findall(value):
+        if macro not in _MACRO_NAMES and not _NUMBERED_MACRO.match(macro):
+            return f"{value!r} uses ${macro}$, which is not an allowed macro"
+    if MACRO.sub("", value).count("$"):
+        return f"{value!r} contains an unpaired '$'"
+    if not value.strip() or value != value.strip():
+        return f"{value!r} is empty or has leading/trailing whitespace"
+    return None
+
+
+def command_arg(value: str) -> str | None:
+    """One ``check_command`` argument: it becomes ``$ARGn$`` inside a shell command line."""
+    bad = metachar(value)
+    if bad:
+        return f"{value!r} contains {bad}"
+    shell = sorted(set(value) & _ARG_FORBIDDEN)
+    if shell:
+        return f"{value!r} contains {shell[0]!r}"
+    return None if value.strip() else f"{value!r} is empty"
+
+
+def max_arg(line: str) -> int:
+    """The highest ``$ARGn$`` a command line uses (0 for none)."""
+    numbers = [int(macro[3:]) for macro in MACRO.findall(line) if macro.startswith("ARG") and macro[3:].isdigit()]
+    return max(numbers, default=0)
