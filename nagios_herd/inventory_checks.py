@@ -140,6 +140,11 @@ def check_team(problems: Problems, team: TeamDraft, draft: HerdDraft, guest_name
                          f"{fields['name']!r} is {reserved[fields['name']]} of the herd; the watcher's Nagios "
                          "defines that host name")
     _check_parents(problems, team)
+    contacts = {fields.get("name") for _, fields in team.contacts}
+    for path, fields in team.hosts + team.services:
+        for index, contact in enumerate(fields.get("contacts", ())):
+            if contact not in contacts:
+                problems.add(file, f"{path}.contacts[{index}]", f"{contact!r} is not a contact of this team")
     lines = {name: fields.get("line", "") for name, fields in draft.commands}
     lines.update((fields["name"], fields.get("line", "")) for _, fields in team.commands if "name" in fields)
     hosts = {fields.get("name") for _, fields in team.hosts}

@@ -83,15 +83,17 @@ MONITORED_HOST = {
     "alias": _str(values.text),
     "groups": Field(list, False, values.nagios_name),
     "parents": Field(list, False, values.nagios_name),
+    "contacts": Field(list, False, values.nagios_name),
 }
 SERVICE = {
     "host": _str(values.nagios_name),
     "description": _str(values.description),
     "command": _str(values.nagios_name),
     "args": Field(list, False, values.command_arg),
+    "contacts": Field(list, False, values.nagios_name),
 }
 
-_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "a table"}
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "a boolean (true/false)", list: "a list", dict: "a table"}
 
 
 def type_name(value: Any) -> str:

@@ -72,7 +72,13 @@ bridge = pattern(BRIDGE, "a valid bridge interface name (at most 15 characters)"
 unix_user = pattern(UNIX_USER, "a valid user name")
 email = pattern(EMAIL, "a valid e-mail address")
 pager = pattern(PAGER, "a valid pager address (letters, digits and @._+-)")
-abs_path = pattern(ABS_PATH, "an absolute path of letters, digits and _.+-")
+_abs_path = pattern(ABS_PATH, "an absolute path of letters, digits and _.+-")
+
+
+def abs_path(value: str) -> str | None:
+    if "/../" in value + "/" or "/./" in value + "/":
+        return f"{value!r} contains a '.' or '..' component"
+    return _abs_path(value)
 
 
 def include(value: str) -> str | None:

@@ -63,6 +63,7 @@ class MonitoredHost:
     alias: str
     groups: tuple[str, ...] = ()
     parents: tuple[str, ...] = ()
+    contacts: tuple[str, ...] = ()  # contact names of the same team to notify; () means every team contact
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Service:
     description: str
     command: str
     args: tuple[str, ...] = ()
+    contacts: tuple[str, ...] = ()  # contact names of the same team to notify; () means every team contact
 
 
 @dataclass(frozen=True)
