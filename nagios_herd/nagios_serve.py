@@ -8,9 +8,11 @@ API:
 
 - :func:`free_loopback` -> ``(address, port)``: a random 127.a.b.c address and a port free on it.
 - :class:`NagiosTree` (``NagiosTree(root)``): the paths of one Nagios instance under ``root``;
-  ``.write(objects, extra_cfg_files=(), main_options={})`` writes ``main.cfg`` + ``objects.cfg``
-  and creates the directories the core needs.
-- :func:`main_cfg`, :func:`minimal_objects`, :func:`cgi_cfg`, :func:`lighttpd_conf`: text builders.
+  ``.write(objects, extra_cfg_files=(), main_options={})`` writes ``main.cfg``, ``objects.cfg``
+  and a ``cgi.cfg`` (user ``nagiosadmin``, also the default user) and creates the directories
+  the core needs.
+- :func:`main_cfg`, :func:`minimal_objects`, :func:`cgi_cfg`, :func:`lighttpd_conf`: text builders;
+  :func:`write_lighttpd` writes the lighttpd config (+ a 0600 ``user:password`` file for basic auth).
 - :func:`start_nagios` (verifies with ``nagios4 -v`` first, then ``nagios4 -d``) -> pid;
   :func:`start_lighttpd` -> pid; :func:`stop_pid` (SIGCONT+SIGTERM, then SIGKILL; reaps children).
 
@@ -87,6 +89,7 @@ class NagiosTree:
         self.objects_cfg.write_text(objects)
         cfg_files = [self.objects_cfg, *extra_cfg_files]
         self.main_cfg.write_text(main_cfg(self, cfg_files, main_options or {}))
+        self.cgi_cfg.write_text(cgi_cfg(self.main_cfg))
 
 
 def main_cfg(tree: NagiosTree, cfg_files: Iterable[Path], options: Mapping[str, str]) -> str:
@@ -227,6 +230,25 @@ def lighttpd_conf(
             ' "require" => "valid-user" ) )',
         ]
     return "\n".join(lines) + "\n"
+
+
+def write_lighttpd(
+    web_root: Path, *, address: str, port: int, cgi_config: Path,
+    users: Mapping[str, str] | None = None,
+) -> Path:
+    """Write ``web_root/lighttpd.conf`` (and the 0600 user file when ``users`` asks for basic auth)."""
+    web_root.mkdir(parents=True, exist_ok=True)
+    userfile = None
+    if users:
+        userfile = web_root / "users"
+        fd = os.open(userfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            for user, password in users.items():
+                handle.write(f"{_plain(user, 'user')}:{_plain(password, 'password')}\n")
+    conf = web_root / "lighttpd.conf"
+    conf.write_text(lighttpd_conf(address=address, port=port, root=web_root,
+                                  cgi_config=cgi_config, userfile=userfile))
+    return conf
 
 
 def _run_checked(argv: list[str], what: str) -> None:

@@ -1,0 +1,259 @@
+"""check_nagios_guest: is a guest's Nagios core alive and scheduling checks?
+
+Asks the guest's statusjson.cgi (``query=programstatus`` and ``query=performancedata``) with
+``requests``. Default URL ``https://HOST/cgi-bin/nagios4/statusjson.cgi``; TLS is always verified
+(``--ca-file`` for a private CA). Verdicts:
+
+- CRITICAL: no answer (refused, timeout, TLS failure), HTTP status other than 200/401/403, a blank
+  body (the daemon is down: status.dat is gone), a body that is not JSON (HTML, truncated), a CGI
+  error envelope about the server (type_code 1 memory, 2 file), no active host or service check in
+  the last minute (after the first minute of uptime), or a status age beyond ``-c``.
+- WARNING: status age beyond ``-w``. The age is ``query_time - last_data_update``, both from the
+  guest's own clock, so clock skew cannot fake it.
+- UNKNOWN: bad options, an unusable ``--authfile``, credentials rejected (HTTP 401/403: the check
+  cannot tell anything), a CGI error about the request (type_code >= 3), JSON of another shape.
+
+``--authfile`` holds ``username=...`` and ``password=...`` lines, or one ``user:password`` line; it
+must not be accessible by group or others, and is never sent over plain http except to loopback.
+``--input FILE`` reads the two saved answers (concatenated, any order) instead of asking.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..nagios_status import (Answer, CGIError, EmptyAnswer, NotJSON, StatusError, parse_answer,
+                             parse_answers)
+from ..plugin import (CheckError, Option, Options, Plugin, Range, Report, State, UsageError, read_input,
+                      remaining_time)
+
+LABEL = "NAGIOS"
+CGI_PATH = "/cgi-bin/nagios4/statusjson.cgi"
+QUERIES = ("programstatus", "performancedata")
+STARTUP_GRACE = 60.0  # the "last minute" window means nothing before a minute of uptime
+SERVER_SIDE_CGI_ERRORS = (1, 2)  # memory allocation, file open/read
+
+PLUGIN = Plugin(
+    LABEL,
+    name="check_nagios_guest",
+    usage="check_nagios_guest -H HOST [--url URL] [--authfile FILE] [--ca-file FILE]"
+          " [-w SECONDS] [-c SECONDS] [--input FILE] [-t SECONDS] [-v]",
+    description=__doc__,
+    options=[
+        Option("H", "hostname", metavar="HOST", help="the guest (its Nagios web server)"),
+        Option(None, "url", metavar="URL",
+               help=f"statusjson.cgi URL (default https://HOST{CGI_PATH})"),
+        Option(None, "authfile", metavar="FILE",
+               help="basic-auth credentials: username=/password= lines or user:password (mode 0600)"),
+        Option(None, "ca-file", metavar="FILE", help="CA bundle that signed the guest's certificate"),
+        Option("w", "warning", metavar="RANGE", convert=Range, default=Range("0:180"),
+               help="range of status data age in seconds (default 0:180)"),
+        Option("c", "critical", metavar="RANGE", convert=Range, default=Range("0:600"),
+               help="range of status data age in seconds (default 0:600)"),
+        Option(None, "input", metavar="FILE",
+               help="read saved programstatus + performancedata answers ('-' = stdin)"),
+    ],
+)
+
+
+class Down(Exception):
+    """The guest did not give a usable answer: CRITICAL with this reason."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    PLUGIN.main(check, argv)
+
+
+def check(options: Options) -> Report:
+    """Fetch (or read) both answers and judge them."""
+    name = options.hostname or options.url or options.input
+    if not name:
+        raise UsageError("give -H HOST or --url URL (or --input FILE)")
+    try:
+        if options.input:
+            answers = _from_text(read_input(options.input), "--input " + options.input)
+        else:
+            answers = _fetch(options)
+    except Down as reason:
+        report = Report(LABEL)
+        report.add(State.CRITICAL, f"{options.hostname or name}: {reason}")
+        return report
+    return evaluate(answers["programstatus"], answers["performancedata"],
+                    options.warning, options.critical, options.hostname or name)
+
+
+def _judge(error: StatusError, source: str) -> Exception:
+    """Map a parser error to Down (CRITICAL) or CheckError (UNKNOWN)."""
+    if isinstance(error, (EmptyAnswer, NotJSON)):
+        return Down(str(error))
+    if isinstance(error, CGIError) and error.type_code in SERVER_SIDE_CGI_ERRORS:
+        return Down(str(error))
+    return CheckError(f"{source}: {error}")
+
+
+def _from_text(text: str, source: str) -> dict[str, Answer]:
+    try:
+        answers = parse_answers(text)
+    except StatusError as error:
+        raise _judge(error, source) from None
+    found = {answer.envelope.query: answer for answer in answers}
+    missing = [query for query in QUERIES if query not in found]
+    if missing or len(answers) != len(found):
+        raise CheckError(f"{source}: need one answer to each of query={' and query='.join(QUERIES)};"
+                         f" got {', '.join(a.envelope.query for a in answers)}")
+    return found
+
+
+def read_authfile(path: str) -> tuple[str, str]:
+    """(user, password) from an owner-only file; CheckError names the file and the problem."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOCTTY)
+    except OSError as error:
+        raise CheckError(f"cannot read authfile {path}: {error.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise CheckError(f"authfile {path} is not a regular file")
+        if mode & 0o077:
+            raise CheckError(f"authfile {path} is accessible by group/others (mode "
+                             f"{stat.S_IMODE(mode):04o}); chmod 600 it")
+        data = handle.read(65536)
+    try:
+        lines = [line.strip() for line in data.decode("utf-8").splitlines()]
+    except UnicodeDecodeError:
+        raise CheckError(f"authfile {path} is not UTF-8 text") from None
+    lines = [line for line in lines if line and not line.startswith("#")]
+    fields = dict(line.split("=", 1) for line in lines if "=" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    if set(fields) == {"username", "password"} and len(lines) == 2 and fields["username"]:
+        return fields["username"], fields["password"]
+    if len(lines) == 1 and ":" in lines[0] and lines[0].split(":", 1)[0]:
+        user, password = lines[0].split(":", 1)
+        return user, password
+    raise CheckError(f"authfile {path}: expected 'username=...' and 'password=...' lines"
+                     " or one 'user:password' line")
+
+
+def _target(options: Options) -> str:
+    if options.url:
+        return options.url
+    if not options.hostname:
+        raise UsageError("give -H HOST or --url URL")
+    return f"https://{options.hostname}{CGI_PATH}"
+
+
+def _plain_http_allowed(url: str) -> bool:
+    """Credentials may cross plain http only to a loopback address (the lab)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return True
+    host = parts.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _fetch(options: Options) -> dict[str, Answer]:
+    url = _target(options)
+    auth = read_authfile(options.authfile) if options.authfile else None
+    if auth and not _plain_http_allowed(url):
+        raise CheckError(f"refusing to send the credentials of {options.authfile} over plain http"
+                         f" to {url}; use https")
+    verify: bool | str = True
+    if options.ca_file:
+        if not os.path.isfile(options.ca_file):
+            raise CheckError(f"--ca-file {options.ca_file}: no such file")
+        verify = options.ca_file
+    import requests  # only here: it costs more start-up time than the whole check otherwise
+
+    answers: dict[str, Answer] = {}
+    with requests.Session() as session:
+        for query in QUERIES:
+            body = _get(session, url, query, auth, verify)
+            try:
+                answers[query] = parse_answer(body, expect=query)
+            except StatusError as error:
+                raise _judge(error, f"{url}?query={query}") from None
+    return answers
+
+
+def _get(session, url: str, query: str, auth: tuple[str, str] | None, verify: bool | str) -> str:
+    """One GET; raises Down for what the guest did wrong, CheckError for what we did wrong."""
+    import requests
+
+    seconds = max(0.2, remaining_time() - 0.5)
+    try:
+        response = session.get(url, params={"query": query}, auth=auth, verify=verify,
+                                timeout=seconds, allow_redirects=False)
+    except requests.exceptions.SSLError as error:
+        raise Down(f"TLS failure: {_reason(error)}") from None
+    except requests.exceptions.Timeout:
+        raise Down(f"no answer within {seconds:.1f} s") from None
+    except requests.exceptions.ConnectionError as error:
+        raise Down(f"cannot connect: {_reason(error)}") from None
+    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema, ValueError) as error:
+        raise CheckError(f"invalid URL {url!r}: {error}") from None
+    except requests.exceptions.RequestException as error:
+        raise Down(f"request failed: {_reason(error)}") from None
+    if response.status_code in (401, 403, 407):
+        raise CheckError(f"HTTP {response.status_code} {response.reason} from {url}: credentials"
+                         " missing or rejected (check --authfile)")
+    if response.status_code != 200:
+        where = response.headers.get("Location")
+        raise Down(f"HTTP {response.status_code} {response.reason}"
+                   + (f" (redirect to {where})" if where else ""))
+    return response.content.decode("utf-8", "replace")
+
+
+def _reason(error: BaseException) -> str:
+    """The innermost useful message of a requests/urllib3 exception chain, on one line."""
+    text = str(error)
+    for marker in ("Errno", "CERTIFICATE_VERIFY_FAILED", "timed out", "Name or service"):
+        if marker in text:
+            start = text.find(marker)
+            text = text[max(0, text.rfind("[", 0, start) if marker == "Errno" else start):]
+            break
+    return " ".join(text.split()).rstrip(")'\"")[:200]
+
+
+def evaluate(program: Answer, performance: Answer, warning: Range, critical: Range,
+             name: str) -> Report:
+    """The verdict on two parsed answers: status age against -w/-c, checks in the last minute."""
+    envelope, status, perf = program.envelope, program.program, performance.performance
+    assert status is not None and perf is not None  # guaranteed by the expected queries
+    report = Report(LABEL)
+    age = envelope.data_age
+    uptime = max(0.0, envelope.query_time - status.program_start)
+    age_state = (State.CRITICAL if critical.alerts(age)
+                 else State.WARNING if warning.alerts(age) else State.OK)
+    report.add(age_state, f"{name}: status data {age:.0f} s old")
+    active = perf.service_active.last_1min + perf.host_active.last_1min
+    if active:
+        report.add(State.OK, f"{name}: {active} active checks in the last minute")
+    elif uptime < STARTUP_GRACE:
+        report.add(State.OK, f"{name}: started {uptime:.0f} s ago, no active check yet")
+    else:
+        disabled = not status.active_service_checks and not status.active_host_checks
+        report.add(State.CRITICAL, f"{name}: no active check in the last minute"
+                   + (" (active checks are disabled)" if disabled else ""))
+    report.ok_summary = (f"{name}: Nagios {status.version} pid {status.nagios_pid} up "
+                         f"{uptime:.0f} s, status {age:.0f} s old, {active} checks in the last minute")
+    report.detail(f"query_time {envelope.query_time:.0f}, last_data_update "
+                  f"{envelope.last_data_update:.0f}, program_start {status.program_start:.0f}")
+    report.perf("age", round(age, 3), "s", warn=warning, crit=critical, minimum=0)
+    report.perf("uptime", round(uptime, 3), "s", minimum=0)
+    for label, counts in (("service_checks", perf.service_active), ("host_checks", perf.host_active)):
+        report.perf(f"{label}_1min", counts.last_1min, minimum=0)
+        report.perf(f"{label}_5min", counts.last_5min, minimum=0)
+    report.perf("passive_checks_1min", perf.service_passive.last_1min + perf.host_passive.last_1min,
+                minimum=0)
+    return report
