@@ -109,17 +109,19 @@ def read_authfile(path: str) -> tuple[str, str]:
     import stat
 
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOCTTY)
+        fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)  # a FIFO must not block
     except OSError as error:
         raise CheckError(f"cannot read authfile {path}: {error.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
+    try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise CheckError(f"authfile {path} is not a regular file")
         if mode & 0o077:
             raise CheckError(f"authfile {path} is accessible by group/others (mode "
                              f"{stat.S_IMODE(mode):04o}); chmod 600 it")
-        data = handle.read(65536)
+        data = os.read(fd, 65536)
+    finally:
+        os.close(fd)
     try:
         lines = [line.strip() for line in data.decode("utf-8").splitlines()]
     except UnicodeDecodeError:
