@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,14 @@ TEAM_KEYS = {"team": True, "contacts": False, "commands": False, "hosts": False,
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
 
 
-def read_toml(problems: Problems, path: Path, file: str) -> dict[str, Any] | None:
-    """The parsed document, or None after recording why it could not be read."""
+def read_toml(problems: Problems, path: Path, file: str,
+              replace: Mapping[Path, str] | None = None) -> dict[str, Any] | None:
+    """The parsed document (``replace`` gives candidate texts by resolved path), or None after recording why not."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        if replace and path.resolve() in replace:
+            text = replace[path.resolve()]
+        else:
+            text = path.read_bytes().decode("utf-8")
     except OSError as error:
         problems.add(file, "file", f"cannot read: {error.strerror or error}")
         return None
@@ -54,8 +59,8 @@ def _top_level(problems: Problems, file: str, document: dict[str, Any], keys: di
             problems.add(file, key, f"missing required table [{key}]")
 
 
-def _read_team(problems: Problems, path: Path, file: str) -> TeamDraft | None:
-    document = read_toml(problems, path, file)
+def _read_team(problems: Problems, path: Path, file: str, replace: Mapping[Path, str] | None) -> TeamDraft | None:
+    document = read_toml(problems, path, file, replace)
     if document is None:
         return None
     _top_level(problems, file, document, TEAM_KEYS)
@@ -69,11 +74,16 @@ def _read_team(problems: Problems, path: Path, file: str) -> TeamDraft | None:
     return draft
 
 
+def team_file_name(main: Path, include: str) -> str:
+    """How messages name a team file: the inventory's directory joined with the include, normalised."""
+    return os.path.normpath(str(main.parent / include))
+
+
 def _include(problems: Problems, main: Path, file: str, guest: str, include: str) -> tuple[Path, str] | None:
     """The team file of ``guest``: relative to the inventory, inside its directory, present."""
     base = main.parent
     target = base / include
-    shown = os.path.normpath(str(target))
+    shown = team_file_name(main, include)
     if not target.resolve().is_relative_to(base.resolve()):
         problems.add(file, f"guests.{guest}.team", f"include {include!r} is outside the inventory directory")
         return None
@@ -83,9 +93,9 @@ def _include(problems: Problems, main: Path, file: str, guest: str, include: str
     return target, shown
 
 
-def _read_herd(problems: Problems, path: Path) -> HerdDraft | None:
+def _read_herd(problems: Problems, path: Path, replace: Mapping[Path, str] | None) -> HerdDraft | None:
     file = str(path)
-    document = read_toml(problems, path, file)
+    document = read_toml(problems, path, file, replace)
     if document is None:
         return None
     _top_level(problems, file, document, HERD_KEYS)
@@ -111,7 +121,7 @@ def _read_herd(problems: Problems, path: Path) -> HerdDraft | None:
                          f"{fields['team']!r} is already the team of guest {included[target.resolve()]!r}")
             continue
         included[target.resolve()] = guest
-        team = _read_team(problems, target, shown)
+        team = _read_team(problems, target, shown, replace)
         if team is not None:
             draft.teams[guest] = team
     return draft
@@ -149,10 +159,14 @@ def _assemble(draft: HerdDraft) -> Herd:
     )
 
 
-def load(path: str | os.PathLike[str]) -> Herd:
-    """The validated herd in ``path``; raises InventoryError listing every problem in every file."""
+def load(path: str | os.PathLike[str], *, replace: Mapping[Path, str] | None = None) -> Herd:
+    """The validated herd in ``path``; raises InventoryError listing every problem in every file.
+
+    ``replace`` maps resolved file paths to candidate texts read instead of the files, so an edit (adopt) is
+    validated as part of the whole inventory before it is written.
+    """
     problems = Problems()
-    draft = _read_herd(problems, Path(path))
+    draft = _read_herd(problems, Path(path), replace)
     if draft is not None:
         check_herd(problems, draft)
     if problems or draft is None:

@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import inventory_values as values
 from .inventory_problems import Problems
 
 Items = list[tuple[str, dict[str, Any]]]  # (path or name, well-formed fields)
@@ -145,8 +144,7 @@ def check_team(problems: Problems, team: TeamDraft, draft: HerdDraft, guest_name
         for index, contact in enumerate(fields.get("contacts", ())):
             if contact not in contacts:
                 problems.add(file, f"{path}.contacts[{index}]", f"{contact!r} is not a contact of this team")
-    lines = {name: fields.get("line", "") for name, fields in draft.commands}
-    lines.update((fields["name"], fields.get("line", "")) for _, fields in team.commands if "name" in fields)
+    commands = herd_commands | {fields["name"] for _, fields in team.commands if "name" in fields}
     hosts = {fields.get("name") for _, fields in team.hosts}
     seen: dict[tuple[str, str], str] = {}
     for path, fields in team.services:
@@ -155,18 +153,11 @@ def check_team(problems: Problems, team: TeamDraft, draft: HerdDraft, guest_name
             problems.add(file, f"{path}.description",
                          f"duplicate service {key[1]!r} on host {key[0]!r} (already defined by {seen[key]})")
         seen.setdefault(key, path)
-    for path, fields in team.services:
         host, command = fields.get("host"), fields.get("command")
         if host is not None and host not in hosts:
             problems.add(file, f"{path}.host", f"{host!r} is not a host of this team")
-        if command is None:
-            continue
-        if command not in lines:
+        if command is not None and command not in commands:
             problems.add(file, f"{path}.command", f"{command!r} is not a herd-wide or team command")
-            continue
-        needed, given = values.max_arg(lines[command]), len(fields.get("args", ()))
-        if given < needed:
-            problems.add(file, f"{path}.args", f"command {command!r} uses $ARG{needed}$ but {given} args are given")
 
 
 def _check_parents(problems: Problems, team: TeamDraft) -> None:

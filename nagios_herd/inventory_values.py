@@ -20,7 +20,7 @@ TEXT = re.compile(r"^\w(?:[\w .,:/()@+#'-]{0,198}[\w.)])?$")
 VOLUME_GROUP = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 BRIDGE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
 UNIX_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
-EMAIL = re.compile(r"^[A-Za-z0-9._+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
+EMAIL = re.compile(r"^[A-Za-z0-9._+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$")
 PAGER = re.compile(r"^[A-Za-z0-9@._+-]{1,64}$")
 DNS_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 MAC = re.compile(r"^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$")
@@ -165,8 +165,3 @@ def command_arg(value: str) -> str | None:
         return f"{value!r} contains {shell[0]!r}"
     return None if value.strip() else f"{value!r} is empty"
 
-
-def max_arg(line: str) -> int:
-    """The highest ``$ARGn$`` a command line uses (0 for none)."""
-    numbers = [int(macro[3:]) for macro in MACRO.findall(line) if macro.startswith("ARG") and macro[3:].isdigit()]
-    return max(numbers, default=0)
