@@ -1,0 +1,94 @@
+"""``nagios-herd lab up|status|down|fault``: the two-host rehearsal lab on this machine (root only).
+
+``lab up`` takes ``--inventory FILE``, else ``$NAGIOS_HERD_LAB_INVENTORY``, else the shipped
+``etc/lab.toml`` of this checkout — never the herd inventory, whose addresses are real machines (every
+address of a lab inventory must be a loopback address). Everything lives below ``--state-dir`` (default
+``$NAGIOS_HERD_LAB_DIR`` or ``/var/lib/nagios-herd-lab``), so several labs can run side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import HerdError
+
+if TYPE_CHECKING:
+    from .lab import Lab
+
+HELP = "run the two-host rehearsal lab (sshd per host, LVM on loop devices, xl/drbd simulators)"
+LAB_INVENTORY_ENV = "NAGIOS_HERD_LAB_INVENTORY"
+SHIPPED_INVENTORY = Path(__file__).resolve().parent.parent.parent / "etc" / "lab.toml"
+HOST_ACTIONS = ("crash", "revive", "slow-shutdown")
+LINK_ACTIONS = ("cut", "heal")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--state-dir", metavar="DIR",
+                        help="where the lab lives (default $NAGIOS_HERD_LAB_DIR or /var/lib/nagios-herd-lab)")
+    actions = parser.add_subparsers(dest="lab_action", required=True, metavar="ACTION")
+    up = actions.add_parser("up", parents=[common], help="build and start the lab (idempotent)")
+    up.add_argument("--inventory", metavar="FILE",
+                    help=f"lab inventory (default ${LAB_INVENTORY_ENV} or the shipped etc/lab.toml)")
+    actions.add_parser("status", parents=[common], help="hosts, volumes, guests and DRBD state")
+    actions.add_parser("down", parents=[common], help="stop and remove everything the lab made (idempotent)")
+    fault = actions.add_parser(
+        "fault", parents=[common], help="inject a fault",
+        description="HOST crash | HOST revive | HOST slow-shutdown SECONDS | link cut | link heal")
+    fault.add_argument("target", metavar="HOST|link")
+    fault.add_argument("fault_action", metavar="ACTION",
+                       choices=(*HOST_ACTIONS, *LINK_ACTIONS))
+    fault.add_argument("seconds", nargs="?", type=float, metavar="SECONDS")
+
+
+def run(args: argparse.Namespace) -> int:
+    from .layout import default_state_dir
+    from .lab import Lab
+
+    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    if args.lab_action == "up":
+        from ..inventory import load
+        from ..locate import find_inventory
+
+        inventory = find_inventory(args.inventory or os.environ.get(LAB_INVENTORY_ENV) or SHIPPED_INVENTORY)
+        print(Lab(state_dir, load(inventory), inventory).up())
+        return 0
+    if args.lab_action == "down":
+        if not (state_dir / "lab.json").is_file():
+            print(f"lab not up in {state_dir}")
+            return 0
+        print(Lab.open(state_dir).down())
+        return 0
+    lab = Lab.open(state_dir)
+    if args.lab_action == "status":
+        from .status import report
+
+        print("\n".join(report(lab)))
+        return 0
+    _fault(lab, args.target, args.fault_action, args.seconds)
+    return 0
+
+
+def _fault(lab: Lab, target: str, action: str, seconds: float | None) -> None:
+    if target == "link":
+        if action not in LINK_ACTIONS:
+            raise HerdError(f"lab fault link: ACTION must be cut or heal, not {action!r}", exit_code=2)
+        lab.cut_link() if action == "cut" else lab.heal_link()
+        print(f"lab: replication link {action}")
+        return
+    if target not in {host.name for host in lab.herd.hosts}:
+        raise HerdError(f"lab fault: unknown host {target!r} (hosts: "
+                    f"{', '.join(host.name for host in lab.herd.hosts)}; or 'link')", exit_code=2)
+    if action == "slow-shutdown":
+        if seconds is None or seconds < 0:
+            raise HerdError("lab fault HOST slow-shutdown: SECONDS (>= 0) is required", exit_code=2)
+        lab.slow_shutdown(target, seconds)
+        print(f"lab: shutdowns on {target} now take {seconds:g}s")
+    elif action in ("crash", "revive"):
+        lab.crash(target) if action == "crash" else lab.revive(target)
+        print(f"lab: {target} {'crashed' if action == 'crash' else 'revived'}")
+    else:
+        raise HerdError(f"lab fault {target}: ACTION must be crash, revive or slow-shutdown", exit_code=2)

@@ -1,0 +1,161 @@
+"""Serve a running guest: its sshd, and for ``serve_nagios`` guests a real nagios4 + statusjson.cgi.
+
+The simulator calls the domain-event hook when a domain starts or stops on a host; the hook calls
+:func:`serve` or :func:`stop`. A served guest is one mount namespace (held by its sshd on the guest's
+own address) in which ``/etc/nagios4`` is the guest's generated tree and ``/var/lib/nagios4``,
+``/var/log/nagios4`` and the herd state dir are directories of the guest's *disk* (``STATE/disks/G``), so
+Nagios' status and retention survive a failover the way the replicated disk would keep them. nagios4
+(``nagios_user=root``, from a copy of the generated ``nagios.cfg``) and lighttpd run inside that same
+namespace (``nsenter``), so the generated absolute paths work unchanged. Stopping ends the namespace.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .. import nagios_serve
+from ..errors import HerdError
+from ..model import Guest, Herd
+from . import procs, sshd
+from .hosts import SYSTEM_PATH
+from .layout import Layout, read_json, write_json
+
+HTTP_PORT = 80
+MAIN_CFG = "/etc/nagios4/nagios.cfg"
+DISK_DIRS = ("/var/lib/nagios4", "/var/log/nagios4")
+NAGIOS_SUBDIRS = ("var/lib/nagios4/rw", "var/lib/nagios4/spool/checkresults", "var/log/nagios4")
+
+
+def host_key(layout: Layout, guest: Guest) -> Path:
+    return layout.guest_dir(guest.name) / "ssh_host_ed25519_key.pub"
+
+
+def prepare(layout: Layout, herd: Herd, guest: Guest) -> None:
+    """The guest's host key and sshd_config (kept across starts: its identity never changes)."""
+    guest_dir = layout.guest_dir(guest.name)
+    (layout.guest_root(guest.name) / "root").mkdir(parents=True, exist_ok=True)
+    (layout.guest_root(guest.name) / "etc/nagios4").mkdir(parents=True, exist_ok=True)
+    sshd.keygen(guest_dir / "ssh_host_ed25519_key", f"lab guest {guest.name}")
+    (guest_dir / "sshd_config").write_text(sshd.config(
+        address=guest.address, port=22, host_key=guest_dir / "ssh_host_ed25519_key",
+        pid_file=guest_dir / "sshd.pid", authorized_keys=layout.authorized_keys,
+        env={"LAB_GUEST": guest.name, "PATH": SYSTEM_PATH},
+    ))
+
+
+def _binds(layout: Layout, herd: Herd, guest: Guest) -> list[tuple[Path, str]]:
+    root, disk = layout.guest_root(guest.name), layout.disk_dir(guest.name)
+    pairs = [(root / "etc/nagios4", "/etc/nagios4"), (root / "root", "/root"),
+             (layout.guest_dir(guest.name) / "run", "/run/nagios4")]
+    pairs += [(disk / target.lstrip("/"), target) for target in (*DISK_DIRS, herd.paths.state_dir)]
+    plugins = layout.guest_dir(guest.name) / "plugins"
+    if plugins.is_dir():
+        pairs.append((plugins, herd.paths.plugin_dir))
+    for source, target in pairs:
+        source.mkdir(parents=True, exist_ok=True)
+        Path(target).mkdir(mode=0o755, parents=True, exist_ok=True)
+    for sub in NAGIOS_SUBDIRS:
+        (disk / sub).mkdir(parents=True, exist_ok=True)
+    return pairs
+
+
+@contextmanager
+def _locked(layout: Layout, name: str) -> Iterator[None]:
+    """One start/stop of a guest at a time (a failover stops on one host and starts on the other)."""
+    lock = layout.guest_dir(name) / "lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def served_on(layout: Layout, name: str) -> str | None:
+    """The host the guest is served for, or None."""
+    run = read_json(layout.guest_run(name))
+    return run.get("host") if run else None
+
+
+def serve(layout: Layout, herd: Herd, guest: Guest, host: str) -> None:
+    """Start the guest's sshd (and Nagios + web server) for ``host``; restart if it ran elsewhere."""
+    with _locked(layout, guest.name):
+        run = read_json(layout.guest_run(guest.name))
+        if run and run.get("host") == host and procs.runs(run.get("pid"), "sshd"):
+            return
+        _stop_unlocked(layout, guest.name)
+        guest_dir = layout.guest_dir(guest.name)
+        pid, namespace = sshd.start(
+            name=guest.name, config_file=guest_dir / "sshd_config", binds=_binds(layout, herd, guest),
+            log=guest_dir / "sshd.log", address=guest.address, port=22)
+        run = {"host": host, "pid": pid, "ns": namespace}
+        write_json(layout.guest_run(guest.name), run)
+        if guest.serve_nagios:
+            run.update(_start_nagios(layout, guest, pid))
+            write_json(layout.guest_run(guest.name), run)
+
+
+def _nsenter(pid: int, argv: list[str]) -> list[str]:
+    return ["nsenter", f"--mount=/proc/{pid}/ns/mnt", "--", *argv]
+
+
+def _start_nagios(layout: Layout, guest: Guest, holder: int) -> dict[str, int]:
+    """nagios4 from a root-run copy of the generated nagios.cfg, and lighttpd with statusjson.cgi."""
+    guest_dir = layout.guest_dir(guest.name)
+    generated = layout.guest_root(guest.name) / MAIN_CFG.lstrip("/")
+    if not generated.is_file():
+        raise HerdError(f"lab: {guest.name}: no generated {MAIN_CFG} to serve")
+    main_cfg = guest_dir / "nagios.cfg"
+    main_cfg.write_text(run_as_root(generated.read_text()))
+    procs.run(_nsenter(holder, [nagios_serve.NAGIOS, "-v", str(main_cfg)]), f"{guest.name}: nagios4 -v")
+    procs.run(_nsenter(holder, [nagios_serve.NAGIOS, "-d", str(main_cfg)]), f"{guest.name}: nagios4 -d")
+    cgi_cfg = guest_dir / "cgi.cfg"
+    cgi_cfg.write_text(nagios_serve.cgi_cfg(main_cfg))
+    web_root = guest_dir / "www"
+    web_root.mkdir(exist_ok=True)
+    conf = guest_dir / "lighttpd.conf"
+    conf.write_text(nagios_serve.lighttpd_conf(address=guest.address, port=HTTP_PORT, root=web_root,
+                                               cgi_config=cgi_cfg))
+    web = procs.spawn(_nsenter(holder, [nagios_serve.LIGHTTPD, "-D", "-f", str(conf)]),
+                      guest_dir / "lighttpd.log")
+    procs.wait_for(lambda: procs.accepting(guest.address, HTTP_PORT), 10,
+                   f"{guest.name}: lighttpd on {guest.address}:{HTTP_PORT}")
+    return {"lighttpd_pid": web.pid}
+
+
+def run_as_root(main_cfg: str) -> str:
+    """The generated nagios.cfg with ``nagios_user``/``nagios_group`` set to root (the lab runs as root)."""
+    lines = [line for line in main_cfg.splitlines()
+             if not line.startswith(("nagios_user=", "nagios_group="))]
+    return "\n".join([*lines, "nagios_user=root", "nagios_group=root"]) + "\n"
+
+
+def stop(layout: Layout, name: str, host: str | None = None) -> None:
+    """End everything served for the guest (its namespace); nothing when it is not served.
+
+    With ``host``, only when it is served for that host: a late "stopped on A" must not end the guest
+    that meanwhile started on B.
+    """
+    with _locked(layout, name):
+        if host is None or served_on(layout, name) == host:
+            _stop_unlocked(layout, name)
+
+
+def _stop_unlocked(layout: Layout, name: str) -> None:
+    run = read_json(layout.guest_run(name))
+    if run is None:
+        return
+    procs.end_namespace(run.get("pid"), "sshd", run.get("ns"))
+    layout.guest_run(name).unlink()
+
+
+def describe(layout: Layout, name: str) -> str:
+    """One line for ``lab status``: where the guest is served and by which pids."""
+    run = read_json(layout.guest_run(name))
+    if not run:
+        return "not served"
+    alive = procs.runs(run.get("pid"), "sshd")
+    pids = " ".join(shlex.quote(f"{key}={value}") for key, value in sorted(run.items()) if key.endswith("pid"))
+    return f"served for {run['host']} ({pids}){'' if alive else ' [sshd gone]'}"

@@ -1,0 +1,190 @@
+"""The lab as an object: build it up, tear it down, inject faults; every step recorded in ``lab.json``.
+
+``Lab(state_dir, herd, inventory)`` builds a new lab; ``Lab.open(state_dir)`` re-reads a running one
+(for ``down``, ``status`` and faults from another process). The record is written before anything is
+made and updated after each step, so ``down`` can always undo a half-finished ``up``: it ends the
+namespaces it recorded, detaches the loop devices it recorded (only if still backed by its own disk
+image) and removes the state directory.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from ..errors import HerdError
+from ..model import Herd, XenHost
+from . import guests, hosts, procs, provision, simlink, sshd, volumes
+from .layout import Layout, read_json, write_json
+
+SSHD_NEEDLE = "sshd"
+
+
+class Lab:
+    """One lab, everything below ``state_dir``; addresses and names come from ``herd``."""
+
+    def __init__(self, state_dir: Path, herd: Herd, inventory: Path | None = None) -> None:
+        self.layout = Layout(state_dir)
+        self.herd = herd
+        self.inventory = Path(inventory or herd.source).absolute()
+
+    @classmethod
+    def open(cls, state_dir: Path) -> Lab:
+        """The lab recorded in ``state_dir``; HerdError when there is none."""
+        from ..inventory import load
+
+        record = read_json(Layout(state_dir).record)
+        if record is None:
+            raise HerdError(f"lab: no lab in {state_dir} (run: nagios-herd lab up)")
+        return cls(state_dir, load(record["inventory"]), Path(record["inventory"]))
+
+    # -- record -------------------------------------------------------------------------------
+    def record(self) -> dict[str, Any] | None:
+        return read_json(self.layout.record)
+
+    def _save(self, record: dict[str, Any]) -> None:
+        write_json(self.layout.record, record)
+
+    def _host_record(self, name: str) -> dict[str, Any]:
+        return (self.record() or {}).get("hosts", {}).get(name, {})
+
+    def _update_host(self, name: str, **fields: Any) -> None:
+        record = self.record() or {}
+        record.setdefault("hosts", {}).setdefault(name, {}).update(fields)
+        self._save(record)
+
+    # -- queries ------------------------------------------------------------------------------
+    @property
+    def known_hosts(self) -> Path:
+        return self.layout.known_hosts
+
+    @property
+    def client_key(self) -> Path:
+        return self.layout.client_key
+
+    def host_up(self, name: str) -> bool:
+        return procs.runs(self._host_record(name).get("pid"), SSHD_NEEDLE)
+
+    def ssh_argv(self, address: str, command: str, port: int = 22) -> list[str]:
+        """An ``ssh`` argv reaching a lab machine as root with the lab's key and pinned host keys."""
+        return ["ssh", "-o", f"UserKnownHostsFile={self.known_hosts}", "-o", "StrictHostKeyChecking=yes",
+                "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
+                "-i", str(self.client_key), "-p", str(port), f"root@{address}", command]
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def up(self) -> str:
+        """Build and start the lab; when it is already up, say so and change nothing."""
+        if self.record() is not None:
+            down = [host.name for host in self.herd.hosts if not self.host_up(host.name)]
+            note = f"; hosts down: {', '.join(down)} (lab fault HOST revive)" if down else ""
+            return f"lab already up in {self.layout.root}{note}"
+        preflight()
+        check_loopback(self.herd)
+        self.layout.root.mkdir(parents=True, exist_ok=True)
+        self._save({"inventory": str(self.inventory), "hosts": {}})
+        try:
+            self._build()
+        except BaseException:
+            self.down()
+            raise
+        return f"lab up in {self.layout.root}: " + ", ".join(
+            f"{host.name} {host.address}:{host.ssh_port}" for host in self.herd.hosts)
+
+    def _build(self) -> None:
+        layout = self.layout
+        layout.ssh_dir.mkdir(parents=True, exist_ok=True)
+        sshd.keygen(layout.client_key, "nagios-herd lab client")
+        shutil.copyfile(layout.client_key.with_suffix(".pub"), layout.authorized_keys)
+        simlink.install(layout, self.herd)
+        provision.deploy(layout, self.herd, self.inventory)
+        for host in self.herd.hosts:
+            hosts.prepare(layout, self.herd, host)
+            self._make_volumes(host)
+            self._start_host(host)
+        for guest in self.herd.guests:
+            guests.prepare(layout, self.herd, guest)
+        self._write_known_hosts()
+        for name, host in simlink.running_guests(layout).items():
+            guests.serve(layout, self.herd, self.herd.guest(name), host)
+
+    def _make_volumes(self, host: XenHost) -> None:
+        image = self.layout.disk_image(host.name)
+        sizes = [volume.size_mb for guest in self.herd.guests for volume in guest.volumes]
+        loop = volumes.attach(image, volumes.disk_mb(sizes))
+        self._update_host(host.name, loop=loop, image=str(image))
+        plan = [(volume.name, volume.size_mb) for guest in self.herd.guests for volume in guest.volumes]
+        volumes.create_vg(host, self.layout.lvm_dir(host.name), loop, plan)
+
+    def _start_host(self, host: XenHost) -> None:
+        pid, namespace = hosts.start(self.layout, self.herd, host)
+        self._update_host(host.name, pid=pid, ns=namespace, address=host.address, port=host.ssh_port)
+
+    def _write_known_hosts(self) -> None:
+        lines = []
+        for host in self.herd.hosts:
+            key = self.layout.host_dir(host.name) / "ssh_host_ed25519_key.pub"
+            lines += sshd.known_hosts_lines(host.address, host.ssh_port, key)
+        for guest in self.herd.guests:
+            lines += sshd.known_hosts_lines(guest.address, 22, guests.host_key(self.layout, guest))
+        self.layout.known_hosts.write_text("\n".join(lines) + "\n")
+
+    def down(self) -> str:
+        """End every process, loop device and file of this lab; safe to repeat."""
+        record = self.record()
+        if record is None:
+            return f"lab not up in {self.layout.root}"
+        for guest in self.herd.guests:
+            guests.stop(self.layout, guest.name)
+        for name, fields in record.get("hosts", {}).items():
+            procs.end_namespace(fields.get("pid"), SSHD_NEEDLE, fields.get("ns"))
+        for name, fields in record.get("hosts", {}).items():
+            volumes.detach(fields.get("loop"), Path(fields.get("image", "")))
+        shutil.rmtree(self.layout.root)
+        return f"lab down: removed {self.layout.root}"
+
+    # -- faults -------------------------------------------------------------------------------
+    def crash(self, name: str) -> None:
+        """The host loses power: its sshd, every session on it and every guest it runs end at once."""
+        host = self.herd.host(name)
+        for guest in self.herd.guests:
+            if guests.served_on(self.layout, guest.name) == host.name:
+                guests.stop(self.layout, guest.name)
+        fields = self._host_record(host.name)
+        procs.end_namespace(fields.get("pid"), SSHD_NEEDLE, fields.get("ns"))
+        simlink.crash(self.layout, host.name)
+
+    def revive(self, name: str) -> None:
+        """The host boots again with the same keys and disks; no guest starts by itself."""
+        host = self.herd.host(name)
+        if not self.host_up(host.name):
+            self._start_host(host)
+        simlink.revive(self.layout, host.name)
+
+    def cut_link(self) -> None:
+        simlink.cut_link(self.layout)
+
+    def heal_link(self) -> None:
+        simlink.heal_link(self.layout)
+
+    def slow_shutdown(self, name: str, seconds: float) -> None:
+        simlink.slow_shutdown(self.layout, self.herd.host(name).name, seconds)
+
+
+def check_loopback(herd: Herd) -> None:
+    """Refuse an inventory whose machines are not on loopback addresses (the herd's real hosts)."""
+    for what, address in [*((f"host {h.name}", h.address) for h in herd.hosts),
+                          *((f"guest {g.name}", g.address) for g in herd.guests)]:
+        if not ipaddress.ip_address(address).is_loopback:
+            raise HerdError(f"lab: {herd.source}: {what} address {address} is not a loopback address "
+                            "(the lab runs on this machine: use a lab inventory like etc/lab.toml)")
+
+
+def preflight() -> None:
+    """One clear line when this machine cannot run the lab."""
+    if os.geteuid() != 0:
+        raise HerdError("lab: must run as root (it starts sshd, attaches loop devices, mounts)")
+    volumes.check_loop_support()
+    sshd.check_namespace_support()

@@ -1,0 +1,71 @@
+"""The lab's side of the simulators (``nagios_herd.lab.sim``): install, initialise, inject faults.
+
+The simulators own the replicated state (``STATE/sim``); the lab installs their wrappers, writes the
+``hooks/domain-event`` hook that serves guests (:mod:`nagios_herd.lab.hook`), and forwards faults.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..model import Herd
+from .layout import Layout
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def install(layout: Layout, herd: Herd) -> None:
+    """Wrappers in ``STATE/bin``, a fresh shared state (guests running on their preferred hosts), the hook."""
+    from . import sim
+
+    sim.install_wrappers(str(layout.bin_dir), sys.executable, str(REPO_ROOT))
+    sim.init_state(str(layout.sim_dir), herd)
+    layout.hook.parent.mkdir(parents=True, exist_ok=True)
+    layout.hook.write_text(
+        "#!/bin/sh\n# domain-event HOST GUEST started|stopped: serve or stop the guest (nagios-herd lab)\n"
+        f"exec '{sys.executable}' -m nagios_herd.lab.hook '{layout.root}' \"$@\"\n"
+    )
+    layout.hook.chmod(0o755)
+
+
+def running_guests(layout: Layout) -> dict[str, str]:
+    """guest -> host for every domain the simulator has running (crashed hosts run nothing)."""
+    from .sim import state
+
+    snapshot = state.snapshot(str(layout.sim_dir))
+    placed = {}
+    for host, domains in snapshot["domains"].items():
+        if snapshot["hosts"][host].get("alive", True):
+            placed.update({name: host for name in domains})
+    return placed
+
+
+def crash(layout: Layout, host: str) -> None:
+    from . import sim
+
+    sim.crash(str(layout.sim_dir), host)
+
+
+def revive(layout: Layout, host: str) -> None:
+    from . import sim
+
+    sim.revive(str(layout.sim_dir), host)
+
+
+def cut_link(layout: Layout) -> None:
+    from . import sim
+
+    sim.cut_link(str(layout.sim_dir))
+
+
+def heal_link(layout: Layout) -> None:
+    from . import sim
+
+    sim.heal_link(str(layout.sim_dir))
+
+
+def slow_shutdown(layout: Layout, host: str, seconds: float) -> None:
+    from . import sim
+
+    sim.slow_shutdown(str(layout.sim_dir), host, seconds)

@@ -1,0 +1,96 @@
+"""A real OpenSSH sshd per lab machine (host or guest), each in a mount namespace of its own.
+
+``unshare --mount --propagation private`` gives the server a private copy of the mount table; bind
+mounts made there (the machine's own ``/etc/xen`` shadowed by the host's directory, and so on) are seen
+by every session it starts and by nothing else, so the machine's own files stay untouched. The lab's
+keys pin both directions: each server has a host key the lab generated (listed in the lab's
+``known_hosts``), and root logs in only with the lab's client key.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ..errors import HerdError
+from . import procs
+
+SSHD = "/usr/sbin/sshd"
+PRIVSEP_DIR = Path("/run/sshd")  # sshd refuses to start without it; systemd normally creates it
+
+
+def keygen(path: Path, comment: str) -> None:
+    """An ed25519 key pair at ``path`` (kept when it exists, so a revived host keeps its identity)."""
+    if path.exists():
+        return
+    procs.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
+              f"ssh-keygen {path}")
+
+
+def known_hosts_lines(address: str, port: int, public_key_file: Path) -> list[str]:
+    """Entries for ``address`` and ``[address]:port`` (OpenSSH and paramiko look up either)."""
+    key_type, key = public_key_file.read_text().split()[:2]
+    return [f"{address} {key_type} {key}", f"[{address}]:{port} {key_type} {key}"]
+
+
+def config(*, address: str, port: int, host_key: Path, pid_file: Path, authorized_keys: Path,
+           env: Mapping[str, str]) -> str:
+    """sshd_config: key-only root login, no PAM (no machine-wide session side effects)."""
+    set_env = " ".join(f"{key}={value}" for key, value in env.items())
+    return f"""\
+ListenAddress {address}:{port}
+HostKey {host_key}
+PidFile {pid_file}
+AuthorizedKeysFile {authorized_keys}
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PrintMotd no
+PrintLastLog no
+MaxStartups 100:30:200
+MaxSessions 50
+SetEnv {set_env}
+Subsystem sftp internal-sftp
+"""
+
+
+def start(*, name: str, config_file: Path, binds: Sequence[tuple[Path, str]], log: Path,
+          address: str, port: int, timeout: float = 15.0) -> tuple[int, str]:
+    """Start ``sshd -D`` in a new mount namespace after the bind mounts; (pid, namespace).
+
+    ``binds`` are (source, target) pairs; every target must already exist on the machine.
+    """
+    if not procs.port_free(address, port):
+        raise HerdError(f"lab: {name}: {address}:{port} is already in use")
+    PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
+    procs.run([SSHD, "-t", "-f", str(config_file)], f"{name}: sshd -t -f {config_file}")
+    steps = [f"mount --bind {shlex.quote(str(src))} {shlex.quote(dst)}" for src, dst in binds]
+    steps.append(f"exec {SSHD} -D -e -f {shlex.quote(str(config_file))}")
+    script = "set -e; " + "; ".join(steps)
+    process = procs.spawn(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                          log)
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
+            raise HerdError(f"lab: {name}: sshd exited with {process.returncode}: {tail}")
+        return procs.accepting(address, port)
+
+    procs.wait_for(ready, timeout, f"{name}: sshd on {address}:{port}")
+    namespace = procs.mount_ns(process.pid)
+    if namespace is None:
+        raise HerdError(f"lab: {name}: sshd (pid {process.pid}) vanished after starting")
+    return process.pid, namespace
+
+
+def check_namespace_support() -> None:
+    """HerdError unless this machine lets us create mount namespaces."""
+    try:
+        procs.run(["unshare", "--mount", "--propagation", "private", "true"], "unshare --mount")
+    except HerdError:
+        raise HerdError("lab: cannot create mount namespaces (unshare --mount failed); "
+                        "the lab needs them") from None
