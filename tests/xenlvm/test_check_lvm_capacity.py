@@ -1,0 +1,135 @@
+"""checks/check_lvm_capacity run as Nagios runs it, on every accepted fixture, with the DESIGN §3.2 verdicts."""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import fixture, read, run_check
+
+OK, WARNING, CRITICAL, UNKNOWN = range(4)
+NO_POOL_ALARM = ["--pool-warning", "~:101", "--pool-critical", "~:101"]
+
+
+def lvm(*args: str, **kwargs):
+    return run_check("check_lvm_capacity", *args, **kwargs)
+
+
+@pytest.mark.parametrize("name, args, status", [
+    ("lvm2-real/vgs_json_units_b_nearly_full.json", [], OK),              # 13.31 % free
+    ("lvm2-real/vgs_json_units_b_nearly_full.json", ["-w", "15:"], WARNING),
+    ("lvm2-real/vgs_json_units_b_nearly_full.json", ["-w", "20:", "-c", "15:"], CRITICAL),
+    ("lvm2-real/vgs_json_units_b_nearly_full.json", ["-w", "@10:14"], WARNING),
+    ("lvm2-real/fullreport_json_units_b.json", ["--vg", "vg_herd"], OK),
+    ("lvm2-real/vgs_json_partial_missing_pv.json", [], CRITICAL),
+    ("lvm2-real/vgs_json_partial_missing_pv.json", ["--vg", "vg_herd"], OK),
+    ("lvm2-real/vgs_json_thin_pool_snapshot.json", [], OK),
+    ("lvm2-real/fullreport_json_log_thin_pool_snapshot.json", [], OK),
+    ("xenlvm-synthetic/lvm_json_thin_pool_near_full.json", [], WARNING),
+    ("xenlvm-synthetic/lvm_json_thin_pool_near_full.json", ["--pool-warning", "~:90"], OK),
+    ("xenlvm-synthetic/lvm_json_thin_pool_out_of_data.json", [], CRITICAL),
+    ("xenlvm-synthetic/lvm_json_thin_pool_out_of_data.json", NO_POOL_ALARM, CRITICAL),
+    ("xenlvm-synthetic/lvm_json_thin_pool_metadata_full.json", NO_POOL_ALARM, CRITICAL),
+    ("xenlvm-synthetic/lvm_json_snapshot_invalid.json", NO_POOL_ALARM, CRITICAL),
+    ("xenlvm-synthetic/lvm_json_snapshot_filling.json", [], CRITICAL),
+    ("xenlvm-synthetic/lvm_json_snapshot_filling.json", ["--pool-critical", "~:95"], WARNING),
+])
+def test_fixture_verdicts(name, args, status):
+    run = lvm("--input", fixture(name), *args)
+    assert run.status == status, run.stdout
+    assert run.first.startswith("LVM ")
+
+
+def test_vg_perfdata_from_extents():
+    run = lvm("--input", fixture("lvm2-real/vgs_json_units_b_nearly_full.json"))
+    assert run.perf["vg_herd_free"] == (13.31, "%", ["10:", "5:", "0", "100"])
+    assert run.perf["vg_herd_free_bytes"] == (285212672, "B", ["", "", "0", "2143289344"])
+    assert run.summary == "LVM OK - vg_herd 13.31% free"
+    assert run.long == ["OK: vg vg_herd: 13.31% free (272.0 MiB of 2.0 GiB)"]
+
+
+def test_partial_vg_names_the_missing_pv():
+    run = lvm("--input", fixture("lvm2-real/vgs_json_partial_missing_pv.json"))
+    assert "vg vg_split: 0.00% free (0 B of 504.0 MiB); partial: 1 PV missing" in run.summary
+    assert set(run.perf) == {"vg_herd_free", "vg_herd_free_bytes", "vg_split_free", "vg_split_free_bytes"}
+
+
+def test_missing_named_vg_is_critical():
+    run = lvm("--input", fixture("lvm2-real/vgs_json_units_b_nearly_full.json"), "--vg", "vg_herd", "--vg", "vg_gone")
+    assert run.status == CRITICAL and "vg vg_gone: missing" in run.summary
+    assert "vg_herd_free" in run.perf
+
+
+def test_missing_vg_with_lvm_log_errors():
+    run = lvm("--input", fixture("lvm2-real/vgs_json_missing_vg_log.json"), "--vg", "nosuchvg")
+    assert run.status == CRITICAL
+    assert 'UNKNOWN: lvm error: Volume group "nosuchvg" not found' in run.long
+
+
+def test_inactive_real_pool_and_snapshot_are_ok_and_said_so():
+    both = (read("lvm2-real/vgs_json_thin_pool_snapshot.json")
+            + read("lvm2-real/lvs_json_thin_pool_snapshot_inactive.json")).encode()
+    run = lvm("--input", "-", stdin=both)
+    assert run.status == OK
+    assert "OK: thin pool vgexp_10858/pool: inactive, usage unknown [twi-XXt---]" in run.long
+    assert "OK: snapshot vgexp_10858/snap: inactive, usage unknown [swi-XXs---]" in run.long
+    assert not any("pool_tdata" in line for line in run.long)  # hidden sub-volumes are not objects
+    assert set(run.perf) == {"vgexp_10858_free", "vgexp_10858_free_bytes"}
+
+
+def test_pool_perfdata_and_lines():
+    run = lvm("--input", fixture("xenlvm-synthetic/lvm_json_thin_pool_near_full.json"))
+    assert run.perf["vg_herd/pool0_data"] == (85.4, "%", ["~:80", "~:90", "0", "100"])
+    assert run.perf["vg_herd/pool0_meta"] == (12.5, "%", ["~:80", "~:90", "0", "100"])
+    assert "WARNING: thin pool vg_herd/pool0: data 85.40%, meta 12.50% [twi-aotz--]" in run.long
+
+
+def test_pool_flags_are_critical_even_below_thresholds():
+    run = lvm("--input", fixture("xenlvm-synthetic/lvm_json_thin_pool_out_of_data.json"), *NO_POOL_ALARM)
+    assert "out of data space [twi-aotzD-]" in run.summary
+    snap = lvm("--input", fixture("xenlvm-synthetic/lvm_json_snapshot_invalid.json"), *NO_POOL_ALARM)
+    assert "invalid snapshot" in snap.summary and "[swi-I-s---]" in snap.summary
+
+
+def test_man_page_report_without_free_figures_is_unknown():
+    text = read("lvm2/lvmreport.7_main.json_examples.txt")
+    fullreport = text[text.index("  {", text.index("# lvm fullreport")):]
+    run = lvm("--input", "-", stdin=fullreport.encode())
+    assert run.status == UNKNOWN and "vg vg: the report has no free space figures" in run.first
+
+
+@pytest.mark.parametrize("name, message", [
+    ("lvm2-real/lvs_json_units_b_linear.json", "the report lists no volume group"),
+    ("ganeti/xen-xl-list-4.0.1-dom0-only.txt", "invalid JSON at line 1 column 1"),
+    ("lvm2-real/vgs_json_partial_missing_pv.stderr", "invalid JSON"),
+])
+def test_unusable_inputs_are_unknown(name, message):
+    run = lvm("--input", fixture(name))
+    assert run.status == UNKNOWN and message in run.first, run.first
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty input"),
+    (b"   \n\n", "empty input"),
+    (b"no json here", "invalid JSON"),
+    (b"\x00\x01\x02\xff\xfe binary \x89PNG\r\n", "invalid JSON"),
+    (b'{"not": "an lvm report"}', 'no "report" list'),
+    (b'{"report": [{"vg": [{"vg_name": "v", "vg_size": "12 apples"}]}]}', "vg_size: not a size"),
+])
+def test_hostile_input_is_unknown(tmp_path, data, message):
+    path = tmp_path / "input"
+    path.write_bytes(data)
+    run = lvm("--input", str(path))
+    assert run.status == UNKNOWN and message in run.first, run.first
+
+
+def test_truncated_json_is_unknown():
+    text = read("lvm2-real/fullreport_json_units_b.json")
+    for cut in (len(text) // 3, len(text) - 10):
+        run = lvm("--input", "-", stdin=text[:cut].encode())
+        assert run.status == UNKNOWN and "invalid JSON" in run.first
+
+
+@pytest.mark.parametrize("args", [["-w", "x"], ["-c", "20:10"], ["--pool-warning", ""], ["--vg"]])
+def test_bad_options_are_unknown(args):
+    run = lvm("--input", fixture("lvm2-real/vgs_json_units_b_nearly_full.json"), *args)
+    assert run.status == UNKNOWN
