@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import HerdError
+from .layout import SHIPPED_INVENTORY, default_state_dir
 
 if TYPE_CHECKING:
     from .lab import Lab
 
 HELP = "run the two-host rehearsal lab (sshd per host, LVM on loop devices, xl/drbd simulators)"
 LAB_INVENTORY_ENV = "NAGIOS_HERD_LAB_INVENTORY"
-SHIPPED_INVENTORY = Path(__file__).resolve().parent.parent.parent / "etc" / "lab.toml"
 HOST_ACTIONS = ("crash", "revive", "slow-shutdown")
 LINK_ACTIONS = ("cut", "heal")
 
@@ -45,7 +45,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .layout import default_state_dir
     from .lab import Lab
 
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()

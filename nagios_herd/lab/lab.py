@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,11 @@ class Lab:
         return ["ssh", "-o", f"UserKnownHostsFile={self.known_hosts}", "-o", "StrictHostKeyChecking=yes",
                 "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
                 "-i", str(self.client_key), "-p", str(port), f"root@{address}", command]
+
+    def ssh(self, address: str, command: str, port: int = 22, timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run ``command`` on a lab machine over real SSH (text output, never raises on exit status)."""
+        return subprocess.run(self.ssh_argv(address, command, port), capture_output=True, text=True,
+                              timeout=timeout, check=False, stdin=subprocess.DEVNULL)
 
     # -- lifecycle ----------------------------------------------------------------------------
     def up(self) -> str:

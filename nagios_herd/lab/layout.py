@@ -23,6 +23,7 @@ from typing import Any
 
 DEFAULT_STATE_DIR = Path("/var/lib/nagios-herd-lab")
 STATE_ENV = "NAGIOS_HERD_LAB_DIR"
+SHIPPED_INVENTORY = Path(__file__).resolve().parent.parent.parent / "etc" / "lab.toml"
 
 
 def default_state_dir() -> Path:
