@@ -1,0 +1,53 @@
+"""Slow-changing host facts the target checks and ``verify`` need: free memory, LVs, config checksums.
+
+Probed once per run per host (they do not change while guests move), through the project's parsers
+(``xen.parse_info``, ``lvm.parse_report``). ``sha256sum`` lines are ``HASH  PATH``; a missing file is
+simply absent from the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import lvm, xen
+from ..model import Herd, XenHost
+from ..remote import Link
+from .probe import run_parsed
+
+XEN_CONFIG = "/etc/xen/{guest}.cfg"
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    host: str
+    free_mb: int | None = None
+    info: xen.HostInfo | None = None
+    lvs: lvm.Report | None = None
+    checksums: dict[str, str] = field(default_factory=dict)  # path -> sha256
+
+    def lv_size(self, vg: str, name: str) -> int | None:
+        """Size in bytes of ``vg/name``, None when it does not exist."""
+        if self.lvs is None:
+            return None
+        return next((lv.size for lv in self.lvs.lvs if lv.vg == vg and lv.name == name), None)
+
+
+def lvs_command(vg: str) -> list[str]:
+    return ["lvs", "--reportformat", "json", "--units", "b", "--nosuffix",
+            "-o", "vg_name,lv_name,lv_size,lv_attr,origin", vg]
+
+
+def gather(herd: Herd, host: XenHost, link: Link) -> HostFacts:
+    """Everything at once; a down host gives empty facts (its ``down`` is on the link)."""
+    if link.down is not None:
+        return HostFacts(host.name)
+    info = run_parsed(link, ["xl", "info"], xen.parse_info, "xl info")
+    report = run_parsed(link, lvs_command(host.volume_group), lvm.parse_report, "lvs")
+    paths = [XEN_CONFIG.format(guest=guest.name) for guest in herd.guests]
+    result = link.run(["sha256sum", "--", *paths], timeout=20)
+    checksums = {}
+    for line in result.stdout.splitlines():
+        digest, _, path = line.partition("  ")
+        if len(digest) == 64 and path:
+            checksums[path] = digest
+    return HostFacts(host.name, info.free_memory_mb, info, report, checksums)

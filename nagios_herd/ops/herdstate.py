@@ -1,0 +1,75 @@
+"""Recorded herd state (state dir ``state.json``): where each guest was last placed, which hosts are offline.
+
+Why it exists: a host that was fenced and failed away from must not get guests started on it when it comes
+back (reference A3.3), and ``verify`` compares the record with reality (V13). The record is written after a
+guest is confirmed running on its new host (I9: a crash before that leaves the old record, and re-running
+the operation converges on the probed reality). Writes are atomic (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+_LOCK = threading.Lock()
+
+
+def _path(state_dir: Path) -> Path:
+    return Path(state_dir) / "state.json"
+
+
+def load(state_dir: Path) -> dict:
+    path = _path(state_dir)
+    if not path.exists():
+        return {"hosts": {}, "guests": {}}
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as error:
+        from ..errors import HerdError
+
+        raise HerdError(f"{path}: not valid JSON ({error}); fix or remove it") from None
+    data.setdefault("hosts", {})
+    data.setdefault("guests", {})
+    return data
+
+
+def _update(state_dir: Path, change) -> None:
+    with _LOCK:
+        data = load(state_dir)
+        change(data)
+        path = _path(state_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_suffix(f".tmp{os.getpid()}")
+        temp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        os.replace(temp, path)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def mark_offline(state_dir: Path, host: str, reason: str) -> None:
+    """Record that ``host`` is fenced: nothing may start guests there until a rebuild clears it."""
+    _update(state_dir, lambda data: data["hosts"].__setitem__(
+        host, {"offline": True, "reason": reason, "by": getpass.getuser(), "since": _now()}))
+
+
+def clear_offline(state_dir: Path, host: str) -> None:
+    _update(state_dir, lambda data: data["hosts"].pop(host, None))
+
+
+def offline(state_dir: Path) -> dict[str, dict]:
+    """Host name -> its offline record."""
+    return {name: entry for name, entry in load(state_dir)["hosts"].items() if entry.get("offline")}
+
+
+def record_placement(state_dir: Path, guest: str, host: str) -> None:
+    _update(state_dir, lambda data: data["guests"].__setitem__(guest, {"host": host, "since": _now()}))
+
+
+def placements(state_dir: Path) -> dict[str, str]:
+    return {name: entry["host"] for name, entry in load(state_dir)["guests"].items()}

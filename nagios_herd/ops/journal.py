@@ -1,0 +1,65 @@
+"""The journal: one JSON line per step under the state dir, the audit trail and the resume evidence.
+
+Each line: ``time``, ``run`` (id of the run), ``guest``, ``step``, ``host``, ``before`` (the state the step
+saw), ``command``, ``result`` (``done``, ``skipped``, ``failed``, ``refused``, ``stopped``) and ``detail``.
+Lines are appended and fsync'ed one by one, so a run killed at any point leaves a readable prefix: ``verify``
+(V13) reports a guest whose last job has no closing line (``done``/``stopped``/``refused`` of step ``end``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+CLOSING = ("done", "stopped", "refused")
+
+
+class Journal:
+    def __init__(self, state_dir: Path, command: str) -> None:
+        self.path = Path(state_dir) / "journal.jsonl"
+        self.run = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:6]}"
+        self.command = command
+        self._lock = threading.Lock()
+
+    def write(self, guest: str, step: str, result: str, *, host: str = "", before: Any = None,
+              command: str = "", detail: str = "") -> None:
+        line = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() % 1 * 1000):03d}Z",
+                "run": self.run, "guest": guest, "step": step, "host": host, "before": before,
+                "command": command, "result": result, "detail": detail}
+        data = (json.dumps(line, sort_keys=True) + "\n").encode()
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def read(state_dir: Path) -> list[dict]:
+    """Every readable line (a torn last line from a crash is ignored)."""
+    path = Path(state_dir) / "journal.jsonl"
+    if not path.exists():
+        return []
+    entries = []
+    for raw in path.read_text().splitlines():
+        try:
+            entries.append(json.loads(raw))
+        except ValueError:
+            continue
+    return entries
+
+
+def unfinished(state_dir: Path) -> dict[str, dict]:
+    """Guest -> the last line of its latest job when that job never closed (the run was interrupted)."""
+    last: dict[str, dict] = {}
+    for entry in read(state_dir):
+        last[entry["guest"]] = entry
+    return {guest: entry for guest, entry in last.items()
+            if not (entry["step"] == "end" and entry["result"] in CLOSING)}

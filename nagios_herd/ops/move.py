@@ -1,0 +1,66 @@
+"""The ``failover`` and ``failback`` tasks: pick guests and targets, probe, plan, then print or execute."""
+
+from __future__ import annotations
+
+import sys
+
+from ..errors import HerdError
+from ..model import Guest, Herd
+from . import herdstate
+from .engine import Engine
+from .failover import MoveOptions, plan_guest
+from .plan import render
+from .runner import Options, Run, command_line, report
+
+
+def select(herd: Herd, guest: str | None, everything: bool) -> list[Guest]:
+    if bool(guest) == bool(everything):
+        raise HerdError("name one guest with --guest NAME, or pass --all")
+    if everything:
+        return list(herd.guests)
+    try:
+        return [herd.guest(guest)]
+    except KeyError:
+        raise HerdError(f"unknown guest {guest!r} (known: {', '.join(g.name for g in herd.guests)})") from None
+
+
+def target_of(herd: Herd, guest: Guest, move: MoveOptions, away_from: str | None) -> str:
+    if move.fenced:
+        return herd.peer_of(move.fenced).name
+    if move.failback:
+        return guest.preferred_host
+    return herd.peer_of(away_from or guest.preferred_host).name
+
+
+def _check_host(herd: Herd, name: str | None, flag: str) -> None:
+    if name is not None and name not in {host.name for host in herd.hosts}:
+        raise HerdError(f"{flag} {name!r}: not a host of this herd ({', '.join(h.name for h in herd.hosts)})")
+
+
+def run(options: Options, *, task: str, guest: str | None, everything: bool, move: MoveOptions,
+        away_from: str | None = None, plan_only: bool = False, out=sys.stdout) -> int:
+    command = command_line(task, guest=guest, all=everything, away_from=away_from, force=bool(move.fenced),
+                           fenced=move.fenced, allow_stale=move.allow_stale, confirm=move.confirm,
+                           plan=plan_only)
+    with Run(options, command, mutating=not plan_only) as run_:
+        herd = run_.herd
+        _check_host(herd, move.fenced, "--fenced")
+        _check_host(herd, away_from, "--from")
+        if move.allow_stale and move.confirm != guest:
+            raise HerdError("--allow-stale needs one --guest NAME and --confirm with that same NAME")
+        guests = select(herd, guest, everything)
+        facts = run_.facts()
+        offline = herdstate.offline(run_.state_dir)
+        views = {g.name: run_.prober.view(g) for g in guests}
+        targets = {g.name: target_of(herd, g, move, away_from) for g in guests}
+        needed: dict[str, int] = {}
+        for g in guests:
+            if views[g.name].runs_on() != [targets[g.name]]:
+                needed[targets[g.name]] = needed.get(targets[g.name], 0) + g.memory_mb
+        plans = [plan_guest(herd, views[g.name], herd.peer_of(targets[g.name]).name, targets[g.name], facts,
+                            offline, needed, move, run_.state_dir) for g in guests]
+        if plan_only:
+            print(render(plans, views, f"plan for: {command} (nothing is changed)"), file=out)
+            return 1 if any(plan.refusals for plan in plans) else 0
+        engine = Engine(herd, run_.links, run_.prober, run_.journal, out=out)
+        return report(engine.run(plans, parallel=options.parallel), out=out)

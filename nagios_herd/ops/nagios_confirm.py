@@ -1,0 +1,65 @@
+"""The last step of a move: does the guest's Nagios answer (statusjson.cgi ``programstatus``)?
+
+A guest that runs but whose Nagios is dead is not a successful failover for the team that relies on it.
+The answer is read with the project's parser (``nagios_status.parse_programstatus``). Which guests serve
+Nagios: every guest of a production inventory; in a lab inventory (one where some guest sets
+``serve_nagios``) only the guests that set it. The URL is ``NAGIOS_URL`` (``{address}`` and ``{path}`` are
+filled in; default https, TLS verified) so the lab can point it at its plain-http loopback servers.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ..model import Guest, Herd
+from ..nagios_status import StatusError, parse_programstatus
+from .plan import Step, StepFailed
+
+URL_ENV = "NAGIOS_HERD_NAGIOS_URL"
+DEFAULT_URL = "https://{address}{path}"
+POLL = 0.5
+
+
+def serves_nagios(herd: Herd, guest: Guest) -> bool:
+    return guest.serve_nagios or not any(other.serve_nagios for other in herd.guests)
+
+
+def url_for(herd: Herd, guest: Guest) -> str:
+    template = os.environ.get(URL_ENV) or DEFAULT_URL
+    return template.format(address=guest.address, path=herd.paths.nagios_cgi_path) + "?query=programstatus"
+
+
+def ask(url: str, timeout: float = 5) -> str | None:
+    """None when Nagios answered with a live program status, else why not (one line)."""
+    import requests
+
+    try:
+        response = requests.get(url, timeout=timeout)
+    except requests.RequestException as error:
+        return f"no answer from {url}: {type(error).__name__}"
+    if response.status_code != 200:
+        return f"{url}: HTTP {response.status_code}"
+    try:
+        parse_programstatus(response.text)
+    except StatusError as error:
+        return f"{url}: {error}"
+    return None
+
+
+def wait_for(url: str, seconds: float) -> str:
+    deadline = time.monotonic() + seconds
+    while True:
+        why = ask(url)
+        if why is None:
+            return f"Nagios answers at {url}"
+        if time.monotonic() > deadline:
+            raise StepFailed(f"guest runs, but its Nagios did not answer within {seconds:g}s: {why}")
+        time.sleep(POLL)
+
+
+def confirm_step(herd: Herd, guest: Guest, target: str, seconds: float) -> Step:
+    if not serves_nagios(herd, guest):
+        return Step("nagios", guest.name, "local", action=lambda: "no Nagios served by this lab guest")
+    url = url_for(herd, guest)
+    return Step("nagios", guest.name, "local", action=lambda: wait_for(url, seconds))

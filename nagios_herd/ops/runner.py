@@ -1,0 +1,101 @@
+"""What every task does first: find and load the inventory, open one connection per host, lock, journal.
+
+Why in one place: the inventory is found exactly as ``nagios-herd`` finds it (``locate.find_inventory``),
+connections are opened up front in the main thread before any worker starts, and a mutating run holds the
+herd lock for its whole duration, so these rules cannot differ between tasks.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..locate import find_inventory
+from ..model import Herd
+from ..remote import Session, SshOptions
+from .facts import HostFacts, gather
+from .journal import Journal
+from .lock import Lock
+from .probe import Prober
+
+KNOWN_HOSTS_ENV = "NAGIOS_HERD_KNOWN_HOSTS"
+IDENTITY_ENV = "NAGIOS_HERD_IDENTITY"
+STATE_DIR_ENV = "NAGIOS_HERD_STATE_DIR"
+
+
+@dataclass(frozen=True)
+class Options:
+    """The connection and state options every task takes."""
+
+    inventory: str | None = None
+    known_hosts: str | None = None
+    identity: str | None = None
+    state_dir: str | None = None
+    connect_timeout: int = 5
+    parallel: int = 8
+
+
+def load_herd(inventory: str | None) -> Herd:
+    from ..inventory import load
+
+    return load(find_inventory(inventory))
+
+
+class Run:
+    """``with Run(options, "fab failover ...", mutating=True) as run:`` — herd, links, prober, journal."""
+
+    def __init__(self, options: Options, command: str, *, mutating: bool) -> None:
+        self.options = options
+        self.command = command
+        self.mutating = mutating
+        self.herd = load_herd(options.inventory)
+        self.state_dir = Path(options.state_dir or os.environ.get(STATE_DIR_ENV) or self.herd.paths.state_dir)
+        self._stack = ExitStack()
+
+    def __enter__(self) -> Run:
+        try:
+            if self.mutating:
+                self._stack.enter_context(Lock(self.state_dir, self.command))
+            known = self.options.known_hosts or os.environ.get(KNOWN_HOSTS_ENV)
+            identity = self.options.identity or os.environ.get(IDENTITY_ENV)
+            ssh = SshOptions(known_hosts=Path(known) if known else None,
+                             identity=Path(identity) if identity else None,
+                             connect_timeout=self.options.connect_timeout)
+            self.session = self._stack.enter_context(Session(self.herd.hosts, ssh))
+        except BaseException:
+            self._stack.close()
+            raise
+        self.links = self.session.links
+        self.prober = Prober(self.links)
+        self.journal = Journal(self.state_dir, self.command)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def facts(self) -> dict[str, HostFacts]:
+        return {host.name: gather(self.herd, host, self.links[host.name]) for host in self.herd.hosts}
+
+
+def command_line(task: str, **flags: object) -> str:
+    """The command as the operator typed it, for the lock holder line and the journal."""
+    words = ["fab", task]
+    for key, value in flags.items():
+        if value in (None, False, ""):
+            continue
+        words.append(f"--{key.replace('_', '-')}")
+        if value is not True:
+            words.append(str(value))
+    return shlex.join(words)
+
+
+def report(outcomes, out=sys.stdout) -> int:
+    """Per-guest summary at the end of a run; exit status 0 only when every guest succeeded."""
+    print("\nresult:", file=out)
+    for outcome in outcomes:
+        print(f"  {outcome.guest:<20} {'ok' if outcome.ok else 'FAILED':<7} {outcome.detail}", file=out)
+    return 0 if all(outcome.ok for outcome in outcomes) else 1

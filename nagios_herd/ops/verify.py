@@ -1,0 +1,116 @@
+"""``fab verify``: the read-only health checks V1-V14 of reference/failover.md §(b); non-zero on any ERROR.
+
+Probes what the pure checks in ``verify_checks`` need, plus the host-level checks that are one command each:
+V1 reachability (pinned key, enforced by ``remote``) and clock skew, V2 same drbd-utils and Xen versions,
+V9 bridges, V11 DRBD safety settings and no ``/etc/xen/auto`` autostart links, V12 resync progress between two
+samples, V13 recorded state and unfinished journal jobs, V14 the helper programs present.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from ..model import Herd
+from ..remote import HostDown, Link
+from . import herdstate, journal
+from . import verify_checks as checks
+from .facts import HostFacts
+from .probe import GuestView
+from .runner import Options, Run
+from .verify_checks import ERROR, WARN, Finding
+
+CLOCK_SKEW = 5  # seconds
+HELPERS = ("xl", "drbdadm", "drbdsetup", "lvs", "vgs", "timeout")
+SAMPLE_GAP = 2.0  # seconds between the two resync samples (V12)
+
+
+def _host_checks(herd: Herd, link: Link, facts: HostFacts) -> list[Finding]:
+    host = herd.host(link.name)
+    out: list[Finding] = []
+    clock = link.run(["date", "+%s"], timeout=10)
+    if clock.ok and abs(float(clock.stdout.strip() or 0) - time.time()) > CLOCK_SKEW:
+        out.append(Finding(WARN, "V1", f"{host.name}: clock differs from here by more than {CLOCK_SKEW}s"))
+    missing = link.run(["sh", "-c", 'for t; do command -v "$t" >/dev/null || echo "$t"; done', "sh", *HELPERS])
+    for name in missing.stdout.split():
+        out.append(Finding(ERROR, "V14", f"{host.name}: {name} not found"))
+    if facts.lvs is not None and facts.lvs.vg(host.volume_group) is None:
+        out.append(Finding(ERROR, "V3", f"{host.name}: volume group {host.volume_group} not found"))
+    if not link.run(["test", "-e", f"/sys/class/net/{host.bridge}"], timeout=10).ok:
+        out.append(Finding(WARN, "V9", f"{host.name}: bridge {host.bridge} not found"))
+    config = link.run(["sh", "-c", "cat /etc/drbd.conf /etc/drbd.d/*.conf /etc/drbd.d/*.res 2>/dev/null"])
+    out += checks.drbd_safety(host.name, config.stdout)
+    auto = link.run(["sh", "-c", "ls -A /etc/xen/auto 2>/dev/null"], timeout=10)
+    if auto.stdout.strip():
+        out.append(Finding(ERROR, "V11", f"{host.name}: /etc/xen/auto starts guests behind the tool's back: "
+                                         f"{' '.join(auto.stdout.split())}"))
+    return out
+
+
+def _versions(herd: Herd, links: dict[str, Link], facts: dict[str, HostFacts]) -> list[Finding]:
+    up = [h.name for h in herd.hosts if not links[h.name].down]
+    if len(up) < 2:
+        return []
+    out = []
+    drbd = {h: links[h].run(["drbdadm", "--version"], timeout=10).stdout.strip() for h in up}
+    if len(set(drbd.values())) > 1:
+        out.append(Finding(ERROR, "V2", "drbd-utils versions differ between " + " and ".join(up)))
+    xen = {h: facts[h].info.values.get("xen_version") for h in up if facts[h].info is not None}
+    if len(set(xen.values())) > 1:
+        out.append(Finding(ERROR, "V2", f"Xen versions differ: {xen}"))
+    return out
+
+
+def _stalled(herd: Herd, views: list[GuestView], later: list[GuestView]) -> list[Finding]:
+    """V12: a resync whose percentage did not move between the two samples."""
+    out = []
+    for first, second in zip(views, later):
+        for host in herd.hosts:
+            before, after = first.sync_percent(host.name), second.sync_percent(host.name)
+            if before is not None and after is not None and after <= before:
+                out.append(Finding(ERROR, "V12", f"{first.name}: resync on {host.name} stuck at {after:.1f}%"))
+    return out
+
+
+def _state(run_: Run) -> list[Finding]:
+    out = []
+    for name, entry in herdstate.offline(run_.state_dir).items():
+        if not run_.links[name].down:
+            out.append(Finding(WARN, "V13", f"{name} is marked offline since {entry.get('since')} but answers: "
+                                            f"fab rebuild --host {name} once it is safe"))
+    for guest, entry in journal.unfinished(run_.state_dir).items():
+        out.append(Finding(ERROR, "V13", f"{guest}: the job of run {entry['run']} stopped after step "
+                                         f"{entry['step']} ({entry['result']}): re-run it to converge"))
+    return out
+
+
+def findings(run_: Run) -> list[Finding]:
+    herd, links = run_.herd, run_.links
+    out = [Finding(ERROR, "V1", f"{name}: unreachable ({link.down})") for name, link in links.items() if link.down]
+    facts = run_.facts()
+    for link in links.values():
+        if not link.down:
+            try:
+                out += _host_checks(herd, link, facts[link.name])
+            except HostDown as error:
+                out.append(Finding(ERROR, "V1", str(error)))
+    out += _versions(herd, links, facts)
+    snaps = run_.prober.snapshots()
+    views = [GuestView(guest, snaps) for guest in herd.guests]
+    out += checks.resources(herd, views)
+    out += checks.domains(herd, views, snaps, herdstate.placements(run_.state_dir))
+    out += checks.volumes(herd, facts) + checks.memory(herd, facts, snaps) + checks.configs(herd, facts)
+    if any(view.syncing(h.name) for view in views for h in herd.hosts):
+        time.sleep(SAMPLE_GAP)
+        out += _stalled(herd, views, [run_.prober.view(guest) for guest in herd.guests])
+    return out + _state(run_)
+
+
+def run(options: Options, out=sys.stdout) -> int:
+    with Run(options, "fab verify", mutating=False) as run_:
+        found = findings(run_)
+    for finding in found:
+        print(finding, file=out)
+    errors = sum(f.severity == ERROR for f in found)
+    print(f"verify: {errors} error(s), {len(found) - errors} warning(s)", file=out)
+    return 1 if errors else 0

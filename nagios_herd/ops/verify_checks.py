@@ -1,0 +1,162 @@
+"""The verify checks of reference/failover.md §(b) as pure functions over probed state.
+
+Each returns :class:`Finding` s (ERROR or WARN, the V-number, a one-line message). Pure, so they are
+unit-tested on parsed real-format text; ``verify.py`` does the probing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import Herd
+from .facts import HostFacts
+from .probe import GuestView, Snapshot
+
+ERROR, WARN = "ERROR", "WARN"
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.severity:<5} {self.check:<4} {self.message}"
+
+
+def resources(herd: Herd, views: list[GuestView]) -> list[Finding]:
+    """V5 (configured on both) and V6 (one Primary, Connected, UpToDate/UpToDate)."""
+    out = []
+    for view in views:
+        name = view.name
+        hosts = [h.name for h in herd.hosts if not view.down(h.name)]
+        for host in hosts:
+            if view.resource(host) is None:
+                out.append(Finding(ERROR, "V5", f"{name}: DRBD resource not up on {host}"))
+        live = [h for h in hosts if view.resource(h) is not None]
+        primaries = [h for h in live if view.role(h) == "Primary"]
+        if len(primaries) > 1:
+            out.append(Finding(ERROR, "V6", f"{name}: Primary on {' and '.join(primaries)} (two Primaries)"))
+        elif not primaries and len(live) == len(herd.hosts):
+            out.append(Finding(ERROR, "V6", f"{name}: no Primary anywhere (guest down)"))
+        for host in live:
+            out += _resource_on(view, host)
+    return out
+
+
+def _resource_on(view: GuestView, host: str) -> list[Finding]:
+    name, state = view.name, view.connection(host)
+    if view.split_brain(host) or state == "StandAlone":
+        return [Finding(ERROR, "V6", f"{name}: StandAlone on {host} (split brain suspected): "
+                                     f"fab resolve-split-brain --guest {name} --victim HOST")]
+    if state != "Connected":
+        return [Finding(ERROR, "V6", f"{name}: {state} on {host}, not Connected (degraded)")]
+    if view.syncing(host):
+        percent = view.sync_percent(host)
+        done = "?" if percent is None else f"{percent:.1f}"
+        return [Finding(WARN, "V6", f"{name}: {view.replication(host)} on {host}, {done}% done")]
+    if view.disk(host) != "UpToDate":
+        severity = WARN if view.role(host) == "Secondary" else ERROR
+        return [Finding(severity, "V6", f"{name}: disk {view.disk(host)} on {host}")]
+    if view.out_of_sync(host):
+        return [Finding(WARN, "V6", f"{name}: {view.out_of_sync(host)} bytes out of sync on {host}")]
+    return []
+
+
+def domains(herd: Herd, views: list[GuestView], snaps: dict[str, Snapshot],
+            placements: dict[str, str]) -> list[Finding]:
+    """V7: each domain runs on one host, where DRBD is Primary; no unknown domains; V13 placement record."""
+    out = []
+    for view in views:
+        where = view.runs_on()
+        if len(where) > 1:
+            out.append(Finding(ERROR, "V7", f"{view.name}: domain exists on {' and '.join(where)}"))
+        elif not where and not any(view.down(h.name) for h in herd.hosts):
+            out.append(Finding(ERROR, "V7", f"{view.name}: not running anywhere"))
+        for host in where:
+            if not view.alive_on(host):
+                out.append(Finding(ERROR, "V7", f"{view.name}: domain on {host} is {view.domain(host).condition}"))
+            if view.role(host) != "Primary":
+                out.append(Finding(ERROR, "V7", f"{view.name}: runs on {host} where DRBD is {view.role(host)}"))
+        recorded = placements.get(view.name)
+        if recorded and where and where[0] != recorded:
+            out.append(Finding(WARN, "V13", f"{view.name}: recorded on {recorded}, runs on {where[0]}"))
+    known = {guest.name for guest in herd.guests}
+    for host, snap in snaps.items():
+        for domain in snap.domains:
+            if not domain.is_dom0 and domain.base_name not in known:
+                out.append(Finding(WARN, "V7", f"unknown domain {domain.name} on {host}"))
+    return out
+
+
+def volumes(herd: Herd, facts: dict[str, HostFacts]) -> list[Finding]:
+    """V3 (VG present, not partial) and V4 (LVs on both hosts, equal root sizes; orphans)."""
+    out = []
+    present = [host for host in herd.hosts if facts[host.name].lvs is not None]
+    for host in present:
+        report = facts[host.name].lvs
+        vg = report.vg(host.volume_group)
+        if vg is not None and vg.partial:
+            out.append(Finding(ERROR, "V3", f"{host.name}: volume group {vg.name} is partial (missing PV)"))
+        expected = {v.name for g in herd.guests for v in g.volumes}
+        for lv in report.lvs:
+            if lv.vg == host.volume_group and lv.name not in expected and not lv.is_snapshot and not lv.origin:
+                out.append(Finding(WARN, "V4", f"{host.name}: LV {lv.vg}/{lv.name} belongs to no guest"))
+    for guest in herd.guests:
+        for volume in guest.volumes:
+            sizes = {}
+            for host in present:
+                size = facts[host.name].lv_size(host.volume_group, volume.name)
+                if size is None:
+                    out.append(Finding(ERROR, "V4", f"{guest.name}: LV {host.volume_group}/{volume.name} "
+                                                    f"missing on {host.name}"))
+                else:
+                    sizes[host.name] = size
+            if volume.purpose == "root" and len(set(sizes.values())) > 1:
+                out.append(Finding(ERROR, "V4", f"{guest.name}: {volume.name} sizes differ: {sizes}"))
+    return out
+
+
+def memory(herd: Herd, facts: dict[str, HostFacts], snaps: dict[str, Snapshot]) -> list[Finding]:
+    """V10 N+1: each host could hold every guest (free memory plus what its own guests use)."""
+    out = []
+    total = sum(guest.memory_mb for guest in herd.guests)
+    for host in herd.hosts:
+        free = facts[host.name].free_mb
+        if free is None:
+            continue
+        used = sum(d.memory_mb for d in snaps[host.name].domains if not d.is_dom0)
+        if total > free + used:
+            out.append(Finding(ERROR, "V10", f"{host.name} cannot hold all guests: they need {total} MiB, "
+                                             f"it has {free + used} MiB"))
+    return out
+
+
+def configs(herd: Herd, facts: dict[str, HostFacts]) -> list[Finding]:
+    """V8: each domU config present on every host and identical (sha256)."""
+    out = []
+    for guest in herd.guests:
+        path = f"/etc/xen/{guest.name}.cfg"
+        sums = {h.name: facts[h.name].checksums.get(path) for h in herd.hosts if facts[h.name].info is not None}
+        missing = [host for host, digest in sums.items() if digest is None]
+        if missing:
+            out.append(Finding(ERROR, "V8", f"{path} missing on {', '.join(missing)}"))
+        elif len(set(sums.values())) > 1:
+            out.append(Finding(ERROR, "V8", f"{path} differs between hosts"))
+    return out
+
+
+def drbd_safety(host: str, config_text: str) -> list[Finding]:
+    """V11 over the host's DRBD configuration text (``/etc/drbd.d``)."""
+    out = []
+    words = " ".join(config_text.replace(";", " ; ").split())
+    for policy in ("after-sb-1pri", "after-sb-2pri"):
+        if f"{policy} disconnect" not in words:
+            out.append(Finding(ERROR, "V11", f"{host}: {policy} is not 'disconnect' (auto split-brain recovery "
+                                             f"can discard data)"))
+    two = "allow-two-primaries" in words and "allow-two-primaries no" not in words
+    for bad, present in (("allow-two-primaries", two), ("become-primary-on", "become-primary-on" in words)):
+        if present:
+            out.append(Finding(ERROR, "V11", f"{host}: '{bad}' set in the DRBD configuration"))
+    return out
