@@ -146,8 +146,10 @@ def _command_line(text: str) -> str:
     return text.replace(";", "\\;")
 
 
-def minimal_objects(host: str = "guest01", services: Mapping[str, str] | None = None) -> str:
-    """One host and its services (description -> command line), checked every few seconds.
+def minimal_objects(
+    host: str = "guest01", services: Mapping[str, str] | None = None, *, check_interval: int = 2,
+) -> str:
+    """One host and its services (description -> command line), checked every ``check_interval``.
 
     ``;`` in a command line is escaped (``\\;``): unescaped, Nagios would cut the line there.
     """
@@ -174,7 +176,7 @@ def minimal_objects(host: str = "guest01", services: Mapping[str, str] | None = 
         )
         blocks.append(
             f"define service {{\n  host_name {host}\n  service_description {description}\n"
-            f"  check_command svc_{number}\n  max_check_attempts 1\n  check_interval 2\n"
+            f"  check_command svc_{number}\n  max_check_attempts 1\n  check_interval {int(check_interval)}\n"
             "  retry_interval 1\n  check_period 24x7\n  contacts admin\n  notification_period 24x7\n}\n"
         )
     return "\n".join(blocks)
@@ -254,8 +256,9 @@ def write_lighttpd(
 def _run_checked(argv: list[str], what: str) -> None:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     if done.returncode != 0:
-        tail = (done.stdout + done.stderr).strip().splitlines()[-8:]
-        raise ServeError(f"{what} failed (exit {done.returncode}): " + " | ".join(tail))
+        lines = (done.stdout + done.stderr).strip().splitlines()
+        errors = [line.strip() for line in lines if line.lstrip().startswith(("Error", "(config"))]
+        raise ServeError(f"{what} failed (exit {done.returncode}): " + " | ".join(errors or lines[-8:]))
 
 
 def _wait(predicate, timeout: float, what: str) -> None:
