@@ -37,7 +37,9 @@ class LineLocator:
                     counts[name] = counts.get(name, -1) + 1
                     name = f"{name}[{counts[name]}]"
                 current = name
-                self.lines.setdefault(current, number)
+                parts = current.split(".")
+                for end in range(1, len(parts) + 1):  # [guests.alpha] also locates "guests"
+                    self.lines.setdefault(".".join(parts[:end]), number)
                 continue
             key = _KEY.match(line)
             if key:
@@ -54,20 +56,27 @@ class LineLocator:
 
 
 class Problems:
-    """An ordered list of problem lines, with the source of each file for line lookups."""
+    """Problem lines grouped by file (in the order files were read) and sorted by line within a file."""
 
     def __init__(self) -> None:
-        self.lines: list[str] = []
+        self._entries: list[tuple[int, int, int, str]] = []
+        self._files: dict[str, int] = {}
         self._locators: dict[str, LineLocator] = {}
 
     def add_source(self, file: str, text: str) -> None:
+        self._files.setdefault(file, len(self._files))
         self._locators[file] = LineLocator(text)
 
     def add(self, file: str, path: str, problem: str, line: int | None = None) -> None:
         if line is None and file in self._locators:
             line = self._locators[file].line_of(path)
         suffix = f" (line {line})" if line else ""
-        self.lines.append(f"{file}: {path}: {problem}{suffix}")
+        order = self._files.setdefault(file, len(self._files))
+        self._entries.append((order, line or 0, len(self._entries), f"{file}: {path}: {problem}{suffix}"))
+
+    @property
+    def lines(self) -> list[str]:
+        return [entry[3] for entry in sorted(self._entries)]
 
     def __bool__(self) -> bool:
-        return bool(self.lines)
+        return bool(self._entries)

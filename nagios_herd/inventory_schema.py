@@ -138,14 +138,17 @@ def read_table(problems: Problems, file: str, path: str, table: Any, spec: dict[
         problems.add(file, path, f"expected a table, got {type_name(table)}")
         return {}
     good: dict[str, Any] = {}
+    suggested: set[str] = set()
     for key, value in table.items():
         field_path = f"{path}.{key}" if path else key
         if key not in spec:
-            problems.add(file, field_path, "unknown key" + did_you_mean(key, list(spec)))
+            hint = did_you_mean(key, [name for name in spec if name not in table])
+            suggested.add(hint.split("'")[1] if hint else "")
+            problems.add(file, field_path, "unknown key" + hint)
         elif _check_value(problems, file, field_path, spec[key], value):
             good[key] = tuple(value) if isinstance(value, list) else value
     for key, field_spec in spec.items():
-        if field_spec.required and key not in table:
+        if field_spec.required and key not in table and key not in suggested:  # a typo is reported once
             problems.add(file, f"{path}.{key}" if path else key, "missing required field")
     return good
 
