@@ -55,9 +55,8 @@ def _binds(layout: Layout, herd: Herd, guest: Guest) -> list[tuple[Path, str]]:
     plugins = layout.guest_dir(guest.name) / "plugins"
     if plugins.is_dir():
         pairs.append((plugins, herd.paths.plugin_dir))
-    for source, target in pairs:
+    for source, _ in pairs:
         source.mkdir(parents=True, exist_ok=True)
-        Path(target).mkdir(mode=0o755, parents=True, exist_ok=True)
     for sub in NAGIOS_SUBDIRS:
         (disk / sub).mkdir(parents=True, exist_ok=True)
     return pairs

@@ -4,8 +4,9 @@ Inside the host's mount namespace these machine paths are the host's own (bind m
 below ``STATE/hosts/H/root``): ``/etc/xen``, ``/etc/drbd.d``, ``/etc/nagios``, ``/etc/sudoers.d`` (so a
 deployed sudoers file can never break the machine's sudo), the herd's state dir, ``/etc/lvm`` (the
 host's LVM config: only its own PV) and ``/root`` (a clean home: no profile rewrites PATH). The real
-``/usr/sbin/drbdadm`` and ``drbdsetup`` are shadowed by the simulators, which also come first on PATH,
-so absolute paths, sudo's secure_path and ``env -i`` all reach the simulators as this host.
+``/usr/sbin/drbdadm`` and ``drbdsetup`` are shadowed by the simulators, and ``/usr/local/sbin`` (first
+on sshd's and sudo's default PATH) holds them all, so absolute paths, sudo's secure_path and ``env -i``
+all reach the simulators as this host.
 A bind target must exist on the machine: missing directories (``/etc/nagios``, ``/var/lib/nagios-herd``
 on a machine without NRPE) are created empty once and left in place (removing a mount point would tear
 the mount out of other running labs).
@@ -13,7 +14,6 @@ the mount out of other running labs).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..model import Herd, XenHost
@@ -35,6 +35,7 @@ def binds(layout: Layout, herd: Herd, host: XenHost) -> list[tuple[Path, str]]:
     root = layout.host_root(host.name)
     pairs = [(root / target.lstrip("/"), target) for target in own_dirs(herd)]
     pairs.append((layout.lvm_dir(host.name), "/etc/lvm"))
+    pairs.append((layout.host_bin(host.name), "/usr/local/sbin"))
     for tool in SIMULATORS:
         if Path("/usr/sbin", tool).is_file():
             pairs.append((layout.host_bin(host.name) / tool, f"/usr/sbin/{tool}"))
@@ -70,9 +71,8 @@ def write_shims(layout: Layout, host: XenHost) -> None:
 def prepare(layout: Layout, herd: Herd, host: XenHost) -> None:
     """Create the host's tree, host key, sshd_config and shims (idempotent: keys are kept)."""
     host_dir = layout.host_dir(host.name)
-    for _, target in binds(layout, herd, host):
-        if not target.startswith("/usr/sbin/"):
-            (layout.host_root(host.name) / target.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    for target in own_dirs(herd):
+        (layout.host_root(host.name) / target.lstrip("/")).mkdir(parents=True, exist_ok=True)
     sshd.keygen(host_dir / "ssh_host_ed25519_key", f"lab host {host.name}")
     write_shims(layout, host)
     (host_dir / "sshd_config").write_text(sshd.config(
@@ -84,11 +84,7 @@ def prepare(layout: Layout, herd: Herd, host: XenHost) -> None:
 
 def start(layout: Layout, herd: Herd, host: XenHost) -> tuple[int, str]:
     """Start the host's sshd in its own namespace; (pid, namespace)."""
-    pairs = binds(layout, herd, host)
-    for _, target in pairs:
-        if not os.path.lexists(target):
-            Path(target).mkdir(mode=0o755, parents=True, exist_ok=True)
     host_dir = layout.host_dir(host.name)
-    return sshd.start(name=host.name, config_file=host_dir / "sshd_config", binds=pairs,
+    return sshd.start(name=host.name, config_file=host_dir / "sshd_config", binds=binds(layout, herd, host),
                       log=host_dir / "sshd.log", address=host.address, port=host.ssh_port)
 

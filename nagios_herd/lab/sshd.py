@@ -9,6 +9,7 @@ keys pin both directions: each server has a host key the lab generated (listed i
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -62,11 +63,15 @@ def start(*, name: str, config_file: Path, binds: Sequence[tuple[Path, str]], lo
           address: str, port: int, timeout: float = 15.0) -> tuple[int, str]:
     """Start ``sshd -D`` in a new mount namespace after the bind mounts; (pid, namespace).
 
-    ``binds`` are (source, target) pairs; every target must already exist on the machine.
+    ``binds`` are (source, target) pairs. A missing target directory is created empty on the machine
+    (a mount point must exist) and left there: removing it would tear the mount out of other labs.
     """
     if not procs.port_free(address, port):
         raise HerdError(f"lab: {name}: {address}:{port} is already in use")
     PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
+    for _, target in binds:
+        if not os.path.lexists(target):
+            Path(target).mkdir(mode=0o755, parents=True, exist_ok=True)
     procs.run([SSHD, "-t", "-f", str(config_file)], f"{name}: sshd -t -f {config_file}")
     steps = [f"mount --bind {shlex.quote(str(src))} {shlex.quote(dst)}" for src, dst in binds]
     steps.append(f"exec {SSHD} -D -e -f {shlex.quote(str(config_file))}")
