@@ -3,10 +3,12 @@
 Inside the host's mount namespace these machine paths are the host's own (bind mounts of directories
 below ``STATE/hosts/H/root``): ``/etc/xen``, ``/etc/drbd.d``, ``/etc/nagios``, ``/etc/sudoers.d`` (so a
 deployed sudoers file can never break the machine's sudo), the herd's state dir, ``/etc/lvm`` (the
-host's LVM config: only its own PV) and ``/root`` (a clean home: no profile rewrites PATH). The real
-``/usr/sbin/drbdadm`` and ``drbdsetup`` are shadowed by the simulators, and ``/usr/local/sbin`` (first
-on sshd's and sudo's default PATH) holds them all, so absolute paths, sudo's secure_path and ``env -i``
-all reach the simulators as this host.
+host's LVM config: only its own PV) and ``/root`` (a clean home: no profile rewrites PATH).
+``/usr/local/sbin`` (first on sshd's and sudo's default PATH) holds the simulators, so sudo's
+secure_path and ``env -i PATH=...`` reach them as this host, and a read-only overlay adds ``xl`` and
+``drbdsetup`` to ``/usr/sbin`` (the check plugins run them by absolute path, as on a real dom0). The
+real ``/usr/sbin/drbdadm`` stays visible: the drbdadm simulator uses it to parse the host's
+configuration.
 A bind target must exist on the machine: missing directories (``/etc/nagios``, ``/var/lib/nagios-herd``
 on a machine without NRPE) are created empty once and left in place (removing a mount point would tear
 the mount out of other running labs).
@@ -21,6 +23,7 @@ from . import sshd
 from .layout import Layout
 
 SIMULATORS = ("xl", "drbdadm", "drbdsetup")
+SBIN_OVERLAY = ("xl", "drbdsetup")  # not drbdadm: the simulator needs the real one for parsing
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -36,9 +39,6 @@ def binds(layout: Layout, herd: Herd, host: XenHost) -> list[tuple[Path, str]]:
     pairs = [(root / target.lstrip("/"), target) for target in own_dirs(herd)]
     pairs.append((layout.lvm_dir(host.name), "/etc/lvm"))
     pairs.append((layout.host_bin(host.name), "/usr/local/sbin"))
-    for tool in SIMULATORS:
-        if Path("/usr/sbin", tool).is_file():
-            pairs.append((layout.host_bin(host.name) / tool, f"/usr/sbin/{tool}"))
     return pairs
 
 
@@ -66,6 +66,11 @@ def write_shims(layout: Layout, host: XenHost) -> None:
             f"exec '{layout.bin_dir / tool}' \"$@\"\n"
         )
         shim.chmod(0o755)
+    sbin = layout.host_dir(host.name) / "sbin"
+    sbin.mkdir(exist_ok=True)
+    for tool in SBIN_OVERLAY:
+        if not (sbin / tool).is_symlink():
+            (sbin / tool).symlink_to(bin_dir / tool)
 
 
 def prepare(layout: Layout, herd: Herd, host: XenHost) -> None:
@@ -86,5 +91,6 @@ def start(layout: Layout, herd: Herd, host: XenHost) -> tuple[int, str]:
     """Start the host's sshd in its own namespace; (pid, namespace)."""
     host_dir = layout.host_dir(host.name)
     return sshd.start(name=host.name, config_file=host_dir / "sshd_config", binds=binds(layout, herd, host),
-                      log=host_dir / "sshd.log", address=host.address, port=host.ssh_port)
+                      overlays=[(host_dir / "sbin", "/usr/sbin")], log=host_dir / "sshd.log",
+                      address=host.address, port=host.ssh_port)
 

@@ -85,7 +85,10 @@ def test_simulators_answer_over_ssh_in_formats_the_parsers_read(lab):
                 assert drbd.is_connected(resource) and drbd.is_uptodate(resource), (source, resource)
                 expected_role = "Primary" if resource.name in expected else "Secondary"
                 assert resource.role == expected_role
-        # absolute paths and sudo's secure_path reach the simulators as this host too
+        # sudo's secure_path (no LAB_HOST, no PATH of ours) reaches the simulators as this host too
         secure_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-        assert "Domain-0" in _run(lab, host, f"env -i PATH={secure_path} xl list")
-        assert drbd.detect_and_parse(_run(lab, host, "env -i /usr/sbin/drbdadm status")).resources
+        listing = _run(lab, host, f"env -i PATH={secure_path} xl list")
+        assert {d.name for d in xen.parse_list(listing)} == set(domains)
+        # ... and so do the absolute paths the check plugins use, as on a real dom0
+        assert {d.name for d in xen.parse_list(_run(lab, host, "env -i /usr/sbin/xl list"))} == set(domains)
+        assert drbd.detect_and_parse(_run(lab, host, "env -i /usr/sbin/drbdsetup status --json")).resources
