@@ -62,25 +62,34 @@ def _origin(kind: str, name: str, item: NagiosObject) -> Origin:
 
 
 class _Groups:
-    """Host group and contact group membership, nested groups included."""
+    """Host group and contact group membership: ``members``, the hosts' own ``hostgroups``, nested groups."""
 
-    def __init__(self, objects: dict[str, list[NagiosObject]]) -> None:
+    def __init__(self, objects: dict[str, list[NagiosObject]], hosts: list[NagiosObject]) -> None:
         self.hostgroups = {g["hostgroup_name"]: g for g in _registered(objects.get("hostgroup", []), "hostgroup_name")}
         self.contactgroups = {g["contactgroup_name"]: g
                               for g in _registered(objects.get("contactgroup", []), "contactgroup_name")}
+        self.all_hosts = {host["host_name"] for host in hosts}
+        self.joined: dict[str, set[str]] = {}  # group -> hosts naming it in their own hostgroups
+        for host in hosts:
+            for group in _split(host.get("hostgroups")):
+                self.joined.setdefault(group, set()).add(host["host_name"])
 
     def _members(self, groups: dict[str, NagiosObject], name: str, nested_key: str, seen: set[str]) -> set[str]:
-        if name in seen or name not in groups:
+        if name in seen:
             return set()
         seen.add(name)
-        members = set(_split(groups[name].get("members")))
-        for child in _split(groups[name].get(nested_key)):
+        group = groups.get(name, {})
+        members = set(_split(group.get("members"))) | (self.joined.get(name, set()) if groups is self.hostgroups else set())
+        for child in _split(group.get(nested_key)):
             members |= self._members(groups, child, nested_key, seen)
         return members
 
-    def hosts_of(self, group: str, all_hosts: list[str]) -> set[str]:
+    def hosts_of(self, group: str) -> set[str]:
         members = self._members(self.hostgroups, group, "hostgroup_members", set())
-        return set(all_hosts) if "*" in members else members
+        return set(self.all_hosts) if "*" in members else members
+
+    def groups_of(self, host: str) -> list[str]:
+        return sorted(group for group in set(self.hostgroups) | set(self.joined) if host in self.hosts_of(group))
 
     def contacts_of(self, group: str) -> set[str]:
         return self._members(self.contactgroups, group, "contactgroup_members", set())
@@ -111,9 +120,9 @@ def _put(entry: dict[str, Any], key: str, items: list[str]) -> None:
 def team_content(objects: dict[str, list[NagiosObject]], herd_commands: dict[str, str], team: str) -> Adopted:
     """The adopted arrays. A used command whose name is herd-wide with another line becomes ``<name>_<team>``."""
     adopted = Adopted()
-    groups = _Groups(objects)
     hosts = _registered(objects.get("host", []), "host_name")
     host_names = [host["host_name"] for host in hosts]
+    groups = _Groups(objects, hosts)
     origins: dict[str, list[Origin]] = {"contacts": [], "commands": [], "hosts": [], "services": []}
     for contact in _registered(objects.get("contact", []), "contact_name"):
         name = contact["contact_name"]
@@ -123,14 +132,10 @@ def team_content(objects: dict[str, list[NagiosObject]], herd_commands: dict[str
                 entry[key] = contact[key]
         adopted.contacts.append(entry)
         origins["contacts"].append(_origin("contact", name, contact))
-    member_of: dict[str, set[str]] = {name: set() for name in host_names}
-    for group in groups.hostgroups:
-        for member in groups.hosts_of(group, host_names):
-            member_of.setdefault(member, set()).add(group)
     for host in hosts:
         name = host["host_name"]
         entry = {"name": name, "address": host.get("address") or name, "alias": host.get("alias") or name}
-        _put(entry, "groups", sorted(member_of[name] | set(_split(host.get("hostgroups")))))
+        _put(entry, "groups", groups.groups_of(name))
         _put(entry, "parents", _split(host.get("parents")))
         _put(entry, "contacts", _contacts(host, groups))
         adopted.hosts.append(entry)
@@ -138,8 +143,7 @@ def team_content(objects: dict[str, list[NagiosObject]], herd_commands: dict[str
     used: list[str] = []
     for service in _registered(objects.get("service", []), "service_description"):
         on = _select(_split(service.get("host_name")), host_names, lambda name: {name})
-        on |= _select(_split(service.get("hostgroup_name")), host_names,
-                      lambda group: groups.hosts_of(group, host_names))
+        on |= _select(_split(service.get("hostgroup_name")), host_names, groups.hosts_of)
         command, *args = (service.get("check_command") or "").split("!")
         for host in sorted(on):
             entry = {"host": host, "description": service["service_description"], "command": command}
