@@ -53,7 +53,7 @@ class StallTracker:
             since = float(old["since"])  # type: ignore[arg-type]
         self._new[key] = {"progress": progress, "since": since, "seen": self.now}
         stuck = self.now - since
-        return stuck if stuck >= self.min_age else None
+        return stuck if stuck > 0 and stuck >= self.min_age else None
 
     def save(self) -> None:
         """Write the observed keys atomically; a failure is kept in ``error`` (the check goes on)."""

@@ -24,6 +24,7 @@ DRBDSETUP = "/usr/sbin/drbdsetup"
 PROC_DRBD = "/proc/drbd"
 BY_RES = "/dev/drbd/by-res"
 DEFAULT_STALL_SECONDS = 30.0
+INCOMPLETE = "events2 dump incomplete: no 'exists -' line (output cut short?)"
 
 
 def _seconds(text: str) -> float:
@@ -60,14 +61,22 @@ def main(argv: list[str] | None = None) -> None:
 def check(options: Options) -> Report:
     """Read the DRBD status (file or tools) and judge every selected resource."""
     if options.input:
-        text = read_input(options.input)
-        try:
-            status = detect_and_parse(text)
-        except DrbdParseError as error:
-            raise CheckError(f"{'stdin' if options.input == '-' else options.input}: {error}") from None
+        source = "stdin" if options.input == "-" else options.input
+        status = parse(read_input(options.input), source)
     else:
         status = read_live_status()
     return evaluate(status, options.resource, state_file=options.state_file, stall_time=options.stall_time)
+
+
+def parse(text: str, source: str) -> DrbdStatus:
+    """Any supported status text → DrbdStatus; unreadable or cut-short input → CheckError naming ``source``."""
+    try:
+        status = detect_and_parse(text)
+    except DrbdParseError as error:
+        raise CheckError(f"{source}: {error}") from None
+    if not status.complete:
+        raise CheckError(f"{source}: {INCOMPLETE}")
+    return status
 
 
 def read_live_status() -> DrbdStatus:
@@ -79,10 +88,7 @@ def read_live_status() -> DrbdStatus:
         problems.append(str(error))
     else:
         if result.ok:
-            try:
-                return detect_and_parse(result.stdout)
-            except DrbdParseError as error:
-                raise CheckError(f"{DRBDSETUP} status --json: {error}") from None
+            return parse(result.stdout, f"{DRBDSETUP} status --json")
         problems.append(result.failure())
     try:
         text = read_input(PROC_DRBD)
@@ -159,7 +165,7 @@ def evaluate(status: DrbdStatus, names: list[str], *, state_file: str | None = N
              stall_time: float = DEFAULT_STALL_SECONDS, now: float | None = None) -> Report:
     """The report for ``status``: one line per resource, perfdata, worst state wins."""
     if not status.complete:
-        raise CheckError("events2 dump incomplete: no 'exists -' line (output cut short?)")
+        raise CheckError(INCOMPLETE)
     report = Report(LABEL)
     tracker = None
 
