@@ -1,0 +1,206 @@
+"""``xl`` for the lab: ``list [-l] [DOMAIN]``, ``create CFG``, ``shutdown [-w] DOMAIN``,
+``destroy DOMAIN``, ``info`` (``python -m nagios_herd.lab.sim.xl ...``).
+
+Output follows xen ``tools/xl/xl_info.c``: the ``xl list`` header has literal TABs, rows are
+``%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f``, Domain-0 first; ``xl info`` is ``%-23s: %s`` lines in
+the order of a real host's. An unknown domain is ``NAME is an invalid domain identifier (rc=-6)``, exit 1
+(``find_domain`` in ``xl_utils.c``; -6 is ERROR_INVAL from ``libxl_name_to_domid``). ``create`` parses
+the real xl.cfg file and fails, like libxl's block hotplug, when a DRBD disk is not Primary here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from nagios_herd.lab.sim.common import main_wrapper, session
+from nagios_herd.lab.sim.drbd_ops import SimError
+from nagios_herd.lab.sim.engine import Lab, resources_of
+from nagios_herd.lab.sim.xlcfg import XlConfigError, parse
+
+HEADER = "Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
+XEN_CONFIG_DIR = "/etc/xen"
+
+
+def _row(name: str, domid: int, mem: int, vcpus: int, state: str, seconds: float) -> str:
+    return f"{name:<40} {domid:5d} {mem:5d} {vcpus:5d}     {state}  {seconds:8.1f}\n"
+
+
+def _find(lab: Lab, host: str, name: str) -> dict[str, Any]:
+    dom = lab.domains(host).get(name)
+    if dom is None:
+        raise SimError([f"{name} is an invalid domain identifier (rc=-6)"], 1)
+    return dom
+
+
+def _list(lab: Lab, host: str, names: list[str], long: bool) -> str:
+    info = lab.host(host)
+    for name in names:
+        _find(lab, host, name)
+    doms = sorted(((n, d) for n, d in lab.domains(host).items() if not names or n in names),
+                  key=lambda item: item[1]["domid"])
+    if long:
+        return json.dumps([{"domid": d["domid"], "config": _libxl_config(n, d)} for n, d in doms], indent=4) + "\n"
+    out = [HEADER]
+    if not names:
+        out.append(_row("Domain-0", 0, info["dom0_memory_mb"], 2, "r-----", (lab.now - info["booted_at"]) * 0.05))
+    for name, dom in doms:
+        state = "r-----" if lab.now < dom["boot_until"] else "-b----"
+        out.append(_row(name, dom["domid"], dom["memory_mb"], dom["vcpus"], state, (lab.now - dom["started"]) * 0.02))
+    return "".join(out)
+
+
+def _libxl_config(name: str, dom: dict[str, Any]) -> dict[str, Any]:
+    """What ``libxl_domain_config_to_json`` gives for a PV guest: configuration only, no run state."""
+    config, vcpus, memkb = dom["config"], dom["vcpus"], dom["memory_mb"] * 1024
+    digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
+    disks = []
+    for spec in config.get("disk", []):
+        parts = spec.split(",")
+        backend, _, path = parts[0].rpartition(":")
+        disks.append({"pdev_path": path, "vdev": parts[1] if len(parts) > 1 else "",
+                      "backend": backend or "phy", "format": "raw", "readwrite": int("w" in parts[2:3])})
+    nics = []
+    for devid, spec in enumerate(config.get("vif", [])):
+        fields = dict(item.split("=", 1) for item in spec.split(",") if "=" in item)
+        nics.append({"devid": devid, "mac": fields.get("mac", ""), "bridge": fields.get("bridge", "")})
+    return {
+        "c_info": {"type": "pv", "name": name,
+                   "uuid": f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"},
+        "b_info": {"max_vcpus": vcpus, "avail_vcpus": list(range(vcpus)), "max_memkb": memkb,
+                   "target_memkb": memkb, "type.pv": {"bootloader": config.get("bootloader", "pygrub")}},
+        "disks": disks, "nics": nics,
+        "on_poweroff": "destroy", "on_reboot": "restart", "on_crash": "restart",
+    }
+
+
+def _info(lab: Lab, host: str) -> str:
+    info, uname = lab.host(host), os.uname()
+    used = info["dom0_memory_mb"] + sum(d["memory_mb"] for d in lab.domains(host).values())
+    free = max(info["memory_mb"] - used, 0)
+    cpus = os.cpu_count() or 1
+    rows = [
+        ("host", host), ("release", uname.release), ("version", uname.version), ("machine", uname.machine),
+        ("nr_cpus", cpus), ("nr_nodes", 1), ("cores_per_socket", cpus), ("threads_per_core", 1),
+        ("cpu_mhz", 2660), ("hw_caps", "bfebfbff:20100800:00000000:00000940:0004e3bd:00000000:00000001:00000000"),
+        ("virt_caps", ""), ("total_memory", info["memory_mb"]), ("free_memory", free),
+        ("node_to_cpu", f"node0:0-{cpus - 1}"), ("node_to_memory", f"node0:{free}"),
+        ("node_to_dma32_mem", "node0:2985"), ("max_node_id", 0), ("xen_major", 4), ("xen_minor", 17),
+        ("xen_extra", ".3"), ("xen_caps", "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 "),
+        ("xen_scheduler", "credit2"), ("xen_pagesize", 4096), ("platform_params", "virt_start=0xffff800000000000"),
+        ("xen_changeset", "unavailable"),
+        ("xen_commandline", f"placeholder dom0_mem={info['dom0_memory_mb']}M,max:{info['dom0_memory_mb']}M"),
+        ("cc_compiler", "x86_64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0"), ("cc_compile_by", "pkg-xen-devel"),
+        ("cc_compile_domain", "lists.alioth.debian.org"), ("cc_compile_date", "Thu Nov 26 00:00:00 UTC 2026"),
+        ("xend_config_format", 4),
+    ]
+    return "".join(f"{key:<23}: {value}\n" for key, value in rows)
+
+
+def _create(path: str) -> None:
+    if not os.path.exists(path) and not os.path.isabs(path):
+        path = os.path.join(XEN_CONFIG_DIR, path) if os.path.exists(os.path.join(XEN_CONFIG_DIR, path)) else path
+    print(f"Parsing config from {path}", file=sys.stderr)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            config = parse(handle.read(), path)
+    except OSError as exc:
+        raise SimError([f"Failed to read config file: {path}: {exc.strerror}"], 1) from None
+    except XlConfigError as exc:
+        raise SimError([str(exc), "Failed to parse config: Invalid argument"], 1) from None
+    name = config.get("name")
+    if not isinstance(name, str) or not name:
+        raise SimError(["Domain name must be specified."], 1)
+    config.setdefault("memory", 128)
+    with session() as (lab, host):
+        _start(lab, host, name, config)
+
+
+def _start(lab: Lab, host: str, name: str, config: dict[str, Any]) -> None:
+    info = lab.host(host)
+    domid = info["next_domid"]
+    if name in lab.domains(host):
+        raise SimError([f'libxl: error: libxl_create.c:686:libxl__domain_make: Domain {domid}:'
+                        f'domain with name "{name}" already exists.'], 1)
+    used = info["dom0_memory_mb"] + sum(d["memory_mb"] for d in lab.domains(host).values())
+    for res in resources_of(config, lab.data["resources"]):
+        side = lab.side(res, host)
+        peer_ok = lab.resource(res)["connected"] and lab.side(res, lab.peer_of(host))["disk"] == "UpToDate"
+        if not side["up"] or side["role"] != "Primary" or not (side["disk"] == "UpToDate" or peer_ok):
+            info["next_domid"] += 1
+            raise SimError(_hotplug_failure(domid), 1)
+    if used + int(config["memory"]) > info["memory_mb"]:
+        info["next_domid"] += 1
+        raise SimError([f"libxl: error: libxl_create.c:1571:domcreate_rebuild_done: Domain {domid}:"
+                        "cannot (re-)build domain: -3", *_destroy_lines(domid)], 1)
+    lab.start_domain(host, name, config)
+
+
+def _hotplug_failure(domid: int) -> list[str]:
+    vbd = f"/local/domain/0/backend/vbd/{domid}/51712"
+    return [f"libxl: error: libxl_device.c:1225:device_backend_callback: Domain {domid}:unable to add device with path {vbd}",
+            f"libxl: error: libxl_create.c:1862:domcreate_attach_devices: Domain {domid}:unable to add disk devices",
+            *_destroy_lines(domid)]
+
+
+def _destroy_lines(domid: int) -> list[str]:
+    return [f"libxl: error: libxl_domain.c:1183:libxl__destroy_domid: Domain {domid}:Non-existant domain",
+            f"libxl: error: libxl_domain.c:1137:domain_destroy_callback: Domain {domid}:Unable to destroy guest",
+            f"libxl: error: libxl_domain.c:1064:domain_destroy_cb: Domain {domid}:Destruction of domain failed"]
+
+
+def _shutdown(name: str, wait: bool) -> None:
+    with session() as (lab, host):
+        dom = _find(lab, host, name)
+        if dom["shutdown_at"] is None:
+            dom["shutdown_at"] = lab.now + lab.host(host)["shutdown_seconds"]
+        domid, due = dom["domid"], dom["shutdown_at"]
+    print(f"Shutting down domain {domid}", file=sys.stderr)
+    if not wait:
+        return
+    print("Waiting for 1 domains", file=sys.stderr)
+    while True:
+        time.sleep(min(max(due - time.time(), 0.0), 0.5) + 0.01)
+        with session() as (lab, host):
+            dom = lab.domains(host).get(name)
+            if dom is None or dom["domid"] != domid:
+                break
+            due = dom["shutdown_at"] or due
+    print(f"Domain {domid} has been shut down, reason code 0", file=sys.stderr)
+
+
+def run(argv: list[str]) -> int:
+    command, args = (argv[0], argv[1:]) if argv else ("", [])
+    options = [a for a in args if a.startswith("-")]
+    names = [a for a in args if not a.startswith("-")]
+    if command == "list":
+        with session() as (lab, host):
+            sys.stdout.write(_list(lab, host, names, bool({"-l", "--long"} & set(options))))
+    elif command == "info":
+        with session() as (lab, host):
+            sys.stdout.write(_info(lab, host))
+    elif command == "create" and names:
+        _create(names[0])
+    elif command == "shutdown" and len(names) == 1:
+        _shutdown(names[0], bool({"-w", "--wait"} & set(options)))
+    elif command == "destroy" and len(names) == 1:
+        with session() as (lab, host):
+            _find(lab, host, names[0])
+            lab.stop_domain(host, names[0])
+    else:
+        raise SimError([f"xl: command not implemented in the lab simulator: {' '.join(argv)}"
+                        if command not in ("list", "info", "create", "shutdown", "destroy")
+                        else f"'xl {command}' requires one domain or config file argument"], 1)
+    return 0
+
+
+def main() -> None:
+    main_wrapper("xl", run, 1)
+
+
+if __name__ == "__main__":
+    main()
