@@ -27,7 +27,7 @@ Public API
     ``snap_percent`` (float, or None when lvm printed an empty value: inactive pool, not a pool),
     ``hidden``; ``full_name`` (``vg/name``), ``is_thin_pool``, ``is_snapshot`` (old-style),
     ``usage_percent`` (data%, else snap%).
-``LvAttr``
+``LvAttr`` (from ``nagios_herd.lvm_attr``, re-exported; import it from here)
     The 10 ``lv_attr`` characters decoded per lvs(8): ``volume_type``, ``permissions``,
     ``allocation``, ``fixed_minor``, ``state``, ``device_open``, ``target_type``, ``zero``,
     ``health``, ``skip_activation``; predicates ``active``, ``state_unknown`` (``X``: activation
@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import json
 
+from .lvm_attr import LvAttr
 from .record import Record
 
 __all__ = ["LV", "LvAttr", "LvmParseError", "Report", "VG", "parse_report", "parse_size"]
@@ -57,8 +58,6 @@ __all__ = ["LV", "LvAttr", "LvmParseError", "Report", "VG", "parse_report", "par
 _SIZE = r"^[<>]?\s*(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>[bBsSkKmMgGtTpPeE]?)$"
 _POWERS = {"k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
 _TRAILING_COMMA = r",(\s*[\]}])"
-_HEALTH = {"p": "partial", "F": "failed", "D": "out of data space", "M": "metadata read-only",
-           "r": "refresh needed", "m": "mismatches exist", "E": "writecache error"}
 
 
 class LvmParseError(ValueError):
@@ -72,13 +71,13 @@ def parse_size(text: str | int | float | None) -> int | None:
     if isinstance(text, (int, float)):
         return int(text)
     raw = text.strip()
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():
         return int(raw)  # --units b --nosuffix: the common case, no regex needed
     if not raw:
         return None
     import re  # lazy: only human-readable sizes need it (start-up cost)
 
-    match = re.match(_SIZE, raw)
+    match = re.match(_SIZE, raw, re.ASCII)
     if match is None:
         raise LvmParseError(f"not a size: {raw!r}")
     number = float(match["num"].replace(",", "."))
@@ -96,14 +95,17 @@ def _percent(text: str | int | float | None) -> float | None:
     if text is None or isinstance(text, bool):
         return None
     if isinstance(text, (int, float)):
-        return float(text)
+        text = repr(text)
     raw = text.strip().rstrip("%")
     if not raw:
         return None
     try:
-        return float(raw.replace(",", "."))
+        value = float(raw.replace(",", "."))
     except ValueError:
-        raise LvmParseError(f"not a percentage: {text!r}") from None
+        value = float("nan")
+    if not raw.isascii() or value != value or value in (float("inf"), float("-inf")):
+        raise LvmParseError(f"not a percentage: {text!r}")
+    return value
 
 
 def _count(text: str | int | None) -> int | None:
@@ -114,71 +116,9 @@ def _count(text: str | int | None) -> int | None:
     raw = str(text).strip()
     if not raw:
         return None
-    if not raw.lstrip("-").isdigit():
+    if not (raw.isascii() and raw.lstrip("-").isdigit()):
         raise LvmParseError(f"not a count: {text!r}")
     return int(raw)
-
-
-class LvAttr(Record):
-    """``lv_attr`` decoded by position (lvs(8) NOTES); short (old lvm) strings are padded with ``-``."""
-
-    __slots__ = ("raw",)
-    raw: str
-
-    def _at(self, index: int) -> str:
-        return self.raw[index] if index < len(self.raw) else "-"
-
-    volume_type = property(lambda self: self._at(0))
-    permissions = property(lambda self: self._at(1))
-    allocation = property(lambda self: self._at(2))
-    fixed_minor = property(lambda self: self._at(3))
-    state = property(lambda self: self._at(4))
-    device_open = property(lambda self: self._at(5))
-    target_type = property(lambda self: self._at(6))
-    zero = property(lambda self: self._at(7))
-    health = property(lambda self: self._at(8))
-    skip_activation = property(lambda self: self._at(9))
-
-    @property
-    def active(self) -> bool:
-        return self.state == "a"
-
-    @property
-    def state_unknown(self) -> bool:
-        return self.state == "X"
-
-    @property
-    def invalid_snapshot(self) -> bool:
-        return self.state in ("I", "S")
-
-    @property
-    def merge_failed(self) -> bool:
-        return self.state in ("m", "M")
-
-    @property
-    def check_needed(self) -> bool:
-        return self.state in ("c", "C")
-
-    @property
-    def partial(self) -> bool:
-        return self.health == "p"
-
-    @property
-    def failed(self) -> bool:
-        return self.health == "F"
-
-    @property
-    def out_of_data(self) -> bool:
-        return self.health == "D"
-
-    @property
-    def metadata_read_only(self) -> bool:
-        return self.health == "M"
-
-    @property
-    def health_problem(self) -> str | None:
-        """One phrase for the health column, None when healthy (``-``) or unknown (``X``)."""
-        return _HEALTH.get(self.health)
 
 
 class VG(Record):

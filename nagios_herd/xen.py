@@ -51,11 +51,11 @@ _REASONS = {"-": None, "r": "reboot", "s": "suspend", "c": "crash", "w": "watchd
 _STATE = r"[r-][b-][p-][s-][-rscwS?][d-]"
 _ROW = re.compile(
     r"^(?P<name>\S.*?)\s+(?:(?P<domid>\d+)\s+)?(?P<mem>\d+)\s+(?P<vcpus>\d+)"
-    rf"\s+(?:(?P<state>{_STATE})\s+)?(?P<time>\d+\.\d+)(?P<rest>.*)$")
+    rf"\s+(?:(?P<state>{_STATE})\s+)?(?P<time>\d+\.\d+)(?P<rest>.*)$", re.ASCII)
 _VERBOSE = re.compile(
     r"^\s+(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
-    r"\s+(?P<reason>-|[0-9a-f]+)(?:\s+(?P<label>\S+))?(?P<extra>.*)$")
-_HEADER = re.compile(r"^Name\s+ID\s+Mem(?:\(MiB\))?\s+VCPUs\s+State\s+Time\(s\)")
+    r"\s+(?P<reason>-|[0-9a-f]+)(?:\s+(?P<label>\S+))?(?P<extra>.*)$", re.ASCII)
+_HEADER = re.compile(r"^Name\s+ID\s+Mem(?:\(MiB\))?\s+VCPUs\s+State\s+Time\(s\)", re.ASCII)
 
 
 class XenParseError(ValueError):
@@ -221,7 +221,7 @@ def parse_info(text: str) -> HostInfo:
         raw = values.get(key)
         if raw is None:
             raise XenParseError(f"`xl info` output has no {key} line")
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise XenParseError(f"`xl info` {key} is not a number of MiB: {_clip(raw)!r}")
         memory[key] = int(raw)
     return HostInfo(memory["total_memory"], memory["free_memory"], values)

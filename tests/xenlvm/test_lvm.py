@@ -169,6 +169,11 @@ def test_lv_attr_positions(raw, type_, state, health, skip):
     ('{"report": [{"lv": [{"lv_name": "x", "vg_name": "a", "data_percent": "full"}]}]}', "not a percentage"),
     ('{"report": [{"vg": [{"vg_name": "a", "vg_free_count": [1]}]}]}', "vg_free_count is not a value"),
     ('{"report": [{"vg": [{"vg_name": "a"},]}]', "invalid JSON"),
+    ('{"report": [{"lv": [{"lv_name": "x", "vg_name": "a", "data_percent": "nan"}]}]}', "not a percentage"),
+    ('{"report": [{"lv": [{"lv_name": "x", "vg_name": "a", "data_percent": "1e999"}]}]}', "not a percentage"),
+    ('{"report": [{"vg": [{"vg_name": "a", "vg_size": "\u00b2"}]}]}', "not a size"),
+    ('{"report": [{"vg": [{"vg_name": "a", "vg_size": "\u0661\u0662k"}]}]}', "not a size"),
+    ('{"report": [{"vg": [{"vg_name": "a", "vg_free_count": "\u00b2"}]}]}', "not a count"),
 ])
 def test_hostile_reports(text, message):
     with pytest.raises(LvmParseError, match=message):
