@@ -1,0 +1,97 @@
+"""Differential test against Debian's perl check_drbd 0.5.3 (monitoring-plugins-contrib) on 8.x /proc/drbd.
+
+Per configured minor, both plugins must give the same exit status, except where check_drbd is known to be
+wrong (reference/checks.md §1a); each such case is listed below with its reason and both statuses.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from drbd_support import load, run_check
+from nagios_herd.drbd import detect_and_parse
+
+CHECK_DRBD = "/usr/lib/nagios/plugins/check_drbd"
+OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
+
+pytestmark = [
+    pytest.mark.real,
+    pytest.mark.skipif(not os.access(CHECK_DRBD, os.X_OK), reason="monitoring-plugins-contrib not installed"),
+]
+
+PROC_FIXTURES = [
+    "ganeti/proc_drbd8.txt", "ganeti/proc_drbd80-emptyline.txt", "ganeti/proc_drbd80-emptyversion.txt",
+    "ganeti/proc_drbd83.txt", "ganeti/proc_drbd83_sync.txt", "ganeti/proc_drbd83_sync_krnl2.6.39.txt",
+    "ganeti/proc_drbd83_sync_want.txt", "ganeti/proc_drbd84.txt", "ganeti/proc_drbd84_emptyfirst.txt",
+    "ganeti/proc_drbd84_sync.txt", "checkmk/proc_drbd_8.3.8_connected.txt",
+    "checkmk/proc_drbd_8.3.8_sync_stalled.txt", "checkmk/proc_drbd_8.3.8_syncsource_delay_probe.txt",
+    "node_exporter/drbd", "linbit-documentation/UG84_proc_drbd_8.4.0.txt",
+]
+
+OOS_FIRST = "check_drbd exits WARNING on oos>0 before evaluating any state"
+PEER_DISK = "check_drbd reads only the local half of ds:, so an unintended Diskless peer passes"
+STANDALONE = "check_drbd rates StandAlone WARNING; DESIGN: not connected is CRITICAL (UpToDate: split brain suspect)"
+
+# (fixture, minor): (check_drbd status, our status, reason check_drbd is wrong)
+KNOWN_WRONG = {
+    ("ganeti/proc_drbd8.txt", "5"): (OK, CRITICAL, PEER_DISK),
+    ("ganeti/proc_drbd8.txt", "8"): (WARNING, CRITICAL, STANDALONE),
+    ("ganeti/proc_drbd83.txt", "5"): (OK, CRITICAL, PEER_DISK),
+    ("ganeti/proc_drbd83.txt", "8"): (WARNING, CRITICAL, STANDALONE),
+    ("ganeti/proc_drbd84.txt", "4"): (WARNING, CRITICAL, OOS_FIRST + ", masking WFConnection"),
+    ("ganeti/proc_drbd84.txt", "8"): (WARNING, CRITICAL, OOS_FIRST + ", masking StandAlone (split brain)"),
+    ("ganeti/proc_drbd84_emptyfirst.txt", "4"): (WARNING, CRITICAL, OOS_FIRST + ", masking WFConnection"),
+    ("ganeti/proc_drbd84_emptyfirst.txt", "8"): (WARNING, CRITICAL, OOS_FIRST + ", masking StandAlone"),
+    ("ganeti/proc_drbd84_sync.txt", "0"): (WARNING, CRITICAL, OOS_FIRST + ", masking StandAlone Primary"),
+    ("checkmk/proc_drbd_8.3.8_sync_stalled.txt", "0"): (WARNING, CRITICAL,
+                                                        OOS_FIRST + "; the 'stalled' marker is never read"),
+    ("node_exporter/drbd", "1"): (WARNING, CRITICAL,
+                                  OOS_FIRST + "; ro: is never parsed, so Primary/Primary goes unseen"),
+}
+
+
+def check_drbd(text: str, *args: str) -> tuple[int, str]:
+    result = subprocess.run([CHECK_DRBD, "-p", "-", *args], input=text, capture_output=True, text=True,
+                            timeout=30, check=False)
+    return result.returncode, result.stdout.strip()
+
+
+CASES = [(name, resource.name) for name in PROC_FIXTURES for resource in detect_and_parse(load(name)).resources]
+
+
+@pytest.mark.parametrize("name, minor", CASES, ids=[f"{n}:{m}" for n, m in CASES])
+def test_agrees_with_check_drbd_unless_it_is_known_wrong(name: str, minor: str, tmp_path) -> None:
+    text = load(name)
+    theirs, their_line = check_drbd(text, "-d", minor)
+    ours = run_check("--input", "-", "--resource", minor, stdin=text.encode(), state_dir=tmp_path)
+    if (name, minor) in KNOWN_WRONG:
+        expected_theirs, expected_ours, reason = KNOWN_WRONG[(name, minor)]
+        assert (theirs, ours.returncode) == (expected_theirs, expected_ours), (reason, their_line, ours.stdout)
+        assert ours.returncode > theirs, reason  # we are stricter, never laxer
+    else:
+        assert ours.returncode == theirs, (their_line, ours.stdout)
+
+
+def test_every_known_disagreement_is_exercised() -> None:
+    assert set(KNOWN_WRONG) <= set(CASES)
+
+
+def test_check_drbd_default_watches_only_minor_0(tmp_path) -> None:
+    text = load("ganeti/proc_drbd84.txt")
+    assert check_drbd(text)[0] == OK  # -d 0 by default: minors 4, 6, 8 are never looked at
+    assert run_check("--input", "-", stdin=text.encode(), state_dir=tmp_path).returncode == CRITICAL
+
+
+def test_check_drbd_role_check_is_a_no_op_on_ro(tmp_path) -> None:
+    text = load("ganeti/proc_drbd84.txt")  # minor 0 is ro:Primary/Secondary
+    assert check_drbd(text, "-d", "0", "-r", "Secondary")[0] == OK
+    assert detect_and_parse(text).find("0").role == "Primary"
+
+
+def test_drbd9_proc_both_unknown(tmp_path) -> None:
+    text = load("linbit-documentation/UG9_proc_drbd_v9.txt")
+    assert check_drbd(text, "-d", "All") == (UNKNOWN, "DRBD UNKNOWN: No configured devices found")
+    assert run_check("--input", "-", stdin=text.encode(), state_dir=tmp_path).returncode == UNKNOWN
