@@ -2,18 +2,19 @@
 
 Deterministic by construction: the file list and every collection come from the (sorted) model and the views in
 :mod:`nagios_herd.render_views`, templates only loop and filter, and the one varying line — the header — carries a
-digest of the *inputs* (see :mod:`nagios_herd.render_inputs`), never a time. Every value goes through the quoting
+digest of the file's *inputs* (see :mod:`nagios_herd.render_inputs`), never a time. Every value goes through the quoting
 filter of its file format (:mod:`nagios_herd.filters`); a refused value stops the render with one line naming the
 file being rendered.
 
-API: :func:`render(herd, digest) <render>` → ``{relative path: bytes}``; :func:`templates_dir`.
+API: :func:`build(inventory) <build>` → :class:`Build` (load, digest, render); :func:`render(herd, digests)
+<render>` → ``{relative path: bytes}``; :func:`templates_dir`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +23,14 @@ import jinja2
 from .errors import HerdError
 from .filters import FILTERS, FilterError
 from .model import Herd
+from .render_inputs import TEMPLATES_ENV, Digests, templates_dir
+from .render_inputs import digests as input_digests
 from .render_views import NRPE_TIMEOUT, SUDO, guest_view, host_view
 
-TEMPLATES_ENV = "NAGIOS_HERD_TEMPLATES"
 PVGRUB = "/usr/lib/grub-xen/grub-x86_64-xen.bin"
 OBJECT_FILES = ("commands.cfg", "contacts.cfg", "hostgroups.cfg", "hosts.cfg", "services.cfg", "templates.cfg",
                 "timeperiods.cfg")
 CGI_READER = "nagios-herd"  # the user the watcher's check_nagios_guest authenticates as
-
-
-def templates_dir() -> Path:
-    """``$NAGIOS_HERD_TEMPLATES`` if set, else the checkout's top-level ``templates/``."""
-    override = os.environ.get(TEMPLATES_ENV)
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "templates"
 
 
 def environment(directory: Path) -> jinja2.Environment:
@@ -53,8 +49,8 @@ def environment(directory: Path) -> jinja2.Environment:
     return env
 
 
-def _plan(herd: Herd) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(path in the build tree, template, context) for every templated file, in a fixed order."""
+def _plan(herd: Herd) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(path in the build tree, digest scope, template, context) for every templated file, in a fixed order."""
     for host in herd.hosts:
         view = host_view(herd, host)
         base = f"hosts/{host.name}"
@@ -64,34 +60,35 @@ def _plan(herd: Herd) -> Iterator[tuple[str, str, dict[str, Any]]]:
                  "address": f"{node.replication_address}:{guest.drbd_port}"}
                 for index, node in enumerate(herd.hosts)
             ]
-            yield f"{base}/etc/xen/{guest.name}.cfg", "host/xen.cfg.j2", {
+            yield f"{base}/etc/xen/{guest.name}.cfg", "", "host/xen.cfg.j2", {
                 "host": host, "guest": guest, "pvgrub": PVGRUB,
                 "disk": [f"phy:/dev/drbd/by-res/{guest.resource}/0,xvda,w",
                          f"phy:/dev/{host.volume_group}/{guest.swap_lv},xvdb,w"],
                 "vif": [f"mac={guest.mac},bridge={host.bridge}"],
             }
-            yield f"{base}/etc/drbd.d/{guest.name}.res", "host/drbd.res.j2", {
+            yield f"{base}/etc/drbd.d/{guest.name}.res", "", "host/drbd.res.j2", {
                 "host": host, "guest": guest, "nodes": nodes, "resync_after": view.resync_after.get(guest.name, ""),
             }
         fence_peer = "/usr/lib/drbd/outdate-peer.sh " + " ".join(f"on {h.name} {h.address}" for h in herd.hosts)
-        yield f"{base}/etc/drbd.d/global_common.conf", "host/global_common.conf.j2", {
+        yield f"{base}/etc/drbd.d/global_common.conf", "", "host/global_common.conf.j2", {
             "host": host, "fence_peer": fence_peer}
-        yield f"{base}/etc/nagios/nrpe.d/nagios-herd.cfg", "host/nrpe.cfg.j2", {"host": host, "view": view,
-                                                                                 "sudo": SUDO}
-        yield f"{base}/etc/sudoers.d/nagios-herd", "host/sudoers.j2", {"host": host, "view": view}
+        yield f"{base}/etc/nagios/nrpe.d/nagios-herd.cfg", "", "host/nrpe.cfg.j2", {"host": host, "view": view,
+                                                                                     "sudo": SUDO}
+        yield f"{base}/etc/sudoers.d/nagios-herd", "", "host/sudoers.j2", {"host": host, "view": view}
     for guest in herd.guests:
         view = guest_view(herd, guest)
         base = f"guests/{guest.name}/etc/nagios4"
         contacts = [contact.name for contact in guest.team.contacts]
         common = {"guest": guest, "view": view}
-        yield f"{base}/nagios.cfg", "guest/nagios.cfg.j2", {
+        yield f"{base}/nagios.cfg", guest.name, "guest/nagios.cfg.j2", {
             **common, "object_files": OBJECT_FILES, "admin_email": guest.team.contacts[0].email}
-        yield f"{base}/cgi.cfg", "guest/cgi.cfg.j2", {
+        yield f"{base}/cgi.cfg", guest.name, "guest/cgi.cfg.j2", {
             **common, "cgi_readers": [*contacts, CGI_READER], "cgi_admins": contacts}
-        yield f"{base}/resource.cfg", "guest/resource.cfg.j2", {
+        yield f"{base}/resource.cfg", guest.name, "guest/resource.cfg.j2", {
             **common, "authfile": f"{herd.paths.state_dir.rstrip('/')}/cgi-auth"}
         for name in OBJECT_FILES:
-            yield f"{base}/objects/{name}", f"guest/objects/{name}.j2", {**common, "nrpe_timeout": NRPE_TIMEOUT}
+            yield (f"{base}/objects/{name}", guest.name, f"guest/objects/{name}.j2",
+                   {**common, "nrpe_timeout": NRPE_TIMEOUT})
 
 
 def _volume_plan(herd: Herd, digest: str) -> dict[str, bytes]:
@@ -110,15 +107,23 @@ def _volume_plan(herd: Herd, digest: str) -> dict[str, bytes]:
     return plans
 
 
-def render(herd: Herd, digest: str, templates: Path | None = None) -> dict[str, bytes]:
+def _header(herd: Herd, digest: str) -> str:
+    header = f"Generated by nagios-herd for herd {herd.name} from inputs sha256:{digest}. Do not edit."
+    if not header.isprintable():
+        raise HerdError(f"{herd.source}: herd.name: unprintable characters in {herd.name!r}", exit_code=2)
+    return header
+
+
+def render(herd: Herd, digests: Digests, templates: Path | None = None) -> dict[str, bytes]:
     """Every file of the build tree as ``{relative path: bytes}``, sorted by path."""
     env = environment(templates or templates_dir())
-    header = f"Generated by nagios-herd for herd {herd.name} from inputs sha256:{digest}. Do not edit."
+    headers = {"": _header(herd, digests.hosts)}
+    headers.update((name, _header(herd, digest)) for name, digest in digests.guests.items())
     files: dict[str, bytes] = {}
-    for path, template_name, context in _plan(herd):
+    for path, scope, template_name, context in _plan(herd):
         try:
             template = env.get_template(template_name)
-            files[path] = template.render(herd=herd, header=header, **context).encode()
+            files[path] = template.render(herd=herd, header=headers[scope], **context).encode()
         except FilterError as error:
             raise HerdError(f"{path}: cannot write {error.value!r}: {error.reason} ({error.filter_name})") from None
         except jinja2.TemplateNotFound as error:
@@ -126,5 +131,24 @@ def render(herd: Herd, digest: str, templates: Path | None = None) -> dict[str, 
         except jinja2.TemplateError as error:
             where = f"{template_name}:{error.lineno}" if getattr(error, "lineno", None) else template_name
             raise HerdError(f"{path}: template error in {where}: {error.message}") from None
-    files.update(_volume_plan(herd, digest))
+    files.update(_volume_plan(herd, digests.hosts))
     return dict(sorted(files.items()))
+
+
+@dataclass(frozen=True)
+class Build:
+    herd: Herd
+    digests: Digests
+    templates: Path
+    files: dict[str, bytes]
+
+
+def build(inventory: Path) -> Build:
+    """Load and validate the inventory, then render every file (nothing is written)."""
+    from .inventory import load
+
+    herd = load(inventory)
+    templates = templates_dir()
+    environment(templates)  # a missing template directory is reported before any hashing
+    digests = input_digests(herd, templates)
+    return Build(herd, digests, templates, render(herd, digests, templates))

@@ -133,7 +133,7 @@ def guest_view(herd: Herd, guest: Guest) -> GuestView:
     else:
         watched = ()
     for other in watched:
-        meta_hosts.append(MonitoredHost(other.name, other.address, f"Nagios guest of team {other.team.name}"))
+        meta_hosts.append(MonitoredHost(other.name, other.address, f"Nagios guest {other.name}"))
         meta_services.append(MetaService(other.name, "Nagios", "herd_check_nagios_guest", ()))
     if watched:
         meta_hostgroups.append((GUEST_HOSTGROUP, "Nagios guests of the herd", tuple(g.name for g in watched)))

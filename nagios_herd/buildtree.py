@@ -1,0 +1,113 @@
+"""Write a rendered build tree, whole or not at all, with its ``MANIFEST.json``.
+
+The tree is written into a hidden temporary directory next to the destination and then renamed into place
+(``renameat2(RENAME_EXCHANGE)`` swaps it atomically with an existing tree; without it, the old tree is renamed away
+first). A reader therefore sees the old tree or the new one, never a half-written one, and a failure leaves the
+destination as it was.
+
+``MANIFEST.json``: ``{"checksum": ..., "files": {path: sha256}, "herd": ..., "inputs_sha256": ...}``. The content
+checksum is sha256 over the sorted ``path NUL sha256`` lines of every file except the manifest itself, so it changes
+exactly when some file's bytes or the file list change.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import HerdError
+
+MANIFEST = "MANIFEST.json"
+_RENAME_EXCHANGE = 2
+
+
+def file_digests(files: Mapping[str, bytes]) -> dict[str, str]:
+    return {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())}
+
+
+def checksum(digests: Mapping[str, str]) -> str:
+    """The content checksum over ``{path: sha256}`` (the manifest's ``checksum``)."""
+    lines = "".join(f"{path}\0{sha}\n" for path, sha in sorted(digests.items()))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def manifest(files: Mapping[str, bytes], *, herd: str, inputs_sha256: str) -> bytes:
+    digests = file_digests(files)
+    document = {"checksum": checksum(digests), "files": digests, "herd": herd, "inputs_sha256": inputs_sha256}
+    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+
+
+def read_manifest(tree: Path) -> dict | None:
+    """The tree's manifest, or None when there is none or it is unreadable (treated as "no tree")."""
+    try:
+        document = json.loads((tree / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) and isinstance(document.get("files"), dict) else None
+
+
+def write_files(root: Path, files: Mapping[str, bytes]) -> None:
+    """Write every file under ``root`` (new and empty), modes from the umask."""
+    made: set[Path] = set()
+    for relative, data in files.items():
+        target = root / relative
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        with open(target, "wb") as handle:
+            handle.write(data)
+
+
+def write_tree(destination: Path, files: Mapping[str, bytes], *, herd: str, inputs_sha256: str) -> str:
+    """Replace ``destination`` by exactly ``files`` + manifest, atomically; returns the content checksum."""
+    destination = destination.absolute()
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = destination.parent / f".{destination.name}.new-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.mkdir(mode=0o755)
+        document = manifest(files, herd=herd, inputs_sha256=inputs_sha256)
+        write_files(staging, {**files, MANIFEST: document})
+        _swap_into_place(staging, destination)
+    except OSError as error:
+        raise HerdError(f"{destination}: cannot write the build tree: {error.strerror or error}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return json.loads(document)["checksum"]
+
+
+def _swap_into_place(staging: Path, destination: Path) -> None:
+    """Move ``staging`` to ``destination``; an existing tree ends up at ``staging`` (removed by the caller)."""
+    if not destination.exists():
+        os.rename(staging, destination)
+        return
+    if _exchange(staging, destination):
+        return
+    old = destination.parent / f".{destination.name}.old-{os.getpid()}"
+    os.rename(destination, old)
+    os.rename(staging, destination)
+    os.rename(old, staging)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Atomically swap two paths with renameat2(RENAME_EXCHANGE); False when the system cannot."""
+    import ctypes
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))

@@ -1,0 +1,39 @@
+"""``nagios-herd generate [--inventory FILE] [--output DIR] [--publish ...]``: render every file the herd needs.
+
+The tree is written atomically (see :mod:`nagios_herd.buildtree`); an invalid inventory writes nothing (exit 2).
+``--publish`` is the cron mode and behaves exactly like ``nagios-herd publish`` (``--live``, ``--keep``, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "render the herd's files (Xen, DRBD, NRPE, sudoers, volume plan, every guest's Nagios) into a build tree"
+DEFAULT_OUTPUT = "build"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from . import publish
+
+    parser.add_argument("--inventory", metavar="FILE", help="herd inventory (default: see DESIGN §3.1)")
+    parser.add_argument("--output", metavar="DIR", default=DEFAULT_OUTPUT,
+                        help=f"build tree to (re)write (default {DEFAULT_OUTPUT}/)")
+    parser.add_argument("--publish", action="store_true",
+                        help="cron mode: publish into the live tree instead (same as 'nagios-herd publish')")
+    publish.add_options(parser, with_inventory=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..buildtree import write_tree
+    from ..locate import find_inventory
+    from ..render import build
+
+    if args.publish:
+        from . import publish
+
+        return publish.run(args)
+    result = build(find_inventory(args.inventory))
+    write_tree(Path(args.output), result.files, herd=result.herd.name, inputs_sha256=result.digests.all)
+    return 0

@@ -1,0 +1,211 @@
+"""Cron publishing: render into a new generation, validate it, swap it live atomically, reload only on change.
+
+Live root layout::
+
+    LIVE/.lock                 fcntl lock: one publish at a time (a second one waits up to --wait, then refuses)
+    LIVE/state.json            the no-change stamp: sha256 of every input file (inventory, templates, generator)
+    LIVE/current -> generations/000007-<checksum>   swapped by rename(2) of a new symlink: atomic
+    LIVE/generations/NNNNNN-<checksum>/            complete build trees with MANIFEST.json; the last --keep stay
+
+No change costs no write: the inputs are re-hashed against ``state.json`` before anything else (milliseconds, no
+inventory parsing); if any differ, the inventory is rendered in memory and compared with the live manifest's
+content checksum; only a different checksum creates a generation. Validation failure → the new generation is
+removed, the live tree is untouched, one line, exit 1. After the swap, reload runs only if the files in ``scope``
+changed, gated by ``nagios4 -v`` on the live main file(s): a failing gate or reload command puts the previous
+generation back (a SIGHUP on a broken config stops Nagios 4 — see reference/nagios.md §0.1).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .buildtree import checksum, file_digests, read_manifest, write_tree
+from .errors import HerdError
+from .render_inputs import stamp, stamp_files, templates_dir
+
+NAGIOS = "/usr/sbin/nagios4"
+
+LOCK = ".lock"
+STATE = "state.json"
+CURRENT = "current"
+GENERATIONS = "generations"
+LOCKED_EXIT = 75  # EX_TEMPFAIL: cron will simply try again next time
+RELOAD_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class Options:
+    inventory: Path
+    live: Path
+    keep: int = 5
+    scope: str = ""  # "guests/NAME" or "hosts/NAME": what is validated and what must change to reload
+    reload: Sequence[str] = ()  # commands, each split with shlex and run without a shell, in order
+    nagios_cfg: Sequence[str] = ()  # live main files that must pass nagios4 -v before any reload command
+    wait: float = 30.0
+    templates: Path = field(default_factory=templates_dir)
+
+
+@contextmanager
+def locked(live: Path, wait: float) -> Iterator[None]:
+    """Hold ``LIVE/.lock`` (flock); wait up to ``wait`` seconds, then refuse with one line (exit 75)."""
+    handle = os.open(live / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise HerdError(f"{live / LOCK}: another publish is running; gave up after {wait:g} s",
+                                    exit_code=LOCKED_EXIT) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(handle)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _write_json(path: Path, document: dict) -> None:
+    temporary = path.with_name(f".{path.name}.new-{os.getpid()}")
+    temporary.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    os.replace(temporary, path)
+
+
+def current_generation(live: Path) -> str | None:
+    try:
+        target = os.readlink(live / CURRENT)
+    except OSError:
+        return None
+    return Path(target).name
+
+
+def unchanged(options: Options, state: dict, current: str | None) -> bool:
+    """The fast path: same inventory and templates, same live generation, every recorded input byte-identical."""
+    recorded = state.get("stamp")
+    if not current or not isinstance(recorded, dict) or state.get("generation") != current:
+        return False
+    if state.get("inventory") != str(options.inventory.resolve()) or \
+            state.get("templates") != str(options.templates.resolve()):
+        return False
+    return stamp([Path(path) for path in recorded]) == recorded
+
+
+def scoped_checksum(digests: dict[str, str], scope: str) -> str:
+    prefix = scope.rstrip("/") + "/" if scope else ""
+    return checksum({path: sha for path, sha in digests.items() if path.startswith(prefix)})
+
+
+def _swap(live: Path, generation: str | None) -> None:
+    """Point ``current`` at ``generation`` (or remove it) with one rename(2)."""
+    link = live / CURRENT
+    if generation is None:
+        link.unlink(missing_ok=True)
+        return
+    temporary = live / f".{CURRENT}.new-{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    os.symlink(f"{GENERATIONS}/{generation}", temporary)
+    os.replace(temporary, link)
+    directory = os.open(live, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _next_name(live: Path, content: str) -> str:
+    numbers = [int(path.name.split("-", 1)[0]) for path in (live / GENERATIONS).glob("[0-9]*-*")
+               if path.name.split("-", 1)[0].isdigit()]
+    return f"{max(numbers, default=0) + 1:06d}-{content[:12]}"
+
+
+def _reload(options: Options) -> None:
+    """Gate (nagios4 -v on each live main file), then the reload commands; HerdError on the first failure."""
+    steps = [([NAGIOS, "-v", cfg], f"live config {cfg} fails nagios4 -v") for cfg in options.nagios_cfg]
+    steps += [(shlex.split(command), f"reload command {command!r} failed") for command in options.reload]
+    for argv, what in steps:
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=RELOAD_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise HerdError(f"{what}: {error}") from None
+        if done.returncode != 0:
+            output = [line.strip() for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+            errors = [line for line in output if line.startswith("Error:")] or output
+            raise HerdError(f"{what} (exit {done.returncode}): {errors[0] if errors else 'no output'}")
+
+
+def _prune(live: Path, keep: int, protect: set[str]) -> None:
+    generations = sorted((path for path in (live / GENERATIONS).iterdir()), key=lambda path: path.name)
+    named = [path for path in generations if not path.name.startswith(".")]
+    doomed = [path for path in named[:-keep] if path.name not in protect] if keep > 0 else []
+    doomed += [path for path in generations if path.name.startswith(".")]  # leftovers of interrupted runs
+    for path in doomed:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def publish(options: Options) -> str | None:
+    """One cron run. Returns a line to log when something was published, None when nothing changed."""
+    live = options.live
+    live.mkdir(parents=True, exist_ok=True)
+    with locked(live, options.wait):
+        state = _read_json(live / STATE)
+        previous = current_generation(live)
+        if unchanged(options, state, previous):
+            return None
+        from .render import build  # the slow path: Jinja2, the inventory loader and the validators
+        from .validators import failures, validate
+
+        result = build(options.inventory)
+        digests = file_digests(result.files)
+        content = checksum(digests)
+        live_manifest = read_manifest(live / CURRENT) if previous else None
+        new_state = {"inventory": str(options.inventory.resolve()), "templates": str(options.templates.resolve()),
+                     "stamp": stamp(stamp_files(result.herd, result.templates))}
+        if live_manifest is not None and live_manifest.get("checksum") == content:
+            new_state.update(generation=previous, checksum=content)
+            if new_state != state:
+                _write_json(live / STATE, new_state)
+            return None
+        name = _next_name(live, content)
+        generation = live / GENERATIONS / name
+        write_tree(generation, result.files, herd=result.herd.name, inputs_sha256=result.digests.all)
+        bad = failures(validate(generation, only=options.scope))
+        if bad:
+            shutil.rmtree(generation, ignore_errors=True)
+            raise HerdError(f"validation failed, live tree unchanged: {bad[0].line()}"
+                            + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+        _swap(live, name)
+        old = live_manifest.get("files", {}) if live_manifest else {}
+        reload_needed = scoped_checksum(old, options.scope) != scoped_checksum(digests, options.scope)
+        if reload_needed:
+            try:
+                _reload(options)
+            except HerdError as error:
+                _swap(live, previous)
+                shutil.rmtree(generation, ignore_errors=True)
+                raise HerdError(f"{error}; previous generation {previous or '(none)'} restored") from None
+        _prune(live, options.keep, {name, previous or ""})
+        new_state.update(generation=name, checksum=content)
+        _write_json(live / STATE, new_state)
+        reloaded = " and reloaded" if reload_needed and (options.reload or options.nagios_cfg) else ""
+        return f"published generation {name}{reloaded}"

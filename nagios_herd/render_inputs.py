@@ -1,0 +1,82 @@
+"""What a rendering depends on, as digests: the headers' inputs sha and publish's no-change stamp.
+
+:func:`digests` names files relative to the main inventory file, so a checkout's location does not matter, and
+is scoped: host files carry a digest of the main file and the templates; a guest's files add only that guest's
+team file. Editing one team's file therefore changes only that guest's tree, and publish reloads only that guest. ``stamp`` is publish's
+cheap "did anything change?" test: a map of absolute path → sha256 over the inventory files, the templates and the
+generator's own modules, which can be re-hashed in milliseconds without parsing the inventory. If the main file is
+unchanged, the set of team files it includes is unchanged too, so re-hashing the recorded files is sufficient.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import Herd
+
+TEMPLATES_ENV = "NAGIOS_HERD_TEMPLATES"
+GENERATOR_MODULES = ("buildtree.py", "filters.py", "model.py", "render.py", "render_inputs.py", "render_views.py")
+
+
+def templates_dir() -> Path:
+    """``$NAGIOS_HERD_TEMPLATES`` if set, else the checkout's top-level ``templates/``."""
+    override = os.environ.get(TEMPLATES_ENV)
+    return Path(override) if override else Path(__file__).resolve().parent.parent / "templates"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def inventory_files(herd: Herd) -> list[Path]:
+    """The main inventory file and every team file it includes."""
+    files = {Path(herd.source)} | {Path(guest.team.source) for guest in herd.guests if guest.team.source}
+    return sorted(files)
+
+
+def template_files(templates: Path) -> list[Path]:
+    return sorted(path for path in templates.rglob("*") if path.is_file())
+
+
+@dataclass(frozen=True)
+class Digests:
+    hosts: str  # main inventory file + templates
+    guests: dict[str, str]  # guest -> main file + its team file + templates
+    all: str  # every input: the manifest's inputs_sha256
+
+
+def _combine(entries: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
+
+
+def digests(herd: Herd, templates: Path) -> Digests:
+    """sha256 over (kind, relative name, content sha) of the inputs of each part of the tree."""
+    base = Path(herd.source).parent
+    main = f"inventory\0{os.path.basename(herd.source)}\0{_sha(Path(herd.source))}"
+    shared = [main] + [f"template\0{path.relative_to(templates).as_posix()}\0{_sha(path)}"
+                       for path in template_files(templates)]
+    teams = {guest.name: f"team\0{os.path.relpath(guest.team.source, base)}\0{_sha(Path(guest.team.source))}"
+             for guest in herd.guests}
+    return Digests(hosts=_combine(shared), guests={name: _combine([*shared, team]) for name, team in teams.items()},
+                   all=_combine([*shared, *teams.values()]))
+
+
+def stamp_files(herd: Herd, templates: Path) -> list[Path]:
+    """Every file whose change may change the output (for publish's no-change test)."""
+    package = Path(__file__).resolve().parent
+    return [*(path.resolve() for path in inventory_files(herd)), *(path.resolve() for path in template_files(templates)),
+            *(package / name for name in GENERATOR_MODULES)]
+
+
+def stamp(files: list[Path]) -> dict[str, str]:
+    """``{absolute path: sha256}``; a missing file maps to ``""`` so its disappearance is a change."""
+    result = {}
+    for path in files:
+        try:
+            result[str(path)] = _sha(path)
+        except OSError:
+            result[str(path)] = ""
+    return result

@@ -1,0 +1,268 @@
+"""Check every file of a build tree with the real program that will read it; one result per file.
+
+- Guest Nagios trees: ``nagios4 -v`` on a staged main file (see :mod:`nagios_herd.nagios_stage`: only the main
+  file's path values are rebased, the object files are read through a symlink as generated), one run per guest, in
+  parallel. Errors are attributed to the file nagios names; a failed tree fails every file in it.
+- DRBD: per host, ``drbdadm -c WRAPPER dump all`` where WRAPPER includes ``global_common.conf`` and ``*.res`` like
+  the host's ``/etc/drbd.conf``, run *as that host*: ``__DRBD_NODE__=<host>`` inside a private network namespace
+  whose loopback carries the host's replication address, so drbdadm's "IP not found on this host" check passes for
+  the right reason. Any stderr beyond drbdadm's known chatter fails the file it names ("Value is not valid"...).
+- ``visudo -c -f`` on the sudoers file; :mod:`nagios_herd.xlcfg` on xl.cfg files (no ``xl`` without Xen);
+  structural checks of NRPE, cgi.cfg and the volume plan; ``MANIFEST.json`` against the files' bytes.
+- Any other file fails: a tree must hold nothing no validator has seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import nagios_stage, xlcfg
+from .buildtree import MANIFEST, read_manifest
+
+NAGIOS = "/usr/sbin/nagios4"
+DRBDADM = "/usr/sbin/drbdadm"
+VISUDO = "/usr/sbin/visudo"
+TIMEOUT = 120
+_DRBD_CHATTER = re.compile(r"^\s*$|modinfo: not found|found __DRBD_NODE__ in environment|PRETENDING that I am")
+_DRBD_WHERE = re.compile(r"^(/[^:\s]+)(?::\d+)?:")
+
+
+@dataclass(frozen=True)
+class Result:
+    path: str  # relative to the tree
+    ok: bool
+    reason: str = ""
+
+    def line(self) -> str:
+        return f"OK {self.path}" if self.ok else f"FAIL {self.path}: {self.reason}"
+
+
+def _run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, check=False, **kwargs)  # type: ignore[call-overload]
+    except FileNotFoundError:
+        return subprocess.CompletedProcess(argv, 127, "", f"{argv[0]}: not installed")
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(argv, 124, "", f"{argv[0]}: no answer within {TIMEOUT} s")
+
+
+def _first(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else "no output"
+
+
+def check_nagios_tree(root: Path, guest: str) -> list[Result]:
+    """``nagios4 -v`` on one guest tree; every file of the tree gets a result."""
+    tree = root / "guests" / guest
+    base = tree / "etc" / "nagios4"
+    files = sorted(path for path in base.rglob("*") if path.is_file())
+    relative = {path: path.relative_to(root).as_posix() for path in files}
+    with tempfile.TemporaryDirectory(prefix=f"nagios-herd-validate-{guest}-") as stage_dir:
+        staged = nagios_stage.stage(tree, Path(stage_dir))
+        done = _run([NAGIOS, "-v", str(staged)])
+        prefixes = {f"{stage_dir}/etc/nagios4/": base, f"{base.resolve()}/": base}
+    errors: dict[str, list[str]] = {}
+    pending: list[str] = []  # nagios names the file on the line after the message
+    for line in done.stdout.splitlines() + done.stderr.splitlines():
+        if not line.strip().startswith("Error:"):
+            continue
+        message = line.strip()[len("Error:"):].strip()
+        target = ""
+        for prefix, real in prefixes.items():
+            if prefix in message:
+                target = relative.get(real / message.split(prefix, 1)[1].split("'")[0], "")
+                message = message.replace(prefix, "")
+        pending.append(message)
+        if target:
+            errors.setdefault(target, []).extend(pending)
+            pending = []
+    if pending:
+        errors.setdefault(relative[base / "nagios.cfg"], []).extend(pending)
+    results = []
+    cgi = relative[base / "cgi.cfg"] if base / "cgi.cfg" in relative else None
+    for path in files:
+        name = relative[path]
+        if name in errors:
+            results.append(Result(name, False, "nagios4 -v: " + "; ".join(errors[name][:3])))
+        elif name == cgi:
+            results.append(_check_cgi(path, name))
+        elif done.returncode != 0:
+            where = next(iter(errors), "") or _first(done.stdout + done.stderr)
+            results.append(Result(name, False, f"nagios4 -v failed for this guest's tree (see {where})"))
+        else:
+            results.append(Result(name, True))
+    return results
+
+
+def _check_cgi(path: Path, name: str) -> Result:
+    """cgi.cfg is read by the CGIs, not ``nagios4 -v``: key=value lines naming the generated main file."""
+    settings = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key or not value:
+            return Result(name, False, f"line {number}: not key=value")
+        settings[key] = value
+    if settings.get("main_config_file") != "/etc/nagios4/nagios.cfg":
+        return Result(name, False, "main_config_file is not /etc/nagios4/nagios.cfg")
+    if settings.get("use_authentication") != "1":
+        return Result(name, False, "use_authentication is not 1")
+    return Result(name, True)
+
+
+def _addresses_of(host: str, texts: Iterable[str]) -> list[str]:
+    """The replication addresses the resource files give ``host`` (to put on the namespace's loopback)."""
+    pattern = re.compile(r'\bon\s+"?' + re.escape(host) + r'"?\s*\{[^}]*?\baddress\s+(?:ipv[46]\s+)?'
+                         r'\[?([0-9A-Fa-f.:]+?)\]?:\d+\s*;')
+    found = {match.group(1) for text in texts for match in pattern.finditer(text)}
+    return [f"{address}/{128 if ':' in address else 32}" for address in sorted(found)]
+
+
+def check_drbd_host(root: Path, host: str) -> list[Result]:
+    """``drbdadm dump all`` as ``host`` over global_common.conf + every .res file of the host."""
+    directory = root / "hosts" / host / "etc" / "drbd.d"
+    files = sorted(directory.iterdir())
+    relative = {str(path.resolve()): path.relative_to(root).as_posix() for path in files}
+    addresses = _addresses_of(host, (path.read_text() for path in files if path.suffix == ".res"))
+    with tempfile.TemporaryDirectory(prefix=f"nagios-herd-drbd-{host}-") as scratch:
+        wrapper = Path(scratch) / "drbd.conf"
+        common = directory.resolve() / "global_common.conf"
+        wrapper.write_text(f'include "{common}";\ninclude "{directory.resolve()}/*.res";\n')
+        script = ('drbdadm=$1 config=$2; shift 2; ip link set lo up || exit 1; '
+                  'for address; do ip addr add "$address" dev lo || exit 1; done; exec "$drbdadm" -c "$config" dump all')
+        done = _run(["unshare", "--net", "--", "sh", "-c", script, "sh", DRBDADM, str(wrapper), *addresses],
+                    env={**os.environ, "__DRBD_NODE__": host})
+    problems: dict[str, list[str]] = {}
+    current = ""
+    for line in done.stderr.splitlines():
+        if _DRBD_CHATTER.search(line):
+            continue
+        where = _DRBD_WHERE.match(line)
+        if where:
+            current = relative.get(str(Path(where.group(1)).resolve()), "")
+        problems.setdefault(current, []).append(line.strip())
+    results = []
+    failed_at = next((name for name in problems if name), "")
+    for path in files:
+        name = relative[str(path.resolve())]
+        reasons = problems.get(name, []) or problems.get("", [])
+        if not reasons and (done.returncode != 0 or problems):
+            reasons = [f"drbdadm failed for this host's configuration (see {failed_at or 'its output'})"
+                       if failed_at else f"drbdadm exited {done.returncode}: {_first(done.stderr)}"]
+        elif not reasons and path.suffix == ".res" and f"resource {path.stem} {{" not in done.stdout:
+            reasons = [f"drbdadm did not define resource {path.stem} for host {host}"]
+        text = " ".join(reasons).replace(f"{root.resolve()}/", "")
+        results.append(Result(name, not reasons, f"drbdadm: {text[:400]}" if reasons else ""))
+    return results
+
+
+def check_sudoers(root: Path, path: Path) -> list[Result]:
+    done = _run([VISUDO, "-c", "-f", str(path)])
+    name = path.relative_to(root).as_posix()
+    reason = _first(done.stderr).replace(f"{root}/", "")
+    return [Result(name, done.returncode == 0, "" if done.returncode == 0 else f"visudo: {reason}")]
+
+
+def check_xl(root: Path, path: Path) -> list[Result]:
+    name = path.relative_to(root).as_posix()
+    try:
+        problems = xlcfg.check_domain(xlcfg.parse(path.read_text()), name=path.stem)
+    except xlcfg.XlConfigError as error:
+        problems = [str(error)]
+    return [Result(name, not problems, "xl.cfg: " + "; ".join(problems) if problems else "")]
+
+
+def check_nrpe(root: Path, path: Path) -> list[Result]:
+    """NRPE syntax: ``key=value`` lines; commands as ``command[NAME]=LINE``."""
+    name = path.relative_to(root).as_posix()
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not value.strip() or not re.fullmatch(r"[a-z_]+|command\[[A-Za-z0-9_.-]+\]", key):
+            return [Result(name, False, f"nrpe: line {number}: not 'key=value' or 'command[NAME]=...'")]
+    return [Result(name, True)]
+
+
+def check_volumes(root: Path, path: Path) -> list[Result]:
+    name = path.relative_to(root).as_posix()
+    try:
+        plan = json.loads(path.read_text())
+        ok = all(isinstance(v["size_mb"], int) and v["size_mb"] > 0 and v["name"] for v in plan["volumes"])
+    except (ValueError, KeyError, TypeError) as error:
+        return [Result(name, False, f"volume plan: {error}")]
+    return [Result(name, ok, "" if ok else "volume plan: a volume without a name or a positive size")]
+
+
+def check_manifest(root: Path) -> list[Result]:
+    """The manifest lists exactly the tree's files with their current sha256."""
+    document = read_manifest(root)
+    if document is None:
+        return [Result(MANIFEST, False, "missing or not a manifest")]
+    present = {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()} - {MANIFEST}
+    listed = set(document["files"])
+    problems = [f"{path} not in the manifest" for path in sorted(present - listed)]
+    problems += [f"{path} missing" for path in sorted(listed - present)]
+    problems += [f"{path} changed since generation" for path in sorted(present & listed)
+                 if hashlib.sha256((root / path).read_bytes()).hexdigest() != document["files"][path]]
+    return [Result(MANIFEST, not problems, "; ".join(problems[:5]))]
+
+
+def _tasks(root: Path, only: str) -> tuple[list[Callable[[], list[Result]]], set[str]]:
+    """One callable per validator run under the ``only`` subtree (all when empty), and the files they cover."""
+    tasks: list[Callable[[], list[Result]]] = [lambda: check_manifest(root)]
+    covered = {MANIFEST}
+    for host_dir in _parts(root, "hosts", only):
+        etc = host_dir / "etc"
+        per_file = [(etc / "sudoers.d" / "nagios-herd", check_sudoers),
+                    (etc / "nagios" / "nrpe.d" / "nagios-herd.cfg", check_nrpe),
+                    (host_dir / "var" / "lib" / "nagios-herd" / "volumes.json", check_volumes)]
+        per_file += [(path, check_xl) for path in sorted((etc / "xen").glob("*.cfg"))]
+        for path, check in per_file:
+            if path.is_file():
+                tasks.append(lambda path=path, check=check: check(root, path))
+                covered.add(path.relative_to(root).as_posix())
+        if (etc / "drbd.d").is_dir():
+            tasks.append(lambda host=host_dir.name: check_drbd_host(root, host))
+            covered.update(path.relative_to(root).as_posix() for path in (etc / "drbd.d").iterdir())
+    for guest_dir in _parts(root, "guests", only):
+        tasks.append(lambda guest=guest_dir.name: check_nagios_tree(root, guest))
+        covered.update(p.relative_to(root).as_posix() for p in (guest_dir / "etc" / "nagios4").rglob("*") if p.is_file())
+    return tasks, covered
+
+
+def _parts(root: Path, kind: str, only: str) -> list[Path]:
+    """The host or guest trees of ``kind`` inside the ``only`` subtree."""
+    directory = root / kind
+    parts = sorted(path for path in directory.iterdir() if path.is_dir()) if directory.is_dir() else []
+    prefix = only.strip("/")
+    return [path for path in parts if not prefix or f"{kind}/{path.name}" == prefix
+            or f"{kind}/{path.name}".startswith(prefix + "/") or prefix == kind]
+
+
+def validate(root: Path, jobs: int | None = None, only: str = "") -> list[Result]:
+    """Every file of the tree (or of the ``only`` subtree, e.g. ``guests/NAME``), checked; sorted by path."""
+    tasks, covered = _tasks(root, only)
+    results: list[Result] = []
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+        for batch in pool.map(lambda task: task(), tasks):
+            results.extend(batch)
+    prefix = only.strip("/") + "/" if only.strip("/") else ""
+    stray = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} - covered
+    stray = {path for path in stray if path.startswith(prefix)}
+    results += [Result(path, False, "no validator knows this file") for path in sorted(stray)]
+    return sorted(results, key=lambda result: result.path)
+
+
+def failures(results: Iterable[Result]) -> list[Result]:
+    return [result for result in results if not result.ok]
