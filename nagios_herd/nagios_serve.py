@@ -205,14 +205,18 @@ def lighttpd_conf(
     root: Path,
     cgi_config: Path,
     userfile: Path | None = None,
+    tls: tuple[Path, Path] | None = None,
 ) -> str:
     """lighttpd serving the Nagios CGIs at /cgi-bin/nagios4/; basic auth when ``userfile`` is given.
 
     ``userfile`` uses lighttpd's plain backend: one ``user:password`` line per user.
+    ``tls`` = (certificate chain PEM, private key PEM) serves https (needs lighttpd-mod-openssl).
     """
     modules = ["mod_access", "mod_alias", "mod_setenv", "mod_cgi"]
     if userfile is not None:
         modules += ["mod_auth", "mod_authn_file"]
+    if tls is not None:
+        modules.append("mod_openssl")
     lines = [
         "server.modules = ( " + ", ".join(f'"{m}"' for m in modules) + " )",
         f'server.document-root = "{_plain(root, "root")}"',
@@ -224,6 +228,12 @@ def lighttpd_conf(
         '$HTTP["url"] =~ "^/cgi-bin/" {\n  cgi.assign = ( ".cgi" => "" )\n}',
         f'setenv.add-environment = ( "NAGIOS_CGI_CONFIG" => "{_plain(cgi_config, "cgi.cfg")}" )',
     ]
+    if tls is not None:
+        lines += [
+            'ssl.engine = "enable"',
+            f'ssl.pemfile = "{_plain(tls[0], "certificate")}"',
+            f'ssl.privkey = "{_plain(tls[1], "private key")}"',
+        ]
     if userfile is not None:
         lines += [
             'auth.backend = "plain"',
@@ -236,7 +246,7 @@ def lighttpd_conf(
 
 def write_lighttpd(
     web_root: Path, *, address: str, port: int, cgi_config: Path,
-    users: Mapping[str, str] | None = None,
+    users: Mapping[str, str] | None = None, tls: tuple[Path, Path] | None = None,
 ) -> Path:
     """Write ``web_root/lighttpd.conf`` (and the 0600 user file when ``users`` asks for basic auth)."""
     web_root.mkdir(parents=True, exist_ok=True)
@@ -249,7 +259,7 @@ def write_lighttpd(
                 handle.write(f"{_plain(user, 'user')}:{_plain(password, 'password')}\n")
     conf = web_root / "lighttpd.conf"
     conf.write_text(lighttpd_conf(address=address, port=port, root=web_root,
-                                  cgi_config=cgi_config, userfile=userfile))
+                                  cgi_config=cgi_config, userfile=userfile, tls=tls))
     return conf
 
 

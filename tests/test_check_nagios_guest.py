@@ -246,6 +246,9 @@ def test_no_credentials_over_plain_http(tmp_path: Path, capsys: pytest.CaptureFi
 def test_missing_ca_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, "-H", "127.0.0.1", "--ca-file", str(tmp_path / "ca.pem"))
     assert code == 3 and "--ca-file" in out and "no such file" in out
+    (tmp_path / "ca.pem").write_text("not a certificate\n")
+    code, out = run(capsys, "-H", "127.0.0.1", "--ca-file", str(tmp_path / "ca.pem"))
+    assert code == 3 and "no usable CA certificate" in out
 
 
 def test_executable_from_the_checkout(tmp_path: Path) -> None:

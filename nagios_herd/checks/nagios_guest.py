@@ -163,6 +163,18 @@ def _plain_http_allowed(url: str) -> bool:
         return False
 
 
+def _check_ca_file(path: str) -> None:
+    """A --ca-file without a usable certificate is our mistake (UNKNOWN), not the guest's."""
+    import ssl
+
+    if not os.path.isfile(path):
+        raise CheckError(f"--ca-file {path}: no such file")
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, OSError, ValueError) as error:
+        raise CheckError(f"--ca-file {path}: no usable CA certificate ({_reason(error)})") from None
+
+
 def _fetch(options: Options) -> dict[str, Answer]:
     url = _target(options)
     auth = read_authfile(options.authfile) if options.authfile else None
@@ -171,8 +183,7 @@ def _fetch(options: Options) -> dict[str, Answer]:
                          f" to {url}; use https")
     verify: bool | str = True
     if options.ca_file:
-        if not os.path.isfile(options.ca_file):
-            raise CheckError(f"--ca-file {options.ca_file}: no such file")
+        _check_ca_file(options.ca_file)
         verify = options.ca_file
     import requests  # only here: it costs more start-up time than the whole check otherwise
 
@@ -217,14 +228,25 @@ def _get(session, url: str, query: str, auth: tuple[str, str] | None, verify: bo
 
 
 def _reason(error: BaseException) -> str:
-    """The innermost useful message of a requests/urllib3 exception chain, on one line."""
-    text = str(error)
-    for marker in ("Errno", "CERTIFICATE_VERIFY_FAILED", "timed out", "Name or service"):
-        if marker in text:
-            start = text.find(marker)
-            text = text[max(0, text.rfind("[", 0, start) if marker == "Errno" else start):]
+    """The innermost cause of a requests/urllib3 exception chain, as one short line."""
+    import ssl
+
+    inner, seen = error, set()
+    while id(inner) not in seen:
+        seen.add(id(inner))
+        cause = getattr(inner, "reason", None)
+        if not isinstance(cause, BaseException) and inner.args:
+            cause = inner.args[-1]
+        if not isinstance(cause, BaseException):
             break
-    return " ".join(text.split()).rstrip(")'\"")[:200]
+        inner = cause
+    if isinstance(inner, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {inner.verify_message}"
+    text = str(inner)
+    if "[Errno" in text:
+        text = text[text.index("[Errno"):]
+    text = text.split(" (_ssl.c:")[0]
+    return " ".join(text.split())[:200]
 
 
 def evaluate(program: Answer, performance: Answer, warning: Range, critical: Range,

@@ -28,7 +28,9 @@ class RealNagios:
 
     ``objects`` is a whole object config; without it, :func:`nagios_serve.minimal_objects`
     builds host ``host`` with ``services`` (description -> command line). ``users`` (name ->
-    password) turns on HTTP basic auth; ``main_options`` override main.cfg directives.
+    password) turns on HTTP basic auth; ``tls`` (cert chain, key) serves https (see ``tls.py``);
+    ``main_options`` override main.cfg directives. The address is chosen at construction, so a
+    certificate can name it before ``start()``.
     """
 
     def __init__(
@@ -41,6 +43,7 @@ class RealNagios:
         extra_cfg_files: Iterable[Path] = (),
         main_options: Mapping[str, str] | None = None,
         users: Mapping[str, str] | None = None,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.root = Path(root)
         self.tree = serve.NagiosTree(self.root / "nagios")
@@ -48,6 +51,7 @@ class RealNagios:
         self.extra_cfg_files = list(extra_cfg_files)
         self.main_options = dict(main_options or {})
         self.users = dict(users or {})
+        self.tls = tls
         self.address, self.port = serve.free_loopback()
         self.nagios_pid: int | None = None
         self.lighttpd_pid: int | None = None
@@ -55,7 +59,8 @@ class RealNagios:
     @property
     def url(self) -> str:
         """The statusjson.cgi URL (what ``check_nagios_guest --url`` takes)."""
-        return f"http://{self.address}:{self.port}{serve.CGI_URL_PATH}statusjson.cgi"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.address}:{self.port}{serve.CGI_URL_PATH}statusjson.cgi"
 
     def start(self) -> RealNagios:
         """Write the configs, start nagios4 (after ``nagios4 -v``) and lighttpd."""
@@ -74,7 +79,7 @@ class RealNagios:
 
     def start_web(self) -> None:
         conf = serve.write_lighttpd(self.root / "web", address=self.address, port=self.port,
-                                    cgi_config=self.tree.cgi_cfg, users=self.users)
+                                    cgi_config=self.tree.cgi_cfg, users=self.users, tls=self.tls)
         self.lighttpd_pid = serve.start_lighttpd(conf, self.address, self.port)
 
     def stop_nagios(self) -> None:

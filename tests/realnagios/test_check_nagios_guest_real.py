@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from .harness import RealNagios
+from .tls import make_ca, make_server_cert
 
 pytestmark = pytest.mark.real
 
@@ -141,3 +142,42 @@ def test_hung_web_server_is_critical_before_the_timeout(victim: RealNagios) -> N
 def test_wrong_path_is_critical(guest: RealNagios) -> None:
     code, out = check("-H", "guest01", "--url", guest.url.replace("statusjson", "nosuch"))
     assert code == 2 and "HTTP 404" in out
+
+
+@pytest.fixture(scope="module")
+def tls_guest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RealNagios, Path]]:
+    """A guest served over https with a certificate from a throw-away CA, basic auth on."""
+    root = tmp_path_factory.mktemp("tls")
+    ca = make_ca(root / "ca")
+    nagios = RealNagios(root / "guest", users={"nagiosadmin": PASSWORD})
+    nagios.tls = make_server_cert(root / "ca", ca, nagios.address)
+    with nagios:
+        nagios.wait_for_service_state("guest01", "PING", 0)
+        yield nagios, ca[0]
+
+
+def test_https_with_the_guests_ca_is_ok(tls_guest: tuple[RealNagios, Path], tmp_path: Path) -> None:
+    nagios, ca_file = tls_guest
+    auth = authfile(tmp_path, f"nagiosadmin:{PASSWORD}\n")
+    # no --url: the default https://HOST/cgi-bin/nagios4/statusjson.cgi
+    code, out = check("-H", f"{nagios.address}:{nagios.port}", "--ca-file", str(ca_file),
+                      "--authfile", auth)
+    assert code == 0, out
+    assert out.startswith(f"NAGIOS OK - {nagios.address}:{nagios.port}: Nagios 4.4.6 pid {nagios.nagios_pid}")
+
+
+def test_https_certificate_is_verified(tls_guest: tuple[RealNagios, Path], tmp_path: Path) -> None:
+    nagios, _ = tls_guest
+    auth = authfile(tmp_path, f"nagiosadmin:{PASSWORD}\n")
+    host = f"{nagios.address}:{nagios.port}"
+    code, out = check("-H", host, "--authfile", auth)  # system CAs do not know the throw-away CA
+    assert code == 2 and "TLS failure: certificate verify failed: unable to get local issuer" in out
+    stranger = make_ca(tmp_path / "other", "some other CA")[0]
+    code, out = check("-H", host, "--authfile", auth, "--ca-file", str(stranger))
+    assert code == 2 and "certificate verify failed" in out
+
+
+def test_plain_http_to_an_https_guest_is_critical(tls_guest: tuple[RealNagios, Path]) -> None:
+    nagios, _ = tls_guest
+    code, out = check("--url", nagios.url.replace("https://", "http://"))
+    assert code == 2 and "cannot connect" in out
