@@ -17,6 +17,7 @@ Public API (checks import only these names from ``nagios_herd.plugin``):
   ``LABEL STATE - summary | perfdata`` plus long output, exits with the state. ``-h``/``-V`` exit 3 like
   the Monitoring Plugins. Any exception becomes one ``UNKNOWN`` line (traceback only at ``-vvv``).
 - ``CheckError(message)`` — raise it for anything the check cannot read: ``LABEL UNKNOWN - message``.
+- ``format_bytes(count)`` — a byte count for the long output (``272.0 MiB``, binary units).
 - ``read_input(path)`` — the ``--input FILE`` text (``-`` = stdin), bytes-tolerant: NUL bytes dropped,
   invalid UTF-8 replaced; unreadable → ``CheckError``.
 - ``run_tool(argv, timeout=None, env=None) -> ToolResult`` — runs an external tool: absolute path required,
@@ -36,7 +37,7 @@ import time
 
 from . import __version__
 from .plugin_args import APPEND, COUNT, FLAG, VALUE, Option, Options, UsageError, help_text, parse_args
-from .plugin_output import Perf, Report, State, format_number, quote_label
+from .plugin_output import Perf, Report, State, format_bytes, format_number, quote_label
 from .plugin_range import Range, RangeError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up cost)
@@ -45,8 +46,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APPEND", "COUNT", "FLAG", "VALUE", "CheckError", "Option", "Options", "Perf", "Plugin", "Range",
-    "RangeError", "Report", "State", "ToolResult", "UsageError", "format_number", "launch", "quote_label",
-    "read_input", "run_tool",
+    "RangeError", "Report", "State", "ToolResult", "UsageError", "format_bytes", "format_number", "launch",
+    "quote_label", "read_input", "run_tool",
 ]
 
 DEFAULT_TIMEOUT = 10.0

@@ -55,6 +55,16 @@ class State(int):
 State.OK, State.WARNING, State.CRITICAL, State.UNKNOWN = (State(code) for code in range(4))
 
 
+def format_bytes(count: int) -> str:
+    """A byte count for people (``0 B``, ``272.0 MiB``, ``2.0 GiB``), binary units, one decimal."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
 def format_number(value: float) -> str:
     """Dot decimal, no exponent, no trailing zeros: what perfdata parsers accept."""
     if isinstance(value, bool):

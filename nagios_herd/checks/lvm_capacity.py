@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 
 from ..lvm import LV, VG, LvmParseError, Report as LvmReport, parse_report
-from ..plugin import APPEND, CheckError, Option, Options, Plugin, Range, Report, State, read_input, run_tool
+from ..plugin import (APPEND, CheckError, Option, Options, Plugin, Range, Report, State, format_bytes, read_input,
+                      run_tool)
 
 LABEL = "LVM"
 VGS = "/usr/sbin/vgs"
@@ -88,15 +89,6 @@ def _run_reports(failures: list[str]) -> str:
     return "\n".join(outputs)
 
 
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
-
-
 def _judge(value: float, warning: Range, critical: Range) -> State:
     if critical.alerts(value):
         return State.CRITICAL
@@ -121,7 +113,7 @@ def _check_vg(report: Report, vg: VG, options: Options) -> None:
         states.append(_judge(percent, options.warning, options.critical))
         text = f"vg {vg.name}: {percent:.2f}% free"
         if vg.free is not None and vg.size:
-            text += f" ({_human(vg.free)} of {_human(vg.size)})"
+            text += f" ({format_bytes(vg.free)} of {format_bytes(vg.size)})"
         report.perf(f"{vg.name}_free", round(percent, 2), "%", warn=options.warning,
                     crit=options.critical, minimum=0, maximum=100)
         if vg.free is not None:
