@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from nagios_herd import nagios_serve as serve
-from nagios_herd import nagios_status
+from nagios_herd import nagios_status, nagios_statusdat
 
 STATE_NAMES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
@@ -106,9 +106,9 @@ class RealNagios:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def status(self) -> nagios_status.StatusDat:
+    def status(self) -> nagios_statusdat.StatusDat:
         """The current status.dat, parsed (Nagios replaces it atomically, so it is never half-written)."""
-        return nagios_status.parse_status_dat(self.tree.status_file.read_text())
+        return nagios_statusdat.parse_status_dat(self.tree.status_file.read_text())
 
     def send_command(self, command: str) -> None:
         """Write ``[now] COMMAND;args`` to the command FIFO; non-blocking (ENXIO if no reader)."""
@@ -125,7 +125,7 @@ class RealNagios:
 
     def wait_for_service_state(
         self, host: str, service: str, state: int, timeout: float = 30.0,
-    ) -> nagios_status.ObjectStatus:
+    ) -> nagios_statusdat.ObjectStatus:
         """Wait until the service has been checked and is in ``state``; AssertionError otherwise."""
         deadline = time.monotonic() + timeout
         seen = "no status.dat yet"
