@@ -10,17 +10,17 @@ import sys
 from pathlib import Path
 
 from ..model import Herd
+from . import sim
 from .layout import Layout
+from .sim import faults, state
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def install(layout: Layout, herd: Herd) -> None:
     """Wrappers in ``STATE/bin``, a fresh shared state (guests running on their preferred hosts), the hook."""
-    from . import sim
-
     sim.install_wrappers(str(layout.bin_dir), sys.executable, str(REPO_ROOT))
-    sim.init_state(str(layout.sim_dir), herd)
+    state.init_state(str(layout.sim_dir), herd)
     layout.hook.parent.mkdir(parents=True, exist_ok=True)
     layout.hook.write_text(
         "#!/bin/sh\n# domain-event HOST GUEST started|stopped: serve or stop the guest (nagios-herd lab)\n"
@@ -31,8 +31,6 @@ def install(layout: Layout, herd: Herd) -> None:
 
 def running_guests(layout: Layout) -> dict[str, str]:
     """guest -> host for every domain the simulator has running (crashed hosts run nothing)."""
-    from .sim import state
-
     snapshot = state.snapshot(str(layout.sim_dir))
     placed = {}
     for host, domains in snapshot["domains"].items():
@@ -42,30 +40,20 @@ def running_guests(layout: Layout) -> dict[str, str]:
 
 
 def crash(layout: Layout, host: str) -> None:
-    from . import sim
-
-    sim.crash(str(layout.sim_dir), host)
+    faults.crash(str(layout.sim_dir), host)
 
 
 def revive(layout: Layout, host: str) -> None:
-    from . import sim
-
-    sim.revive(str(layout.sim_dir), host)
+    faults.revive(str(layout.sim_dir), host)
 
 
 def cut_link(layout: Layout) -> None:
-    from . import sim
-
-    sim.cut_link(str(layout.sim_dir))
+    faults.cut_link(str(layout.sim_dir))
 
 
 def heal_link(layout: Layout) -> None:
-    from . import sim
-
-    sim.heal_link(str(layout.sim_dir))
+    faults.heal_link(str(layout.sim_dir))
 
 
 def slow_shutdown(layout: Layout, host: str, seconds: float) -> None:
-    from . import sim
-
-    sim.slow_shutdown(str(layout.sim_dir), host, seconds)
+    faults.slow_shutdown(str(layout.sim_dir), host, seconds)

@@ -1,0 +1,108 @@
+"""The four check plugins, run ON a lab host through SSH, give the verdicts of DESIGN §3.2 in the
+healthy, syncing, crashed-host and split-brain states of one lab (tests run in file order).
+
+The plugins run from the host's own plugin directory (the inventory's ``paths.plugin_dir``) with no
+``--input``: they call ``/usr/sbin/drbdsetup``, ``/usr/sbin/xl`` and ``/usr/sbin/vgs`` like on a dom0.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+
+import pytest
+
+from nagios_herd.lab import procs
+from nagios_herd.lab.sim import faults
+
+pytestmark = [pytest.mark.lab, pytest.mark.real]
+
+OK, WARNING, CRITICAL = 0, 1, 2
+
+
+def _check(lab, host, plugin, *args):
+    command = " ".join(shlex.quote(part) for part in (f"{lab.herd.paths.plugin_dir}/{plugin}", *args))
+    done = lab.ssh(host.address, command, host.ssh_port)
+    return done.returncode, done.stdout
+
+
+def _domain_args(lab, host, running_here=None):
+    """--domain for the guests that must run on ``host`` (default: those preferring it), --absent for the rest."""
+    args = []
+    for guest in lab.herd.guests:
+        here = guest.preferred_host == host.name if running_here is None else guest.name in running_here
+        args += ["--domain" if here else "--absent", guest.name]
+    return args
+
+
+def _nagios_url(guest):
+    return ["-H", guest.address, "--url", f"http://{guest.address}/cgi-bin/nagios4/statusjson.cgi"]
+
+
+def _drbd_verdict(lab, host, expected, timeout=30):
+    """Wait until check_drbd_sync on ``host`` answers ``expected``; its output."""
+    seen = {}
+
+    def reached():
+        seen["result"] = _check(lab, host, "check_drbd_sync")
+        return seen["result"][0] == expected
+
+    procs.wait_for(reached, timeout, f"check_drbd_sync on {host.name} to exit {expected}: {seen}")
+    return seen["result"][1]
+
+
+def test_healthy_herd_is_ok_everywhere(lab):
+    for host in lab.herd.hosts:
+        assert _check(lab, host, "check_drbd_sync")[0] == OK
+        assert _check(lab, host, "check_xen_domain", *_domain_args(lab, host))[0] == OK
+        assert _check(lab, host, "check_lvm_capacity", "--vg", host.volume_group)[0] == OK
+    for guest in lab.herd.guests:
+        if guest.serve_nagios:
+            code, out = _check(lab, lab.herd.primary, "check_nagios_guest", *_nagios_url(guest))
+            assert code == OK, out
+
+
+def test_a_resync_after_the_link_heals_is_a_warning_with_progress(lab):
+    primary = lab.herd.primary
+    lab.cut_link()
+    _drbd_verdict(lab, primary, CRITICAL)  # not connected
+    time.sleep(1.5)  # the running guests keep writing: blocks for the resync
+    faults.set_resync_rate(str(lab.layout.sim_dir), 0.001)
+    lab.heal_link()
+    out = _drbd_verdict(lab, primary, WARNING)
+    assert "%" in out and "_sync" in out
+    faults.set_resync_rate(str(lab.layout.sim_dir), 100)
+    _drbd_verdict(lab, primary, OK)
+
+
+def test_a_crashed_host_is_critical_from_its_peer_and_answers_nothing(lab):
+    primary, backup = lab.herd.primary, lab.herd.backup
+    lab.crash(backup.name)
+    assert _check(lab, backup, "check_drbd_sync")[0] == 255  # ssh: the host does not answer
+    assert _drbd_verdict(lab, primary, CRITICAL)
+    # the survivor runs its own guests; the crashed host's guests run nowhere
+    survivors = {guest.name for guest in lab.herd.guests_preferring(primary.name)}
+    assert _check(lab, primary, "check_xen_domain", *_domain_args(lab, primary, survivors))[0] == OK
+    code, out = _check(lab, primary, "check_xen_domain", *[arg for guest in lab.herd.guests
+                                                          for arg in ("--domain", guest.name)])
+    assert code == CRITICAL, out
+    assert all(guest.name in out for guest in lab.herd.guests_preferring(backup.name))
+    for guest in lab.herd.guests_preferring(backup.name):
+        if guest.serve_nagios:
+            assert _check(lab, primary, "check_nagios_guest", *_nagios_url(guest))[0] == CRITICAL
+    lab.revive(backup.name)
+    done = lab.ssh(backup.address, "drbdadm adjust all", backup.ssh_port)
+    assert done.returncode == 0, done.stderr
+    _drbd_verdict(lab, primary, OK)
+
+
+def test_split_brain_is_critical_on_both_hosts(lab):
+    primary, backup = lab.herd.primary, lab.herd.backup
+    guest = lab.herd.guests_preferring(primary.name)[0]
+    lab.cut_link()
+    done = lab.ssh(backup.address, f"drbdadm primary {guest.name}", backup.ssh_port)
+    assert done.returncode == 0, done.stderr
+    lab.heal_link()
+    for host in (primary, backup):
+        out = _drbd_verdict(lab, host, CRITICAL)
+        assert guest.name in out

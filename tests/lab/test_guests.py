@@ -1,0 +1,92 @@
+"""Running guests are reachable: sshd on the guest's address, real Nagios + statusjson.cgi, data that
+follows the guest across a failover, nothing left when its domain or its host goes away.
+
+The tests run in file order on one lab: serve, fail over, crash the host, revive.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from nagios_herd.lab import guests, procs
+
+pytestmark = [pytest.mark.lab, pytest.mark.real]
+
+
+def _served(lab, guest):
+    return guests.served_on(lab.layout, guest.name)
+
+
+def _wait_served(lab, guest, host):
+    procs.wait_for(lambda: _served(lab, guest) == host and procs.accepting(guest.address, 22),
+                   60, f"{guest.name} served for {host}")
+
+
+def _status(guest):
+    url = f"http://{guest.address}/cgi-bin/nagios4/statusjson.cgi?query=programstatus"
+    return requests.get(url, timeout=10)
+
+
+def _nagios_guest(lab):
+    return next(guest for guest in lab.herd.guests if guest.serve_nagios)
+
+
+def _on(lab, host, command):
+    done = lab.ssh(host.address, command, host.ssh_port)
+    assert done.returncode == 0, (command, done.stdout, done.stderr)
+    return done.stdout
+
+
+def test_running_guests_are_served_on_their_hosts(lab):
+    for guest in lab.herd.guests:
+        assert _served(lab, guest) == guest.preferred_host
+        done = lab.ssh(guest.address, 'echo "$LAB_GUEST"; ls /etc/nagios4')
+        assert done.returncode == 0, done.stderr
+        name, *files = done.stdout.split()
+        assert name == guest.name and "nagios.cfg" in files
+    for guest in lab.herd.guests:
+        if guest.serve_nagios:
+            answer = _status(guest)
+            assert answer.status_code == 200
+            assert answer.json()["data"]["programstatus"]["nagios_pid"] > 0
+        else:
+            assert not procs.accepting(guest.address, guests.HTTP_PORT)
+
+
+def test_failover_moves_the_guest_with_its_data(lab):
+    guest = _nagios_guest(lab)
+    source = lab.herd.host(guest.preferred_host)
+    target = lab.herd.peer_of(source.name)
+    pid_before = _status(guest).json()["data"]["programstatus"]["nagios_pid"]
+    done = lab.ssh(guest.address, "echo canary > /var/lib/nagios4/lab-marker")
+    assert done.returncode == 0, done.stderr
+
+    _on(lab, source, f"xl shutdown -w {guest.name} && drbdadm secondary {guest.name}")
+    procs.wait_for(lambda: _served(lab, guest) is None, 30, f"{guest.name} to stop being served")
+    assert not procs.accepting(guest.address, 22)
+    assert not procs.accepting(guest.address, guests.HTTP_PORT)
+
+    _on(lab, target, f"drbdadm primary {guest.name} && xl create /etc/xen/{guest.name}.cfg")
+    _wait_served(lab, guest, target.name)
+    assert lab.ssh(guest.address, "cat /var/lib/nagios4/lab-marker").stdout == "canary\n"
+    answer = _status(guest).json()["data"]["programstatus"]
+    assert answer["nagios_pid"] != pid_before
+
+
+def test_a_crashed_host_takes_its_guests_down_and_revives_with_the_same_key(lab):
+    guest = _nagios_guest(lab)
+    host = lab.herd.host(guests.served_on(lab.layout, guest.name))
+    lab.crash(host.name)
+    assert not procs.accepting(host.address, host.ssh_port)
+    assert not procs.accepting(guest.address, 22)
+    assert guests.served_on(lab.layout, guest.name) is None
+    assert lab.ssh(host.address, "true", host.ssh_port).returncode == 255
+
+    lab.revive(host.name)
+    assert lab.ssh(host.address, "echo $LAB_HOST", host.ssh_port).stdout == f"{host.name}\n"
+    listing = _on(lab, host, "xl list")
+    assert guest.name not in listing  # a revived host starts no guest by itself
+    assert json.loads(lab.layout.record.read_text())["hosts"][host.name]["pid"]
