@@ -8,7 +8,9 @@ Public API
 ``parse_report(text) -> Report``
     One or several concatenated ``--reportformat json`` documents (``vgs``, ``lvs [-a]``,
     ``lvm fullreport``, with or without a ``log`` section). Rows describing the same VG (by name) or
-    LV (by VG and name) are merged, later fields filling in. Raises ``LvmParseError`` (one line: what
+    LV (by VG and name) are merged, later fields filling in. An LV row also makes its VG known (with
+    whatever ``vg_*`` columns it carries): an ``lvs``-only report has VGs whose sizes are None, so
+    run ``vgs`` (or ``lvm fullreport``) too when free space or extents matter. Raises ``LvmParseError`` (one line: what
     and where) on empty input, invalid JSON, a document without ``report``, or a value that is not
     the type its field needs.
 ``Report``
@@ -244,7 +246,9 @@ def parse_report(text: str) -> Report:
                 _merge(vgs, _name(row, "vg_name", where), row, _VG_FIELDS, where)
             home = element_vgs[0].get("vg_name") if len(element_vgs) == 1 else None
             for row in _rows(element, "lv", where):
-                _merge_lv(lvs, row, home, where)
+                vg_name = _merge_lv(lvs, row, home, where)
+                if vg_name:  # an LV row proves its VG exists and may carry vg_* columns too
+                    _merge(vgs, vg_name, row, _VG_FIELDS, where)
     return Report(
         vgs=tuple(VG(name=name, **values) for name, values in vgs.items()),
         lvs=tuple(LV(name=name, vg=vg, hidden=values.pop("hidden"), **values)
@@ -321,7 +325,8 @@ def _merge(into: dict, name: str, row: dict, table: dict, where: str) -> None:
     into.setdefault(name, {}).update(_convert(row, table, where, f"vg {name}"))
 
 
-def _merge_lv(into: dict, row: dict, home: str | None, where: str) -> None:
+def _merge_lv(into: dict, row: dict, home: str | None, where: str) -> str:
+    """Merge one LV row; returns the name of its VG (``""`` when the report names none)."""
     full = row.get("lv_full_name") if isinstance(row.get("lv_full_name"), str) else ""
     vg = row.get("vg_name") or (full.split("/", 1)[0] if "/" in full else home) or ""
     name = _name(row, "lv_name", where)
@@ -331,4 +336,5 @@ def _merge_lv(into: dict, row: dict, home: str | None, where: str) -> None:
     name = name.strip("[]")
     values = into.setdefault((vg, name), {"hidden": hidden})
     values.update(_convert(row, _LV_FIELDS, where, f"lv {vg}/{name}"))
+    return vg
 

@@ -98,7 +98,8 @@ def test_man_page_report_without_free_figures_is_unknown():
 
 
 @pytest.mark.parametrize("name, message", [
-    ("lvm2-real/lvs_json_units_b_linear.json", "the report lists no volume group"),
+    ("lvm2-real/lvs_json_units_b_linear.json", "vg vg_herd: the report has no free space figures"),
+    ("lvm2-real/vgs_json_missing_vg_log.json", "the report lists no volume group"),
     ("ganeti/xen-xl-list-4.0.1-dom0-only.txt", "invalid JSON at line 1 column 1"),
     ("lvm2-real/vgs_json_partial_missing_pv.stderr", "invalid JSON"),
 ])

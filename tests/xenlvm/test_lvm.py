@@ -48,6 +48,19 @@ def test_lvs_linear_sizes_and_unknown_activation():
     assert not lv.is_thin_pool and not lv.is_snapshot and lv.full_name == "vg_herd/nagios-db-root"
 
 
+def test_lvs_alone_makes_its_vgs_known_without_figures():
+    report = parse_report(read("lvm2-real/lvs_json_units_b_linear.json"))
+    (vg,) = report.vgs
+    assert vg.name == "vg_herd" and vg.size is None and vg.free_percent is None and not vg.partial
+
+
+def test_vg_columns_on_lv_rows_count():
+    text = ('{"report":[{"lv":[{"lv_name":"root","vg_name":"vg_split","vg_attr":"wz-pn-",'
+            '"vg_missing_pv_count":"1","lv_size":"4194304"}]}]}')
+    vg = parse_report(text).vg("vg_split")
+    assert vg.partial and vg.missing_pv_count == 1 and vg.attr == "wz-pn-"
+
+
 def test_fullreport_lv_rows_take_the_vg_of_their_element():
     report = parse_report(read("lvm2-real/fullreport_json_units_b.json"))
     assert [vg.name for vg in report.vgs] == ["vg_herd"]
