@@ -103,7 +103,7 @@ def evaluate(domains: list[Domain], expected: list[str], absent: list[str]) -> R
             state = State.CRITICAL
             text = f"{text}; must run here"
         report.add(state, text)
-    for name in expected:
+    for name in dict.fromkeys(expected):
         if name not in names and name not in moving:
             report.add(State.CRITICAL, f"{name}: not running here (expected)")
     running = [d.name for d in domains if d.condition == "running" and not d.is_dom0]
