@@ -1,20 +1,19 @@
-"""Run a real Nagios 4 core and its JSON CGIs behind lighttpd, all inside one directory.
+"""Configure a real Nagios 4 core and its JSON CGIs behind lighttpd, all inside one directory.
 
 Used by the test harness (``tests/realnagios``) and by the lab's guests: both need a live
 ``statusjson.cgi`` answering over HTTP on a loopback address, with nothing outside one
-directory touched. The text builders are pure; the process helpers start and stop by pid.
+directory touched. Everything here builds or writes config text; nothing is started.
 
 API:
 
-- :func:`free_loopback` -> ``(address, port)``: a random 127.a.b.c address and a port free on it.
 - :class:`NagiosTree` (``NagiosTree(root)``): the paths of one Nagios instance under ``root``;
   ``.write(objects, extra_cfg_files=(), main_options={})`` writes ``main.cfg``, ``objects.cfg``
   and a ``cgi.cfg`` (user ``nagiosadmin``, also the default user) and creates the directories
   the core needs.
 - :func:`main_cfg`, :func:`minimal_objects`, :func:`cgi_cfg`, :func:`lighttpd_conf`: text builders;
   :func:`write_lighttpd` writes the lighttpd config (+ a 0600 ``user:password`` file for basic auth).
-- :func:`start_nagios` (verifies with ``nagios4 -v`` first, then ``nagios4 -d``) -> pid;
-  :func:`start_lighttpd` -> pid; :func:`stop_pid` (SIGCONT+SIGTERM, then SIGKILL; reaps children).
+
+Starting and stopping them (and picking a free loopback address) is :mod:`nagios_daemons`.
 
 Nagios needs ``nagios_user=root`` here because tests and the lab run as root.
 """
@@ -22,11 +21,6 @@ Nagios needs ``nagios_user=root`` here because tests and the lab run as root.
 from __future__ import annotations
 
 import os
-import random
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -46,19 +40,6 @@ def _plain(value: str | os.PathLike[str], what: str) -> str:
     if any(bad in text for bad in ('"', "\\", "\n", "\r", ";", "\0")):
         raise ServeError(f"{what}: unsafe character in {text!r}")
     return text
-
-
-def free_loopback(attempts: int = 50) -> tuple[str, int]:
-    """A random loopback address 127.a.b.c (never 127.0.0.x) and a TCP port free on it."""
-    for _ in range(attempts):
-        address = f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(2, 254)}"
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind((address, 0))
-            except OSError:
-                continue
-            return address, probe.getsockname()[1]
-    raise ServeError("no free loopback address/port found")
 
 
 class NagiosTree:
@@ -261,91 +242,3 @@ def write_lighttpd(
     conf.write_text(lighttpd_conf(address=address, port=port, root=web_root,
                                   cgi_config=cgi_config, userfile=userfile, tls=tls))
     return conf
-
-
-def _run_checked(argv: list[str], what: str) -> None:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-    if done.returncode != 0:
-        lines = (done.stdout + done.stderr).strip().splitlines()
-        errors = [line.strip() for line in lines if line.lstrip().startswith(("Error", "(config"))]
-        raise ServeError(f"{what} failed (exit {done.returncode}): " + " | ".join(errors or lines[-8:]))
-
-
-def _wait(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise ServeError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.05)
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def start_nagios(tree: NagiosTree, timeout: float = 20.0) -> int:
-    """Verify the config with ``nagios4 -v``, start ``nagios4 -d`` and wait for status.dat; the pid."""
-    _run_checked([NAGIOS, "-v", str(tree.main_cfg)], f"{NAGIOS} -v {tree.main_cfg}")
-    _run_checked([NAGIOS, "-d", str(tree.main_cfg)], f"{NAGIOS} -d {tree.main_cfg}")
-    _wait(lambda: _read_pid(tree.lock_file) is not None and tree.status_file.exists(),
-          timeout, f"nagios4 to write {tree.status_file}")
-    pid = _read_pid(tree.lock_file)
-    assert pid is not None
-    return pid
-
-
-def start_lighttpd(conf: Path, address: str, port: int, timeout: float = 10.0) -> int:
-    """Start ``lighttpd -D -f conf`` in its own session and wait until it accepts connections."""
-    _run_checked([LIGHTTPD, "-tt", "-f", str(conf)], f"{LIGHTTPD} -tt -f {conf}")
-    process = subprocess.Popen(
-        [LIGHTTPD, "-D", "-f", str(conf)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-    def accepting() -> bool:
-        if process.poll() is not None:
-            raise ServeError(f"lighttpd exited with {process.returncode}; see its errorlog ({conf})")
-        try:
-            socket.create_connection((address, port), timeout=0.5).close()
-        except OSError:
-            return False
-        return True
-
-    _wait(accepting, timeout, f"lighttpd on {address}:{port}")
-    return process.pid
-
-
-def _gone(pid: int) -> bool:
-    """True once ``pid`` no longer runs (reaping it when it is our child)."""
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)
-        if reaped == pid:
-            return True
-    except ChildProcessError:
-        pass
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state in ("Z", "X")
-
-
-def stop_pid(pid: int, timeout: float = 10.0) -> None:
-    """Stop one process by pid: SIGTERM (plus SIGCONT in case it is stopped), then SIGKILL."""
-    for sig in (signal.SIGTERM, signal.SIGCONT):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return
-    try:
-        _wait(lambda: _gone(pid), timeout, f"pid {pid} to exit")
-    except ServeError:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        _wait(lambda: _gone(pid), timeout, f"pid {pid} to die")

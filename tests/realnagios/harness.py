@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from nagios_herd import nagios_daemons as daemons
 from nagios_herd import nagios_serve as serve
 from nagios_herd import nagios_status, nagios_statusdat
 
@@ -52,7 +53,7 @@ class RealNagios:
         self.main_options = dict(main_options or {})
         self.users = dict(users or {})
         self.tls = tls
-        self.address, self.port = serve.free_loopback()
+        self.address, self.port = daemons.free_loopback()
         self.nagios_pid: int | None = None
         self.lighttpd_pid: int | None = None
 
@@ -75,22 +76,22 @@ class RealNagios:
         return self
 
     def start_nagios(self) -> None:
-        self.nagios_pid = serve.start_nagios(self.tree)
+        self.nagios_pid = daemons.start_nagios(self.tree)
 
     def start_web(self) -> None:
         conf = serve.write_lighttpd(self.root / "web", address=self.address, port=self.port,
                                     cgi_config=self.tree.cgi_cfg, users=self.users, tls=self.tls)
-        self.lighttpd_pid = serve.start_lighttpd(conf, self.address, self.port)
+        self.lighttpd_pid = daemons.start_lighttpd(conf, self.address, self.port)
 
     def stop_nagios(self) -> None:
         """Stop the core; it deletes status.dat, so the CGI then answers with an empty body."""
         if self.nagios_pid is not None:
-            serve.stop_pid(self.nagios_pid)
+            daemons.stop_pid(self.nagios_pid)
             self.nagios_pid = None
 
     def stop_web(self) -> None:
         if self.lighttpd_pid is not None:
-            serve.stop_pid(self.lighttpd_pid)
+            daemons.stop_pid(self.lighttpd_pid)
             self.lighttpd_pid = None
 
     def stop(self) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from nagios_herd import nagios_serve
+from nagios_herd import nagios_daemons, nagios_serve
 from nagios_herd.nagios_status import parse_programstatus
 
 from . import RealNagios, real_nagios  # noqa: F401  (real_nagios is a fixture)
@@ -83,6 +83,6 @@ def test_unsafe_values_are_refused(tmp_path: Path) -> None:
 def test_free_loopback_is_bindable() -> None:
     import socket
 
-    address, port = nagios_serve.free_loopback()
+    address, port = nagios_daemons.free_loopback()
     with socket.socket() as probe:
         probe.bind((address, port))
