@@ -86,6 +86,11 @@ class SimLab:
     def side(self, res: str, host: str) -> dict:
         return snapshot(self.state)["resources"][res]["hosts"][host]
 
+    def canaries(self, res: str) -> tuple[int, int, int]:
+        """(primary's copy, backup's copy, writes acknowledged) read in one transaction."""
+        resource = snapshot(self.state)["resources"][res]
+        return resource["hosts"]["primary"]["data"], resource["hosts"]["backup"]["data"], resource["acked"]
+
     def wait_for(self, predicate: Callable[[], bool], what: str, limit: float = 30.0) -> None:
         """Poll until ``predicate`` holds (a semantic wait, not a timing assertion)."""
         deadline = time.monotonic() + limit
