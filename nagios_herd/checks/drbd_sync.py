@@ -167,6 +167,7 @@ def evaluate(status: DrbdStatus, names: list[str], *, state_file: str | None = N
     if not status.complete:
         raise CheckError(INCOMPLETE)
     report = Report(LABEL)
+    report.detail(f"source: {status.source}" + (f", DRBD {status.version}" if status.version else ""))
     tracker = None
 
     def stall(key: str, peer: PeerDevice) -> float | None:

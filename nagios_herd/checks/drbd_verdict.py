@@ -7,7 +7,7 @@ lost connection or a bad disk (CRITICAL) — the check_drbd bug this replaces.
 from __future__ import annotations
 
 from ..drbd import PAUSED_STATES, SYNC_STATES, PeerDevice, Resource, split_brain_suspected
-from ..plugin import State
+from ..plugin import State, format_bytes
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up cost)
 if TYPE_CHECKING:
@@ -16,15 +16,6 @@ if TYPE_CHECKING:
 TRANSITIONAL_DISKS = frozenset({"Attaching", "Detaching", "Negotiating", "Consistent", "DUnknown"})
 BAD_DISKS = frozenset({"Failed", "Outdated", "Inconsistent", "Diskless"})
 CONGESTION = frozenset({"Ahead", "Behind"})
-
-def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{count} B"
-
 
 def _clock(seconds: int) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
@@ -80,7 +71,7 @@ def _peer_device(key: str, where: str, peer: PeerDevice,
     if disk is not None:
         found.append((disk[0], where + disk[1]))
     if peer.out_of_sync_bytes:
-        found.append((State.WARNING, f"{where}{_size(peer.out_of_sync_bytes)} out of sync"))
+        found.append((State.WARNING, f"{where}{format_bytes(peer.out_of_sync_bytes)} out of sync"))
     return found
 
 
@@ -117,7 +108,7 @@ def judge(resource: Resource, stall: Callable[[str, PeerDevice], float | None]) 
             found.append((State.CRITICAL, f"not connected to {connection.peer} ({connection.state})"))
             oos = sum(p.out_of_sync_bytes or 0 for p in connection.peer_devices)
             if oos:
-                found.append((State.WARNING, f"{_size(oos)} out of sync with {connection.peer}"))
+                found.append((State.WARNING, f"{format_bytes(oos)} out of sync with {connection.peer}"))
             continue
         if not connection.peer_devices:
             found.append((State.WARNING, f"peer {connection.peer}: no volume state reported"))

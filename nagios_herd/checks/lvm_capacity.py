@@ -166,5 +166,7 @@ def evaluate(lvm: LvmReport, options: Options) -> Report:
         for lv in lvm.lvs_of(name):
             if not lv.hidden:
                 _check_lv(report, lv, options)
+                size = format_bytes(lv.size) if lv.size is not None else "size unknown"
+                report.detail(" ".join(filter(None, (f"{lv.full_name}: {size}", lv.segtype, f"[{lv.attr.raw}]"))))
     report.ok_summary = ", ".join(summaries) or "nothing to check"
     return report

@@ -103,6 +103,8 @@ def evaluate(domains: list[Domain], expected: list[str], absent: list[str]) -> R
             state = State.CRITICAL
             text = f"{text}; must run here"
         report.add(state, text)
+        report.detail(f"{domain.name}: id {domain.domid if domain.active else '-'}, {domain.memory_mb} MiB, "
+                      f"{domain.vcpus} vcpus, {domain.cpu_time:.1f} s cpu")
     for name in dict.fromkeys(expected):
         if name not in names and name not in moving:
             report.add(State.CRITICAL, f"{name}: not running here (expected)")

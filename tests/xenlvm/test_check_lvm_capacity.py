@@ -76,6 +76,17 @@ def test_inactive_real_pool_and_snapshot_are_ok_and_said_so():
     assert set(run.perf) == {"vgexp_10858_free", "vgexp_10858_free_bytes"}
 
 
+def test_verbose_lists_every_visible_lv():
+    run = lvm("-v", "--input", fixture("lvm2-real/vgs_json_thin_pool_snapshot.json"),)
+    assert len(run.long) == 1
+    both = (read("lvm2-real/vgs_json_thin_pool_snapshot.json")
+            + read("lvm2-real/lvs_json_thin_pool_snapshot_inactive.json")).encode()
+    run = lvm("-v", "--input", "-", stdin=both)
+    assert "vgexp_10858/thin1: 100.0 MiB thin [Vwi-XXt---]" in run.long
+    assert "vgexp_10858/pool: 20.0 MiB thin-pool [twi-XXt---]" in run.long
+    assert not any("pool_tmeta" in line for line in run.long)
+
+
 def test_pool_perfdata_and_lines():
     run = lvm("--input", fixture("xenlvm-synthetic/lvm_json_thin_pool_near_full.json"))
     assert run.perf["vg_herd/pool0_data"] == (85.4, "%", ["~:80", "~:90", "0", "100"])

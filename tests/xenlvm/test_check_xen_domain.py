@@ -81,6 +81,12 @@ def test_xm_defined_but_halted():
     assert run.status == CRITICAL and "nagios-team-b: defined, not running; must run here" in run.summary
 
 
+def test_verbose_adds_one_detail_line_per_domain():
+    run = run_check("check_xen_domain", "-v", "--input", fixture("xen-course-notes/xl_list_xen_4.9.2_paused.txt"))
+    assert run.long[-2:] == ["Domain-0: id 0, 15084 MiB, 8 vcpus, 633.9 s cpu",
+                             "guest-01: id 4, 1024 MiB, 2 vcpus, 7.8 s cpu"]
+
+
 def test_stdin_input():
     data = read("xen-course-notes/xl_list_xen_4.9.2_paused.txt").encode()
     assert run_check("check_xen_domain", "--input", "-", stdin=data).status == WARNING
