@@ -83,6 +83,16 @@ def build_command(argv: Sequence[str], *, timeout: float, sudo: bool) -> str:
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """A machine that is not a dom0 (a guest, for ``deploy``): what :func:`connect` needs of a host."""
+
+    name: str
+    address: str
+    ssh_port: int = 22
+    ssh_user: str = "root"
+
+
+@dataclass(frozen=True)
 class SshOptions:
     """How to reach the hosts: the pinned known_hosts file, the client key, timeouts."""
 
@@ -95,7 +105,7 @@ class SshOptions:
 class Link:
     """One host's connection for the whole run; ``down`` holds the reason when the host did not answer."""
 
-    def __init__(self, host: XenHost, connection: object | None, down: str | None, channels: int) -> None:
+    def __init__(self, host: XenHost | Endpoint, connection: object | None, down: str | None, channels: int) -> None:
         self.host = host
         self.name = host.name
         self._connection = connection
@@ -142,7 +152,7 @@ def _ssh_exception() -> type[Exception]:
     return paramiko.SSHException
 
 
-def connect(host: XenHost, options: SshOptions) -> Link:
+def connect(host: XenHost | Endpoint, options: SshOptions) -> Link:
     """Open ``host`` with its key pinned; a host that does not answer becomes a down link, a bad key an error."""
     import paramiko
     from fabric import Config, Connection
@@ -189,7 +199,7 @@ def _keys_file(options: SshOptions) -> str:
 class Session:
     """The run's links to every host, all opened up front in the calling thread; closes them on exit."""
 
-    def __init__(self, hosts: Iterable[XenHost], options: SshOptions) -> None:
+    def __init__(self, hosts: Iterable[XenHost | Endpoint], options: SshOptions) -> None:
         self.links: dict[str, Link] = {}
         try:
             for host in hosts:

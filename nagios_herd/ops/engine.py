@@ -57,10 +57,10 @@ class Engine:
             self.journal.write(plan.guest, "end", "refused", detail=reason)
             self.say(plan.guest, "refused", reason)
             return Outcome(plan.guest, False, f"refused: {reason}")
-        started = time.monotonic()
+        started = since = time.monotonic()
         try:
             for step in plan.steps:
-                self._run_step(step)
+                since = self._run_step(step, since)
         except (StepFailed, HostDown) as error:
             self.journal.write(plan.guest, "end", "stopped", detail=str(error))
             self.say(plan.guest, "STOPPED", str(error))
@@ -69,15 +69,16 @@ class Engine:
         self.say(plan.guest, "finished", f"{time.monotonic() - started:.1f}s")
         return Outcome(plan.guest, True, f"on {plan.target}")
 
-    def _run_step(self, step: Step) -> None:
+    def _run_step(self, step: Step, since: float) -> float:
+        """Run one step on state probed after ``since``; returns when its effects were last probed."""
         guest = self.herd.guest(step.guest)
-        view = self.prober.view(guest)
+        view = self.prober.view(guest, after=since)
         before = view.summary()
         if step.done(view):
             self.journal.write(step.guest, step.name, "skipped", host=step.host, before=before,
                                detail=f"already: {step.done.text}")
             self.say(step.guest, step.name, f"skip (already {step.done.text})")
-            return
+            return since
         for check in step.requires:
             if not check(view):
                 self.journal.write(step.guest, step.name, "refused", host=step.host, before=before,
@@ -91,18 +92,20 @@ class Engine:
                 command, detail = self._command(step)
             if step.action is not None:
                 detail = step.action()
-            self._wait_done(step, detail)
+            since = time.monotonic()
+            self._wait_done(step, detail, since)
         except StepFailed as error:
             self.journal.write(step.guest, step.name, "failed", host=step.host, before=before,
                                command=command, detail=str(error))
             if step.tolerate:
-                self.say(step.guest, step.name, f"failed, going on: {error}")
-                return
+                self.say(step.guest, step.name, f"WARNING: failed, going on without it: {error}")
+                return time.monotonic()
             self._undo(step)
             raise
         self.journal.write(step.guest, step.name, "done", host=step.host, before=before, command=command,
                            detail=detail)
         self.say(step.guest, step.name, f"done {time.monotonic() - started:.1f}s{': ' + detail if detail else ''}")
+        return since
 
     def _command(self, step: Step) -> tuple[str, str]:
         link = self.links[step.host]
@@ -116,15 +119,16 @@ class Engine:
             raise StepFailed(f"{step.guest}: {step.name} on {step.host} failed ({result.why()})")
         return result.command, ""
 
-    def _wait_done(self, step: Step, detail: str) -> None:
-        if step.done is NEVER:
+    def _wait_done(self, step: Step, detail: str, since: float) -> None:
+        if step.done is NEVER or step.wait <= 0:
             return
-        deadline = time.monotonic() + step.wait
-        while not step.done(self.prober.view(self.herd.guest(step.guest))):
+        deadline = since + step.wait
+        while not step.done(self.prober.view(self.herd.guest(step.guest), after=since)):
             if time.monotonic() > deadline:
                 raise StepFailed(f"{step.guest}: {step.name} on {step.host}: not true after {step.wait:g}s: "
                                  f"{step.done.text}{' (' + detail + ')' if detail else ''}")
             time.sleep(POLL)
+            since = time.monotonic()
 
     def _undo(self, step: Step) -> None:
         for argv in step.undo:

@@ -1,7 +1,8 @@
 """Slow-changing host facts the target checks and ``verify`` need: free memory, LVs, config checksums.
 
 Probed once per run per host (they do not change while guests move), through the project's parsers
-(``xen.parse_info``, ``lvm.parse_report``). ``sha256sum`` lines are ``HASH  PATH``; a missing file is
+(``xen.parse_info``, ``lvm.parse_report``). Config checksums are sha256 over the lines that are not
+comments (the generator names the host in a comment; what xl reads must be identical); a missing file is
 simply absent from the answer.
 """
 
@@ -15,6 +16,8 @@ from ..remote import Link
 from .probe import run_parsed
 
 XEN_CONFIG = "/etc/xen/{guest}.cfg"
+CONFIG_DIGESTS = ('for f; do [ -f "$f" ] || continue; '
+                  'd=$(grep -v "^[[:space:]]*#" "$f" | sha256sum); echo "${d%% *} $f"; done')
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,10 @@ def gather(herd: Herd, host: XenHost, link: Link) -> HostFacts:
     info = run_parsed(link, ["xl", "info"], xen.parse_info, "xl info")
     report = run_parsed(link, lvs_command(host.volume_group), lvm.parse_report, "lvs")
     paths = [XEN_CONFIG.format(guest=guest.name) for guest in herd.guests]
-    result = link.run(["sha256sum", "--", *paths], timeout=20)
+    result = link.run(["sh", "-c", CONFIG_DIGESTS, "sh", *paths], timeout=20)
     checksums = {}
     for line in result.stdout.splitlines():
-        digest, _, path = line.partition("  ")
+        digest, _, path = line.partition(" ")
         if len(digest) == 64 and path:
             checksums[path] = digest
     return HostFacts(host.name, info.free_memory_mb, info, report, checksums)

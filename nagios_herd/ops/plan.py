@@ -46,7 +46,7 @@ class Step:
     command: tuple[str, ...] = ()
     action: Callable[[], str] | None = None  # a local effect; returns a detail line
     timeout: float = 60  # remote bound of the command
-    wait: float = 30  # how long ``done`` may take to hold after the command
+    wait: float = 30  # how long ``done`` may take to hold after the command (0: it only decides skipping)
     stops: dict[int, str] = field(default_factory=dict)
     tolerate: bool = False  # on failure go on with the next step (shutdown -> destroy)
     undo: tuple[tuple[str, ...], ...] = ()

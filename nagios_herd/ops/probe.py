@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .. import drbd, xen
@@ -49,16 +50,18 @@ def run_parsed(link: Link, argv: list[str], parse, what: str, timeout: float = P
 
 
 def take(link: Link) -> Snapshot:
+    """``xl list`` and ``drbdsetup status --json`` of one host, the two asked at the same time."""
     started = time.monotonic()
     if link.down is not None:
         return Snapshot(link.name, started, down=link.down)
-    try:
-        domains = run_parsed(link, ["xl", "list"], xen.parse_list, "xl list")
-        status = run_parsed(link, ["drbdsetup", "status", "--json"], drbd.parse_status_json,
-                            "drbdsetup status --json")
-    except HostDown as error:
-        return Snapshot(link.name, started, down=str(error))
-    return Snapshot(link.name, started, domains=tuple(domains), drbd=status)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        domains = pool.submit(run_parsed, link, ["xl", "list"], xen.parse_list, "xl list")
+        status = pool.submit(run_parsed, link, ["drbdsetup", "status", "--json"], drbd.parse_status_json,
+                             "drbdsetup status --json")
+        try:
+            return Snapshot(link.name, started, domains=tuple(domains.result()), drbd=status.result())
+        except HostDown as error:
+            return Snapshot(link.name, started, down=str(error))
 
 
 class _HostProber:
@@ -96,11 +99,14 @@ class Prober:
         self._hosts = {name: _HostProber(link) for name, link in links.items()}
 
     def snapshots(self, after: float | None = None) -> dict[str, Snapshot]:
+        """Every host probed at or after ``after`` (default: now), the hosts asked in parallel."""
         after = time.monotonic() if after is None else after
-        return {name: prober.get(after) for name, prober in self._hosts.items()}
+        with ThreadPoolExecutor(max_workers=len(self._hosts)) as pool:
+            futures = {name: pool.submit(prober.get, after) for name, prober in self._hosts.items()}
+            return {name: future.result() for name, future in futures.items()}
 
-    def view(self, guest: Guest) -> GuestView:
-        return GuestView(guest, self.snapshots())
+    def view(self, guest: Guest, after: float | None = None) -> GuestView:
+        return GuestView(guest, self.snapshots(after))
 
 
 @dataclass(frozen=True)

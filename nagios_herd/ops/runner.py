@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..locate import find_inventory
 from ..model import Herd
-from ..remote import Session, SshOptions
+from ..remote import Endpoint, Session, SshOptions
 from .facts import HostFacts, gather
 from .journal import Journal
 from .lock import Lock
@@ -48,10 +48,11 @@ def load_herd(inventory: str | None) -> Herd:
 class Run:
     """``with Run(options, "fab failover ...", mutating=True) as run:`` — herd, links, prober, journal."""
 
-    def __init__(self, options: Options, command: str, *, mutating: bool) -> None:
+    def __init__(self, options: Options, command: str, *, mutating: bool, with_guests: bool = False) -> None:
         self.options = options
         self.command = command
         self.mutating = mutating
+        self.with_guests = with_guests
         self.herd = load_herd(options.inventory)
         self.state_dir = Path(options.state_dir or os.environ.get(STATE_DIR_ENV) or self.herd.paths.state_dir)
         self._stack = ExitStack()
@@ -65,11 +66,13 @@ class Run:
             ssh = SshOptions(known_hosts=Path(known) if known else None,
                              identity=Path(identity) if identity else None,
                              connect_timeout=self.options.connect_timeout)
-            self.session = self._stack.enter_context(Session(self.herd.hosts, ssh))
+            guests = [Endpoint(g.name, g.address) for g in self.herd.guests] if self.with_guests else []
+            self.session = self._stack.enter_context(Session([*self.herd.hosts, *guests], ssh))
         except BaseException:
             self._stack.close()
             raise
-        self.links = self.session.links
+        self.links = {host.name: self.session[host.name] for host in self.herd.hosts}
+        self.guest_links = {name: link for name, link in self.session.links.items() if name not in self.links}
         self.prober = Prober(self.links)
         self.journal = Journal(self.state_dir, self.command)
         return self

@@ -57,7 +57,8 @@ def table(herd: Herd, views: list[GuestView]) -> list[str]:
 
 def run(options: Options, out=sys.stdout) -> int:
     with Run(options, "fab status", mutating=False) as run_:
-        views = [run_.prober.view(guest) for guest in run_.herd.guests]
+        snaps = run_.prober.snapshots()
+        views = [GuestView(guest, snaps) for guest in run_.herd.guests]
         for line in table(run_.herd, views):
             print(line, file=out)
         for name, link in run_.links.items():

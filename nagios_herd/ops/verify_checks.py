@@ -148,9 +148,10 @@ def configs(herd: Herd, facts: dict[str, HostFacts]) -> list[Finding]:
 
 
 def drbd_safety(host: str, config_text: str) -> list[Finding]:
-    """V11 over the host's DRBD configuration text (``/etc/drbd.d``)."""
+    """V11 over the host's DRBD configuration text (``/etc/drbd.d``; ``#`` comments ignored)."""
     out = []
-    words = " ".join(config_text.replace(";", " ; ").split())
+    text = "\n".join(line.split("#", 1)[0] for line in config_text.splitlines())
+    words = " ".join(text.replace(";", " ; ").split())
     for policy in ("after-sb-1pri", "after-sb-2pri"):
         if f"{policy} disconnect" not in words:
             out.append(Finding(ERROR, "V11", f"{host}: {policy} is not 'disconnect' (auto split-brain recovery "

@@ -1,0 +1,132 @@
+"""``fab deploy``: push the build tree of ``nagios-herd generate`` to the hosts and guests, safely.
+
+Why this order: the tree is validated here first (the same validators as ``nagios-herd validate``), then per
+machine only files whose sha256 differs from ``MANIFEST.json`` are sent (to ``PATH.nagios-herd-new``), each
+one checked on the target where a checker exists (``visudo -cf``), moved into place keeping the old copy, and
+the machine-level check run (``drbdadm dump all`` on hosts, ``nagios4 -v`` on guests). A failed check puts
+every old file back. Only what changed is reloaded: ``drbdadm adjust`` for a changed resource file, a HUP to
+the guest's Nagios (its ``lock_file`` pid, as the init script does) for a changed Nagios tree.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..buildtree import read_manifest
+from ..errors import HerdError
+from ..remote import HostDown, Link
+from .runner import Options, Run, command_line
+
+NEW, OLD = ".nagios-herd-new", ".nagios-herd-old"
+NAGIOS_CFG = "/etc/nagios4/nagios.cfg"
+RELOAD_NAGIOS = ('f=$(sed -n "s/^lock_file=//p" "$1"); [ -n "$f" ] && [ -s "$f" ] && kill -HUP "$(cat "$f")"')
+
+
+def machine_files(manifest: dict, kind: str, name: str) -> dict[str, str]:
+    """Remote path -> sha256 for the files of ``kind/name/`` in the manifest."""
+    prefix = f"{kind}/{name}/"
+    return {"/" + path[len(prefix):]: digest for path, digest in manifest["files"].items() if path.startswith(prefix)}
+
+
+def remote_digests(link: Link, paths: list[str]) -> dict[str, str]:
+    result = link.run(["sha256sum", "--", *paths], timeout=60)
+    digests = {}
+    for line in result.stdout.splitlines():
+        digest, _, path = line.partition("  ")
+        if len(digest) == 64:
+            digests[path] = digest
+    return digests
+
+
+def _must(link: Link, argv: list[str], what: str) -> None:
+    result = link.run(argv, timeout=120)
+    if not result.ok:
+        raise HerdError(f"{link.name}: {what} failed ({result.why()})")
+
+
+def push(link: Link, build: Path, kind: str, files: dict[str, str], out) -> list[str]:
+    """Install the changed files on one machine; returns the remote paths that changed."""
+    have = remote_digests(link, sorted(files))
+    changed = sorted(path for path, digest in files.items() if have.get(path) != digest)
+    if not changed:
+        print(f"{link.name}: up to date ({len(files)} files)", file=out)
+        return []
+    for path in changed:
+        _must(link, ["mkdir", "-p", "--", str(Path(path).parent)], f"mkdir for {path}")
+        link.put(build / kind / link.name / path.lstrip("/"), path + NEW)
+        if "/sudoers.d/" in path:
+            _must(link, ["visudo", "-c", "-f", path + NEW], f"visudo -cf {path}")
+    for path in changed:
+        _must(link, ["sh", "-c", 'if [ -e "$1" ]; then cp -p -- "$1" "$1$2"; fi', "sh", path, OLD], f"keep {path}")
+        _must(link, ["mv", "-f", "--", path + NEW, path], f"install {path}")
+    check = (["drbdadm", "dump", "all"] if kind == "hosts" else ["nagios4", "-v", NAGIOS_CFG])
+    if any("/drbd.d/" in p for p in changed) or kind == "guests":
+        result = link.run(check, timeout=120)
+        if not result.ok:
+            _rollback(link, changed)
+            raise HerdError(f"{link.name}: {' '.join(check)} failed after the update ({result.why()}); "
+                            f"the previous files are back")
+    for path in changed:
+        link.run(["rm", "-f", "--", path + OLD], timeout=30)
+    print(f"{link.name}: installed {len(changed)} changed file(s): {' '.join(changed)}", file=out)
+    return changed
+
+
+def _rollback(link: Link, changed: list[str]) -> None:
+    for path in changed:
+        link.run(["sh", "-c", 'if [ -e "$1$2" ]; then mv -f -- "$1$2" "$1"; else rm -f -- "$1"; fi',
+                  "sh", path, OLD], timeout=30)
+
+
+def reload(link: Link, kind: str, changed: list[str], out) -> None:
+    if kind == "guests":
+        result = link.run(["sh", "-c", RELOAD_NAGIOS, "sh", NAGIOS_CFG], timeout=30)
+        print(f"{link.name}: Nagios reload {'sent' if result.ok else 'FAILED: ' + result.why()}", file=out)
+        return
+    resources = sorted(Path(p).stem for p in changed if p.startswith("/etc/drbd.d/") and p.endswith(".res"))
+    if any(p.endswith("global_common.conf") for p in changed):
+        resources = ["all"]
+    for resource in resources:
+        result = link.run(["drbdadm", "adjust", resource], timeout=60)
+        print(f"{link.name}: drbdadm adjust {resource}: {'ok' if result.ok else result.why()}", file=out)
+
+
+def run(options: Options, *, build: str, plan_only: bool, out=sys.stdout) -> int:
+    from ..validators import failures, validate
+
+    tree = Path(build)
+    manifest = read_manifest(tree)
+    if manifest is None:
+        raise HerdError(f"{tree}: no MANIFEST.json: run nagios-herd generate --output {tree} first")
+    bad = failures(validate(tree))
+    if bad:
+        raise HerdError(f"{tree}: {len(bad)} file(s) fail validation, nothing deployed; first: "
+                        f"{bad[0].path}: {bad[0].message}")
+    command = command_line("deploy", build=build, plan=plan_only)
+    failed = 0
+    with Run(options, command, mutating=not plan_only, with_guests=True) as run_:
+        targets = [("hosts", link) for link in run_.links.values()] + [("guests", link)
+                                                                       for link in run_.guest_links.values()]
+        for kind, link in targets:
+            files = machine_files(manifest, kind, link.name)
+            if not files:
+                continue
+            try:
+                if link.down:
+                    raise HostDown(f"{link.name}: unreachable ({link.down})")
+                if plan_only:
+                    have = remote_digests(link, sorted(files))
+                    stale = sorted(p for p, d in files.items() if have.get(p) != d)
+                    print(f"{link.name}: would install {len(stale)} file(s): {' '.join(stale) or '-'}", file=out)
+                    continue
+                changed = push(link, tree, kind, files, out)
+                if changed:
+                    reload(link, kind, changed, out)
+                run_.journal.write(link.name, "end", "done", command=command, detail=" ".join(changed) or "no change")
+            except HerdError as error:
+                failed += 1
+                print(f"{link.name}: FAILED: {error}", file=out)
+                if not plan_only:
+                    run_.journal.write(link.name, "end", "stopped", command=command, detail=str(error))
+    return 1 if failed else 0
