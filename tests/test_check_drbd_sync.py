@@ -249,3 +249,22 @@ def test_out_of_sync_never_masks_a_worse_state() -> None:
 def test_executable_is_lean_and_self_contained() -> None:
     head = CHECK.read_text().splitlines()[0]
     assert head == "#!/usr/bin/python3 -sS" and CHECK.stat().st_mode & 0o111
+
+
+def test_resource_names_on_drbd8_come_from_udev_by_res_links(tmp_path, monkeypatch) -> None:
+    """/proc/drbd has no names: --resource NAME follows /dev/drbd/by-res/NAME[/0] to the minor."""
+    from nagios_herd.checks import drbd_sync
+
+    (tmp_path / "drbd4").touch()
+    (tmp_path / "drbd0").touch()
+    (tmp_path / "by-res" / "guest-a").mkdir(parents=True)
+    (tmp_path / "by-res" / "guest-a" / "0").symlink_to(tmp_path / "drbd4")  # DRBD 9 style udev link
+    (tmp_path / "by-res" / "guest-b").symlink_to(tmp_path / "drbd0")  # DRBD 8.4 single-volume style
+    (tmp_path / "by-res" / "dangling").symlink_to(tmp_path / "drbd7")
+    monkeypatch.setattr(drbd_sync, "BY_RES", str(tmp_path / "by-res"))
+    status = detect_and_parse(load("ganeti/proc_drbd84.txt"))
+    report = evaluate(status, ["guest-a", "guest-b", "dangling"], state_file="/dev/null/x")
+    assert report.summary_text() == ("dangling: resource not found; guest-a: not connected to peer "
+                                     "(WFConnection); 1023.8 MiB out of sync with peer")
+    assert "OK: guest-b: role:Primary" in report.render()
+    assert [str(p).split("=")[0] for p in report.perfdata] == ["guest-a/0_oos", "guest-b/0_sync", "guest-b/0_oos"]
