@@ -181,3 +181,22 @@ def test_plain_http_to_an_https_guest_is_critical(tls_guest: tuple[RealNagios, P
     nagios, _ = tls_guest
     code, out = check("--url", nagios.url.replace("https://", "http://"))
     assert code == 2 and "cannot connect" in out
+
+
+@pytest.mark.parametrize(
+    "name,body,expected,message",
+    [
+        ("page.html", "<html><body><h1>It works!</h1></body></html>\n", 2, "answer is not JSON"),
+        ("truncated.json", '{"format_version": 0, "result": {"query_time": 17956', 2, "answer is not JSON"),
+        ("garbage.bin", "\x00\x01\x02garbage\xff", 2, "answer is not JSON"),
+        ("empty.json", "", 2, "empty answer from statusjson.cgi"),
+        ("list.json", "[1, 2, 3]\n", 3, "JSON list, not an object"),
+    ],
+)
+def test_hostile_answers_over_http(guest: RealNagios, name: str, body: str, expected: int,
+                                   message: str) -> None:
+    """Static files served by the guest's real lighttpd stand in for a broken CGI or a proxy page."""
+    (guest.root / "web" / name).write_text(body)
+    code, out = check("-H", "guest01", "--url", f"http://{guest.address}:{guest.port}/{name}")
+    assert code == expected, out
+    assert message in out.splitlines()[0]
