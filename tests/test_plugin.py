@@ -183,3 +183,10 @@ def test_run_tool_env_stderr_timeout_and_errors(tmp_path) -> None:
         run_tool(["/nonexistent/tool"])
     with pytest.raises(ValueError, match="absolute"):
         run_tool(["env"])
+    extra = run_tool(["/usr/bin/env"], env={"LVM_SYSTEM_DIR": "/x", "LC_ALL": "de_DE.UTF-8"})
+    assert sorted(extra.stdout.split()) == ["LC_ALL=C", "LVM_SYSTEM_DIR=/x", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+
+
+def test_format_bytes() -> None:
+    assert [plugin.format_bytes(n) for n in (0, 1023, 1024, 1073479680, 5 * 2**50)] == [
+        "0 B", "1023 B", "1.0 KiB", "1023.8 MiB", "5120.0 TiB"]
