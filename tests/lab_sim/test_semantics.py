@@ -186,3 +186,15 @@ def test_crashed_host_answers_nothing_and_comes_back_empty(lab: SimLab, fault) -
     lab.ok("primary", "drbdadm", "up", "team-db")
     lab.wait_for(lambda: drbd.is_uptodate(_resource(lab, "primary")), "returning host resynced")
     assert _resource(lab, "primary").role == "Secondary"
+
+
+def test_xl_create_reads_the_real_config_file(lab: SimLab) -> None:
+    broken = lab.root / "broken.cfg"
+    broken.write_text('name = "team-ops"\nmemory = [\n')
+    result = lab.run("backup", "xl", "create", str(broken))
+    assert result.returncode == 1 and "Failed to parse config" in result.stderr
+    missing = lab.run("backup", "xl", "create", str(lab.root / "nosuch.cfg"))
+    assert missing.returncode == 1 and "No such file or directory" in missing.stderr
+    lab.ok("backup", "xl", "destroy", "team-ops")
+    lab.ok("backup", "xl", "create", lab.cfg("team-ops"))
+    assert "team-ops" in lab.ok("backup", "xl", "list", "team-ops")

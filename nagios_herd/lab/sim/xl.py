@@ -20,7 +20,7 @@ from typing import Any
 from nagios_herd.lab.sim.common import main_wrapper, session
 from nagios_herd.lab.sim.drbd_ops import SimError
 from nagios_herd.lab.sim.engine import Lab, resources_of
-from nagios_herd.lab.sim.xlcfg import XlConfigError, parse
+from nagios_herd.xlcfg import XlConfigError, parse
 
 HEADER = "Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
 XEN_CONFIG_DIR = "/etc/xen"
@@ -107,11 +107,12 @@ def _create(path: str) -> None:
     print(f"Parsing config from {path}", file=sys.stderr)
     try:
         with open(path, encoding="utf-8") as handle:
-            config = parse(handle.read(), path)
+            config = parse(handle.read())
     except OSError as exc:
         raise SimError([f"Failed to read config file: {path}: {exc.strerror}"], 1) from None
     except XlConfigError as exc:
-        raise SimError([str(exc), "Failed to parse config: Invalid argument"], 1) from None
+        raise SimError([f"{path}:{exc.line}: config parsing error: {str(exc).split(': ', 1)[-1]}",
+                        "Failed to parse config: Invalid argument"], 1) from None
     name = config.get("name")
     if not isinstance(name, str) or not name:
         raise SimError(["Domain name must be specified."], 1)

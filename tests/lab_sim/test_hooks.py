@@ -1,0 +1,55 @@
+"""The domain-event hook fires once per start/stop, in order, without blocking xl; the wrappers run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from nagios_herd.lab.sim import install_wrappers
+
+from .conftest import REPO, SimLab
+
+
+def _install_hook(lab: SimLab) -> str:
+    log = str(lab.root / "events.log")
+    hook = os.path.join(lab.state, "hooks", "domain-event")
+    os.makedirs(os.path.dirname(hook), exist_ok=True)
+    with open(hook, "w", encoding="utf-8") as handle:
+        handle.write(f'#!/bin/sh\necho "$@" >> {log}\n')
+    os.chmod(hook, 0o755)
+    return log
+
+
+INITIAL = ("primary team-db started", "backup team-ops started")  # from init_state, racing the hook install
+
+
+def _events(log: str) -> list[str]:
+    lines = open(log, encoding="utf-8").read().splitlines() if os.path.exists(log) else []
+    while lines and lines[0] in INITIAL:
+        lines.pop(0)
+    return lines
+
+
+def test_domain_events_reach_the_hook_in_order(lab: SimLab, fault) -> None:
+    log = _install_hook(lab)
+    lab.ok("primary", "xl", "shutdown", "team-db")  # returns at once; the guest stops later
+    lab.wait_for(lambda: _events(log) == ["primary team-db stopped"], "stop reported without another xl call")
+    lab.ok("primary", "xl", "create", lab.cfg("team-db"))
+    fault.crash(lab.state, "backup")
+    expected = ["primary team-db stopped", "primary team-db started", "backup team-ops stopped"]
+    lab.wait_for(lambda: _events(log) == expected, "start and crash reported")
+
+
+def test_wrappers_exec_the_simulators(lab: SimLab) -> None:
+    bin_dir = str(lab.root / "bin")
+    paths = install_wrappers(bin_dir, sys.executable, str(REPO))
+    assert [os.path.basename(path) for path in paths] == ["xl", "drbdadm", "drbdsetup"]
+    env = {**lab.env("primary"), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    del env["PYTHONPATH"]  # the wrapper must bring the checkout itself
+    result = subprocess.run(["xl", "list", "team-db"], env=env, capture_output=True, text=True, check=False,
+                            timeout=60)
+    assert result.returncode == 0 and "team-db" in result.stdout
+    role = subprocess.run(["drbdadm", "role", "team-db"], env=env, capture_output=True, text=True, check=False,
+                          timeout=60)
+    assert role.stdout == "Primary\n"
