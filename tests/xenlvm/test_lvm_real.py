@@ -25,12 +25,13 @@ OK, WARNING, CRITICAL, UNKNOWN = range(4)
 
 
 class LoopVG:
-    """A uniquely named VG on a sparse file behind a loop device, seen only through ``env``."""
+    """A uniquely named VG on sparse files behind loop devices, seen only through ``env``."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, pvs: int = 1) -> None:
         self.base = base
+        self.pvs = pvs
         self.name = f"vg_xenlvm_{os.getpid()}_{secrets.token_hex(3)}"
-        self.loop: str | None = None
+        self.loops: list[str] = []
         self.env = dict(os.environ, LVM_SYSTEM_DIR=str(base / "lvm"), LVM_SUPPRESS_FD_WARNINGS="1", LC_ALL="C")
 
     def lvm(self, *argv: str) -> subprocess.CompletedProcess:
@@ -39,17 +40,19 @@ class LoopVG:
         return proc
 
     def create(self) -> None:
-        disk = self.base / "pv.img"
-        with open(disk, "wb") as handle:
-            handle.truncate(128 * MIB)  # sparse: costs no disk space
-        self.loop = subprocess.run(["/usr/sbin/losetup", "-f", "--show", str(disk)], capture_output=True,
-                                   text=True, check=True, timeout=30).stdout.strip()
+        for number in range(self.pvs):
+            disk = self.base / f"pv{number}.img"
+            with open(disk, "wb") as handle:
+                handle.truncate(128 * MIB // self.pvs)  # sparse: costs no disk space
+            self.loops.append(subprocess.run(["/usr/sbin/losetup", "-f", "--show", str(disk)], capture_output=True,
+                                             text=True, check=True, timeout=30).stdout.strip())
+        accept = ", ".join(f'"a|^{loop}$|"' for loop in self.loops)
         (self.base / "lvm").mkdir()
         (self.base / "lvm" / "lvm.conf").write_text(
-            f'devices {{ use_devicesfile = 0 filter = [ "a|^{self.loop}$|", "r|.*|" ] }}\n'
+            f'devices {{ use_devicesfile = 0 filter = [ {accept}, "r|.*|" ] }}\n'
             "global { activation = 0 }\nbackup { backup = 0 archive = 0 }\n")
-        self.lvm("pvcreate", "-y", self.loop)
-        self.lvm("vgcreate", "-s", "1M", self.name, self.loop)
+        self.lvm("pvcreate", "-y", *self.loops)
+        self.lvm("vgcreate", "-s", "1M", self.name, *self.loops)
 
     def lvcreate(self, name: str, extents: int) -> None:
         self.lvm("lvcreate", "--driverloaded", "n", "-an", "-Zn", "-Wn", "-y", "-l", str(extents), "-n", name,
@@ -60,19 +63,38 @@ class LoopVG:
         lvs = self.lvm("lvs", "-a", *REPORT_ARGS, "-o", LV_FIELDS, self.name).stdout
         return vgs, lvs
 
+    def detach(self, loop: str) -> None:
+        subprocess.run(["/usr/sbin/losetup", "-d", loop], check=True, capture_output=True, timeout=30)
+        self.loops.remove(loop)
+
     def destroy(self) -> None:
-        if self.loop is None:
-            return
-        for argv in (["vgremove", "-ff", "-y", self.name], ["pvremove", "-ff", "-y", self.loop]):
-            subprocess.run(["/usr/sbin/lvm", *argv], env=self.env, capture_output=True, timeout=60)
-        subprocess.run(["/usr/sbin/losetup", "-d", self.loop], capture_output=True, timeout=30)
+        if self.loops:
+            for argv in (["vgremove", "-ff", "-y", self.name], ["pvremove", "-ff", "-y", *self.loops]):
+                subprocess.run(["/usr/sbin/lvm", *argv], env=self.env, capture_output=True, timeout=60)
+        for loop in self.loops:
+            subprocess.run(["/usr/sbin/losetup", "-d", loop], capture_output=True, timeout=30)
+
+
+def _needs_root_and_lvm() -> None:
+    if os.geteuid() != 0 or not os.path.exists("/usr/sbin/lvm") or not os.path.exists("/usr/sbin/losetup"):
+        pytest.skip("needs root, lvm2 and losetup")
 
 
 @pytest.fixture
 def loop_vg(tmp_path):
-    if os.geteuid() != 0 or not os.path.exists("/usr/sbin/lvm") or not os.path.exists("/usr/sbin/losetup"):
-        pytest.skip("needs root, lvm2 and losetup")
+    _needs_root_and_lvm()
     vg = LoopVG(tmp_path)
+    try:
+        vg.create()
+        yield vg
+    finally:
+        vg.destroy()
+
+
+@pytest.fixture
+def split_vg(tmp_path):
+    _needs_root_and_lvm()
+    vg = LoopVG(tmp_path, pvs=2)
     try:
         vg.create()
         yield vg
@@ -133,6 +155,15 @@ def test_real_inactive_thin_pool_and_snapshot(loop_vg):
     assert f"OK: thin pool {loop_vg.name}/pool: inactive, usage unknown [twi-XXt---]" in run.long
     assert f"OK: snapshot {loop_vg.name}/snap: inactive, usage unknown [swi-XXs---]" in run.long
     assert len(run.long) == 3  # the VG, the pool, the snapshot; hidden pool parts and thin1 are no objects
+
+
+def test_real_partial_vg_after_a_pv_vanishes(split_vg):
+    split_vg.lvcreate("nagios-team-a-root", 20)
+    assert run_check("check_lvm_capacity", "--vg", split_vg.name, env=split_vg.env).status == OK
+    split_vg.detach(split_vg.loops[-1])
+    run = run_check("check_lvm_capacity", "--vg", split_vg.name, env=split_vg.env)
+    assert run.status == CRITICAL, run.stdout
+    assert f"vg {split_vg.name}:" in run.summary and "partial: 1 PV missing" in run.summary
 
 
 _EXTRA_LVS = """
