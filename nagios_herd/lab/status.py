@@ -74,8 +74,9 @@ def report(lab: Lab) -> list[str]:
         for resource in drbd.detect_and_parse(status).resources:
             resources.setdefault(resource.name, {})[host.name] = _drbd_summary(resource)
     for guest in lab.herd.guests:
-        where = ", ".join(domains.get(guest.name, [])) or "nowhere"
-        lines.append(f"guest {guest.name}: runs on {where}; {guests.describe(lab.layout, guest.name)}")
+        where = ", ".join(domains.get(guest.name, []))
+        lines.append(f"guest {guest.name}: {'runs on ' + where if where else 'runs nowhere'}; "
+                     f"{guests.describe(lab.layout, guest.name)}")
         for host_name, summary in sorted(resources.get(guest.name, {}).items()):
             lines.append(f"  drbd on {host_name}: {summary}")
     return lines

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,6 @@ from nagios_herd.errors import HerdError
 from nagios_herd.inventory import load
 from nagios_herd.lab import procs
 from nagios_herd.lab.lab import Lab, check_loopback
-from nagios_herd.lab.status import report
 from nagios_herd.lab.testing import relocated_inventory, unavailable
 
 pytestmark = [pytest.mark.lab, pytest.mark.real]
@@ -36,13 +37,20 @@ def _mounts_mentioning(directory: Path) -> list[str]:
     return found
 
 
-def test_up_twice_down_twice_leaves_nothing(tmp_path):
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "nagios_herd.cli", "lab", *args], capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def test_up_twice_down_twice_through_the_command_leaves_nothing(tmp_path):
     if reason := unavailable():
         pytest.skip(reason)
     inventory = relocated_inventory(tmp_path / "inventory")
-    lab = Lab(tmp_path / "lab", load(inventory), inventory)
+    state = tmp_path / "lab"
+    lab = Lab(state, load(inventory), inventory)
     try:
-        assert lab.up().startswith("lab up in ")
+        up = _cli("up", "--inventory", str(inventory), "--state-dir", str(state))
+        assert up.returncode == 0 and up.stdout.startswith("lab up in "), up.stderr
         record = lab.record()
         pids = [fields["pid"] for fields in record["hosts"].values()]
         namespaces = [fields["ns"] for fields in record["hosts"].values()]
@@ -51,18 +59,40 @@ def test_up_twice_down_twice_leaves_nothing(tmp_path):
         assert len(_loop_devices_backed_by(lab.layout.root)) == 2
         assert _mounts_mentioning(lab.layout.root)  # the hosts' bind mounts, inside their namespaces
 
-        assert lab.up().startswith("lab already up")
+        again = _cli("up", "--inventory", str(inventory), "--state-dir", str(state))
+        assert again.returncode == 0 and again.stdout.startswith("lab already up"), again.stderr
         assert lab.record()["hosts"] == record["hosts"]  # nothing restarted
-        lines = report(lab)
-        assert sum(line.startswith("host ") and " up (sshd pid " in line for line in lines) == 2
+        status = _cli("status", "--state-dir", str(state))
+        assert status.returncode == 0, status.stderr
+        assert sum(" up (sshd pid " in line for line in status.stdout.splitlines()) == 2
+        served = [line for line in status.stdout.splitlines() if line.startswith("guest ")]
+        assert len(served) == len(lab.herd.guests) and all("served for" in line for line in served)
     finally:
-        assert lab.down().startswith("lab down")
+        down = _cli("down", "--state-dir", str(state))
+        assert down.returncode == 0 and down.stdout.startswith("lab down"), down.stderr
     assert not any(procs.runs(pid, "sshd") for pid in pids)
     assert not any(procs.pids_in_ns(ns) for ns in namespaces)
     assert _loop_devices_backed_by(lab.layout.root) == []
     assert _mounts_mentioning(lab.layout.root) == []
     assert not lab.layout.root.exists()
-    assert lab.down().startswith("lab not up")
+    assert _cli("down", "--state-dir", str(state)).stdout.startswith("lab not up")
+
+
+def test_faults_on_a_lab_that_is_not_up_say_so(tmp_path):
+    done = _cli("fault", "primary", "crash", "--state-dir", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [f"nagios-herd: lab: no lab in {tmp_path} (run: nagios-herd lab up)"]
+
+
+def test_not_root_is_one_clear_line(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to drop to another user")
+    done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
+                           "nagios_herd.cli", "lab", "up", "--state-dir", str(tmp_path / "lab")],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ["nagios-herd: lab: must run as root (it starts sshd, attaches "
+                                                "loop devices, mounts)"]
 
 
 def test_a_failed_up_cleans_up_after_itself(tmp_path):
