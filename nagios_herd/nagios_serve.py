@@ -192,6 +192,7 @@ def lighttpd_conf(
 
     ``userfile`` uses lighttpd's plain backend: one ``user:password`` line per user.
     ``tls`` = (certificate chain PEM, private key PEM) serves https (needs lighttpd-mod-openssl).
+    Static files come from ``root/htdocs`` only, so the user file and logs in ``root`` are never served.
     """
     modules = ["mod_access", "mod_alias", "mod_setenv", "mod_cgi"]
     if userfile is not None:
@@ -200,7 +201,7 @@ def lighttpd_conf(
         modules.append("mod_openssl")
     lines = [
         "server.modules = ( " + ", ".join(f'"{m}"' for m in modules) + " )",
-        f'server.document-root = "{_plain(root, "root")}"',
+        f'server.document-root = "{_plain(root / "htdocs", "root")}"',
         f'server.bind = "{_plain(address, "address")}"',
         f"server.port = {int(port)}",
         f'server.pid-file = "{_plain(root / "lighttpd.pid", "pid-file")}"',
@@ -230,7 +231,7 @@ def write_lighttpd(
     users: Mapping[str, str] | None = None, tls: tuple[Path, Path] | None = None,
 ) -> Path:
     """Write ``web_root/lighttpd.conf`` (and the 0600 user file when ``users`` asks for basic auth)."""
-    web_root.mkdir(parents=True, exist_ok=True)
+    (web_root / "htdocs").mkdir(parents=True, exist_ok=True)
     userfile = None
     if users:
         userfile = web_root / "users"

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from .harness import RealNagios
 from .tls import make_ca, make_server_cert
@@ -144,6 +145,13 @@ def test_wrong_path_is_critical(guest: RealNagios) -> None:
     assert code == 2 and "HTTP 404" in out
 
 
+def test_web_server_serves_no_config_or_user_file(guarded: RealNagios) -> None:
+    for name in ("users", "lighttpd.conf", "lighttpd-error.log"):
+        assert (guarded.root / "web" / name).exists()
+        answer = requests.get(f"http://{guarded.address}:{guarded.port}/{name}", timeout=10)
+        assert answer.status_code == 404, name
+
+
 @pytest.fixture(scope="module")
 def tls_guest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RealNagios, Path]]:
     """A guest served over https with a certificate from a throw-away CA, basic auth on."""
@@ -196,7 +204,7 @@ def test_plain_http_to_an_https_guest_is_critical(tls_guest: tuple[RealNagios, P
 def test_hostile_answers_over_http(guest: RealNagios, name: str, body: str, expected: int,
                                    message: str) -> None:
     """Static files served by the guest's real lighttpd stand in for a broken CGI or a proxy page."""
-    (guest.root / "web" / name).write_text(body)
+    (guest.root / "web" / "htdocs" / name).write_text(body)
     code, out = check("-H", "guest01", "--url", f"http://{guest.address}:{guest.port}/{name}")
     assert code == expected, out
     assert message in out.splitlines()[0]
