@@ -34,6 +34,7 @@ class Lab:
     def __init__(self, data: dict[str, Any], now: float) -> None:
         self.data = data
         self.now = now
+        self.wake = False  # an event was queued or a deadline set: the hook runner has work
 
     # -- topology -------------------------------------------------------------------------------
     def host(self, name: str) -> dict[str, Any]:
@@ -86,7 +87,7 @@ class Lab:
             "name": res_name, "node_id": self.host(host)["node_id"], "role": side["role"],
             "minor": res["minor"], "disk": side["disk"], "open": self.is_open(res_name, host),
             "backing": f"/dev/{self.host(host)['volume_group']}/{res_name}-root", "size_kib": res["size_kib"],
-            "written_kib": side["written_kib"], "read_kib": side["received_kib"] // 64,
+            "written_kib": side["written_kib"], "read_kib": 0,
             "peer": {
                 "name": peer_host, "node_id": self.host(peer_host)["node_id"], "cstate": cstate,
                 "role": peer["role"] if connected else "Unknown", "repl": repl,
@@ -164,11 +165,21 @@ class Lab:
         info["next_domid"] += 1
         self.domains(host)[name] = dom
         self.data["events"].append([host, name, "started", boot_until])
+        self.wake = True
+        return dom
+
+    def request_shutdown(self, host: str, name: str) -> dict[str, Any]:
+        """The guest starts shutting down; it is gone after the host's (injectable) shutdown time."""
+        dom = self.domains(host)[name]
+        if dom["shutdown_at"] is None:
+            dom["shutdown_at"] = self.now + self.host(host)["shutdown_seconds"]
+            self.wake = True
         return dom
 
     def stop_domain(self, host: str, name: str) -> None:
         del self.domains(host)[name]
         self.data["events"].append([host, name, "stopped", self.now])
+        self.wake = True
 
     def pending_deadline(self) -> float | None:
         """The next moment something happens by itself (a shutdown completing), for the hook runner."""

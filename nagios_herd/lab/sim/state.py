@@ -153,9 +153,9 @@ def transaction(state_dir: str, *, now: float | None = None, spawn: bool = True)
 
 
 def _run_hooks(state_dir: str, lab: Lab) -> None:
-    """Start the hook runner in its own session when domain events are queued or a shutdown is due
-    later (it fires them in order, so xl never waits for a hook)."""
-    if not lab.data["events"] and lab.pending_deadline() is None:
+    """Start the hook runner in its own session when this transaction queued a domain event or set a
+    shutdown deadline (the runner fires events in order, so xl never waits for a hook)."""
+    if not lab.wake:
         return
     log = open(os.path.join(state_dir, "hooks.log"), "ab")  # noqa: SIM115 - handed to the child
     with log:

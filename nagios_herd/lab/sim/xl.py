@@ -156,9 +156,8 @@ def _destroy_lines(domid: int) -> list[str]:
 
 def _shutdown(name: str, wait: bool) -> None:
     with session() as (lab, host):
-        dom = _find(lab, host, name)
-        if dom["shutdown_at"] is None:
-            dom["shutdown_at"] = lab.now + lab.host(host)["shutdown_seconds"]
+        _find(lab, host, name)
+        dom = lab.request_shutdown(host, name)
         domid, due = dom["domid"], dom["shutdown_at"]
     print(f"Shutting down domain {domid}", file=sys.stderr)
     if not wait:
