@@ -59,11 +59,26 @@ def _read_pid(path: Path) -> int | None:
 
 
 def start_nagios(tree: NagiosTree, timeout: float = 20.0) -> int:
-    """Verify the config with ``nagios4 -v``, start ``nagios4 -d`` and wait for status.dat; the pid."""
+    """Verify the config with ``nagios4 -v``, start ``nagios4 -d`` and wait for status.dat; the pid.
+
+    A lock file or status.dat left by a killed core is removed first (one still running is an
+    error); a core that daemonized but never wrote its status is stopped before the error is raised.
+    """
+    old = _read_pid(tree.lock_file)
+    if old is not None and not _gone(old):
+        raise ServeError(f"nagios4 pid {old} already runs from {tree.main_cfg}")
+    for stale in (tree.lock_file, tree.status_file):
+        stale.unlink(missing_ok=True)
     _run_checked([NAGIOS, "-v", str(tree.main_cfg)], f"{NAGIOS} -v {tree.main_cfg}")
     _run_checked([NAGIOS, "-d", str(tree.main_cfg)], f"{NAGIOS} -d {tree.main_cfg}")
-    _wait(lambda: _read_pid(tree.lock_file) is not None and tree.status_file.exists(),
-          timeout, f"nagios4 to write {tree.status_file}")
+    try:
+        _wait(lambda: _read_pid(tree.lock_file) is not None and tree.status_file.exists(),
+              timeout, f"nagios4 to write {tree.status_file} (see {tree.log_file})")
+    except ServeError:
+        pid = _read_pid(tree.lock_file)
+        if pid is not None:
+            stop_pid(pid)
+        raise
     pid = _read_pid(tree.lock_file)
     assert pid is not None
     return pid
@@ -87,7 +102,11 @@ def start_lighttpd(conf: Path, address: str, port: int, timeout: float = 10.0) -
             return False
         return True
 
-    _wait(accepting, timeout, f"lighttpd on {address}:{port}")
+    try:
+        _wait(accepting, timeout, f"lighttpd on {address}:{port}")
+    except ServeError:
+        stop_pid(process.pid)
+        raise
     return process.pid
 
 

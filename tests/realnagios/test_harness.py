@@ -86,3 +86,24 @@ def test_free_loopback_is_bindable() -> None:
     address, port = nagios_daemons.free_loopback()
     with socket.socket() as probe:
         probe.bind((address, port))
+
+
+def test_restart_after_a_killed_core(tmp_path: Path) -> None:
+    """A SIGKILLed core leaves its lock file and status.dat; the next start must not trust them."""
+    import os
+    import signal
+
+    nagios = RealNagios(tmp_path).start()
+    try:
+        first = nagios.nagios_pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        nagios_daemons.stop_pid(first)  # reaps nothing (not our child), waits until it is gone
+        assert nagios.tree.status_file.exists() and nagios.tree.lock_file.exists()
+        nagios.start_nagios()
+        assert nagios.nagios_pid not in (None, first) and alive(nagios.nagios_pid)
+        nagios.wait_for_service_state("guest01", "PING", 0)
+        with pytest.raises(nagios_serve.ServeError, match="already runs"):
+            nagios_daemons.start_nagios(nagios.tree)
+    finally:
+        nagios.stop()
