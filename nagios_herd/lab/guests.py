@@ -12,6 +12,7 @@ namespace (``nsenter``), so the generated absolute paths work unchanged. Stoppin
 from __future__ import annotations
 
 import fcntl
+import os
 import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,8 +21,7 @@ from pathlib import Path
 from .. import nagios_serve
 from ..errors import HerdError
 from ..model import Guest, Herd
-from . import procs, sshd
-from .hosts import SYSTEM_PATH
+from . import hosts, procs, sshd
 from .layout import Layout, read_json, write_json
 
 HTTP_PORT = 80
@@ -43,7 +43,7 @@ def prepare(layout: Layout, herd: Herd, guest: Guest) -> None:
     (guest_dir / "sshd_config").write_text(sshd.config(
         address=guest.address, port=22, host_key=guest_dir / "ssh_host_ed25519_key",
         pid_file=guest_dir / "sshd.pid", authorized_keys=layout.authorized_keys,
-        env={"LAB_GUEST": guest.name, "PATH": SYSTEM_PATH},
+        env={"LAB_GUEST": guest.name, "PATH": hosts.SYSTEM_PATH},
     ))
 
 
@@ -60,6 +60,18 @@ def _binds(layout: Layout, herd: Herd, guest: Guest) -> list[tuple[Path, str]]:
     for sub in NAGIOS_SUBDIRS:
         (disk / sub).mkdir(parents=True, exist_ok=True)
     return pairs
+
+
+def _host_mounts(layout: Layout, herd: Herd) -> list[str]:
+    """What a host mounted, when we run inside a host's namespace (the hook runs where ``xl`` ran).
+
+    A guest started from there would otherwise inherit the host's ``/etc/xen``, ``xl`` and ``/root``.
+    """
+    record = read_json(layout.record) or {}
+    if procs.mount_ns(os.getpid()) == record.get("origin_ns"):
+        return []
+    targets = {target for host in herd.hosts for _, target in hosts.binds(layout, herd, host)}
+    return sorted(targets | {"/usr/sbin"}, key=len, reverse=True)
 
 
 @contextmanager
@@ -88,7 +100,7 @@ def serve(layout: Layout, herd: Herd, guest: Guest, host: str) -> None:
         guest_dir = layout.guest_dir(guest.name)
         pid, namespace = sshd.start(
             name=guest.name, config_file=guest_dir / "sshd_config", binds=_binds(layout, herd, guest),
-            log=guest_dir / "sshd.log", address=guest.address, port=22)
+            log=guest_dir / "sshd.log", address=guest.address, port=22, unmount=_host_mounts(layout, herd))
         run = {"host": host, "pid": pid, "ns": namespace}
         write_json(layout.guest_run(guest.name), run)
         if guest.serve_nagios:

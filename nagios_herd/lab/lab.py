@@ -90,7 +90,8 @@ class Lab:
         preflight()
         check_loopback(self.herd)
         self.layout.root.mkdir(parents=True, exist_ok=True)
-        self._save({"inventory": str(self.inventory), "hosts": {}})
+        self._save({"inventory": str(self.inventory), "hosts": {},
+                    "origin_ns": procs.mount_ns(os.getpid())})
         try:
             self._build()
         except BaseException:

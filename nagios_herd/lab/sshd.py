@@ -61,11 +61,12 @@ Subsystem sftp internal-sftp
 
 def start(*, name: str, config_file: Path, binds: Sequence[tuple[Path, str]], log: Path,
           address: str, port: int, overlays: Sequence[tuple[Path, str]] = (),
-          timeout: float = 15.0) -> tuple[int, str]:
+          unmount: Sequence[str] = (), timeout: float = 15.0) -> tuple[int, str]:
     """Start ``sshd -D`` in a new mount namespace after the bind mounts; (pid, namespace).
 
     ``overlays`` are (layer, target) pairs: a read-only overlay puts the files of ``layer`` on top of
-    the machine's ``target`` directory (how ``/usr/sbin/xl`` appears on a lab host).
+    the machine's ``target`` directory (how ``/usr/sbin/xl`` appears on a lab host). ``unmount`` lists
+    mounts to drop first in the new namespace (a copy of the caller's) where they are mount points.
     ``binds`` are (source, target) pairs. A missing target directory is created empty on the machine
     (a mount point must exist) and left there: removing it would tear the mount out of other labs.
     """
@@ -76,7 +77,8 @@ def start(*, name: str, config_file: Path, binds: Sequence[tuple[Path, str]], lo
         if not os.path.lexists(target):
             Path(target).mkdir(mode=0o755, parents=True, exist_ok=True)
     procs.run([SSHD, "-t", "-f", str(config_file)], f"{name}: sshd -t -f {config_file}")
-    steps = [f"mount --bind {shlex.quote(str(src))} {shlex.quote(dst)}" for src, dst in binds]
+    steps = [f"if mountpoint -q {shlex.quote(path)}; then umount -l {shlex.quote(path)}; fi" for path in unmount]
+    steps += [f"mount --bind {shlex.quote(str(src))} {shlex.quote(dst)}" for src, dst in binds]
     for layer, target in overlays:
         if any(bad in f"{layer}{target}" for bad in ",:"):
             raise HerdError(f"lab: {name}: overlay path {layer} or {target} contains ',' or ':'")

@@ -72,6 +72,9 @@ def test_failover_moves_the_guest_with_its_data(lab):
     _on(lab, target, f"drbdadm primary {guest.name} && xl create /etc/xen/{guest.name}.cfg")
     _wait_served(lab, guest, target.name)
     assert lab.ssh(guest.address, "cat /var/lib/nagios4/lab-marker").stdout == "canary\n"
+    # started by the simulator's hook on a host, the guest still sees none of the host's files
+    done = lab.ssh(guest.address, "ls /etc/xen; test ! -e /usr/sbin/xl && ! command -v xl")
+    assert done.returncode == 0 and f"{guest.name}.cfg" not in done.stdout, done
     answer = _status(guest).json()["data"]["programstatus"]
     assert answer["nagios_pid"] != pid_before
 
