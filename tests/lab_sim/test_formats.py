@@ -119,6 +119,13 @@ def test_status_of_nothing_configured(lab: SimLab) -> None:
         lab.ok("primary", "drbdadm", "down", res)
     assert lab.ok("primary", "drbdsetup", "status") == "# No currently configured DRBD found.\n"
     assert lab.ok("primary", "drbdsetup", "events2", "--now") == "exists -\n"
-    assert json.loads(lab.ok("primary", "drbdsetup", "status", "--json")) == []
+    assert lab.ok("primary", "drbdsetup", "status", "--json") == "[\n]\n\n"  # puts("[") then puts("]\\n")
     down = lab.run("primary", "drbdadm", "status", "team-db")
     assert down.returncode == 10 and down.stderr.startswith("team-db: No such resource\n")
+
+
+def test_version_is_the_real_drbdadm_with_the_simulated_module(lab: SimLab) -> None:
+    out = lab.ok("primary", "drbdadm", "--version")
+    values = dict(line.split("=", 1) for line in out.splitlines())
+    assert values["DRBD_KERNEL_VERSION"] == "9.2.8" and values["DRBDADM_VERSION"].startswith("9.")
+    assert out == lab.ok("backup", "drbdadm", "--version")

@@ -164,6 +164,7 @@ def _peer_statistics(peer: dict[str, Any], verbose: bool, sync: dict[str, float]
 
 
 def status_json(views: list[View]) -> str:
+    """``[``, each resource as ``status_cmd`` prints it (``puts`` adds the newlines), ``]`` and a blank line."""
     out = ["[\n"]
     for index, v in enumerate(views):
         if index:
@@ -185,8 +186,8 @@ def status_json(views: list[View]) -> str:
             f'      "peer-role": "{peer["role"]}",\n      "tls": false,\n'
             '      "ap-in-flight": 0,\n      "rs-in-flight": 0,\n      "paths": [\n'
             + _path_json(peer) + " ],\n      \"peer_devices\": [\n" + _peer_device_json(v, peer)
-            + " ]\n    } ]\n}")
-    out.append("\n]\n\n")
+            + " ]\n    } ]\n}\n")
+    out.append("]\n\n")
     return "".join(out)
 
 

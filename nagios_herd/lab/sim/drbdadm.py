@@ -63,7 +63,23 @@ def parse(argv: list[str]) -> Request:
     return req
 
 
+KERNEL_VERSION = ("DRBD_KERNEL_VERSION_CODE=0x090208", "DRBD_KERNEL_VERSION=9.2.8")  # the simulated module
+
+
+def _version(host: str) -> int:
+    """The real drbdadm's version lines, with the simulated kernel module's version filled in."""
+    with session():
+        pass
+    result = real_drbdadm(["--version"], host)
+    for line in result.stdout.splitlines():
+        key = line.split("=", 1)[0]
+        sys.stdout.write(next((v for v in KERNEL_VERSION if v.startswith(key + "=")), line) + "\n")
+    return result.returncode
+
+
 def run(argv: list[str]) -> int:
+    if "--version" in argv or "-V" in argv:
+        return _version(this_host())
     req = parse(argv)
     host = this_host()
     defined = defined_resources(req.config, host)
