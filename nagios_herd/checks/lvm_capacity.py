@@ -5,7 +5,8 @@ critical below 5 %); ``--pool-warning/--pool-critical`` are ranges on thin-pool 
 data and metadata use in percent (defaults ``~:80`` and ``~:90``). A partial VG (missing PV), an
 invalid snapshot (attr ``I``), a thin pool flagged failed/out of data/metadata read-only
 (attr ``F``/``D``/``M``) and a named ``--vg`` that does not exist are CRITICAL. An inactive pool
-reports no usage (empty percent): it cannot fill while inactive, so it is OK and says so.
+reports no usage (empty percent): it cannot fill while inactive, so it is OK and says so; an active one
+(or one whose ``lv_attr`` is not in the report) without percentages is UNKNOWN.
 """
 
 from __future__ import annotations
@@ -145,8 +146,11 @@ def _check_lv(report: Report, lv: LV, options: Options) -> None:
         shown.append(f"{name} {value:.2f}%")
         report.perf(f"{lv.full_name}_{name}", value, "%", warn=options.pool_warning,
                     crit=options.pool_critical, minimum=0, maximum=100)
-    if not shown:
-        shown.append("inactive, usage unknown" if not attr.active else "usage not reported")
+    if not shown and attr.raw and attr.state in ("-", "X"):
+        shown.append("inactive, usage unknown")  # nothing can fill a pool or snapshot that is not active
+    elif not shown:
+        states.append(State.UNKNOWN)
+        shown.append("usage not reported")
     report.add(State.worst(states), f"{kind} {lv.full_name}: {', '.join(shown + flags)} [{attr.raw}]")
 
 

@@ -87,6 +87,18 @@ def test_verbose_lists_every_visible_lv():
     assert not any("pool_tmeta" in line for line in run.long)
 
 
+@pytest.mark.parametrize("attr, status, text", [
+    ("twi-aotz--", UNKNOWN, "thin pool v/p: usage not reported [twi-aotz--]"),
+    ("", UNKNOWN, "thin pool v/p: usage not reported []"),
+    ("twi---tz--", OK, "thin pool v/p: inactive, usage unknown [twi---tz--]"),
+])
+def test_pool_without_percentages(attr, status, text):
+    report = ('{"report":[{"vg":[{"vg_name":"v","vg_extent_count":"10","vg_free_count":"5"}],'
+              f'"lv":[{{"lv_name":"p","vg_name":"v","lv_attr":"{attr}","segtype":"thin-pool"}}]}}]}}')
+    run = lvm("--input", "-", stdin=report.encode())
+    assert run.status == status and f"{('OK', 'WARNING', 'CRITICAL', 'UNKNOWN')[status]}: {text}" in run.long
+
+
 def test_pool_perfdata_and_lines():
     run = lvm("--input", fixture("xenlvm-synthetic/lvm_json_thin_pool_near_full.json"))
     assert run.perf["vg_herd/pool0_data"] == (85.4, "%", ["~:80", "~:90", "0", "100"])
