@@ -11,9 +11,8 @@ short and ``complete`` is False.
 
 from __future__ import annotations
 
-from .drbd import (
-    SYNC_STATES, UNKNOWN_ETA, Connection, Device, DrbdParseError, DrbdStatus, PeerDevice, Resource,
-)
+from .drbd import Connection, DrbdParseError, DrbdStatus, Resource
+from .drbd_kv import device, fields, number, peer_device, reasons
 
 _VERBS = ("exists", "create", "change", "destroy", "call", "response")
 _OBJECTS = ("resource", "device", "connection", "peer-device", "path", "helper", "-")
@@ -21,33 +20,14 @@ _OBJECTS = ("resource", "device", "connection", "peer-device", "path", "helper",
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
     lines: list[tuple[int, str]] = []
-    for number, raw in enumerate(text.splitlines(), 1):
+    for lineno, raw in enumerate(text.splitlines(), 1):
         if not raw.strip():
             continue
         if raw[0].isspace() and lines:
             lines[-1] = (lines[-1][0], lines[-1][1] + " " + raw.strip())
         else:
-            lines.append((number, raw.strip()))
+            lines.append((lineno, raw.strip()))
     return lines
-
-
-def _fields(words: list[str], where: str) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for word in words:
-        key, colon, value = word.partition(":")
-        if not colon or not key:
-            raise DrbdParseError(f"{where}: expected key:value, got {word!r}")
-        fields[key] = value.rsplit("->", 1)[-1]
-    return fields
-
-
-def _number(fields: dict[str, str], key: str, where: str) -> int | None:
-    value = fields.get(key)
-    if value is None:
-        return None
-    if not value.isdigit():
-        raise DrbdParseError(f"{where}: {key}:{value} is not a number")
-    return int(value)
 
 
 class _State:
@@ -59,14 +39,14 @@ class _State:
         self.connections: dict[tuple[str, int], dict[str, str]] = {}
         self.peer_devices: dict[tuple[str, int, int], dict[str, str]] = {}
 
-    def apply(self, verb: str, kind: str, fields: dict[str, str], where: str) -> None:
-        name = fields.get("name")
+    def apply(self, verb: str, kind: str, values: dict[str, str], where: str) -> None:
+        name = values.get("name")
         if not name:
             raise DrbdParseError(f"{where}: {kind} event without name:")
         table: dict = {"resource": self.resources, "device": self.devices,
                        "connection": self.connections, "peer-device": self.peer_devices}[kind]
-        peer = _number(fields, "peer-node-id", where)
-        volume = _number(fields, "volume", where)
+        peer = number(values, "peer-node-id", where)
+        volume = number(values, "volume", where)
         key: object = {"resource": name, "device": (name, volume), "connection": (name, peer),
                        "peer-device": (name, peer, volume)}[kind]
         if None in (key if isinstance(key, tuple) else (key,)):
@@ -81,62 +61,34 @@ class _State:
         self.resources.setdefault(name, {"name": name})
         if kind == "peer-device":
             self.connections.setdefault((name, peer), {"name": name, "peer-node-id": str(peer)})
-        table.setdefault(key, {}).update(fields)
+        table.setdefault(key, {}).update(values)
 
     def status(self, complete: bool) -> DrbdStatus:
         resources = []
-        for name, fields in self.resources.items():
+        for name, attrs in self.resources.items():
             where = f"resource {name}"
-            devices = [
-                Device(volume, _number(f, "minor", where), f.get("disk", "DUnknown"),
-                       client=f.get("client") == "yes",
-                       quorum=None if "quorum" not in f else f["quorum"] == "yes",
-                       size_bytes=None if "size" not in f else (_number(f, "size", where) or 0) * 1024)
-                for (res, volume), f in sorted(self.devices.items()) if res == name
-            ]
+            devices = [device(f, volume, where) for (res, volume), f in sorted(self.devices.items())
+                       if res == name]
             connections = []
             for (res, peer), f in self.connections.items():
                 if res != name:
                     continue
-                peer_devices = [self._peer_device(volume, p, where)
+                peer_devices = [peer_device(p, volume, where, replication="Off")
                                 for (r, n, volume), p in sorted(self.peer_devices.items())
                                 if (r, n) == (name, peer)]
                 connections.append(Connection(f.get("conn-name", str(peer)), f.get("connection", "Unknown"),
                                               f.get("role", "Unknown"), peer_devices, node_id=peer))
-            suspended = fields.get("suspended", "no")
-            resources.append(Resource(
-                name, fields.get("role", "Unknown"),
-                suspended=tuple(r for r in suspended.split(",") if r and r != "no"),
-                devices=devices, connections=connections,
-            ))
+            resources.append(Resource(name, attrs.get("role", "Unknown"), suspended=reasons(attrs.get("suspended")),
+                                      devices=devices, connections=connections))
         return DrbdStatus("events2", None, resources, complete=complete)
-
-    @staticmethod
-    def _peer_device(volume: int, fields: dict[str, str], where: str) -> PeerDevice:
-        replication = fields.get("replication", "Off")
-        oos = _number(fields, "out-of-sync", where)
-        done = fields.get("done")
-        eta = _number(fields, "eta", where)
-        try:
-            percent = float(done) if done is not None and replication in SYNC_STATES else None
-        except ValueError:
-            raise DrbdParseError(f"{where}: done:{done} is not a percentage") from None
-        suspended = fields.get("resync-suspended", "no")
-        return PeerDevice(
-            volume, replication, fields.get("peer-disk", "DUnknown"),
-            peer_client=fields.get("peer-client") == "yes",
-            out_of_sync_bytes=None if oos is None else oos * 1024, sync_done_percent=percent,
-            eta_seconds=None if eta is None or eta == UNKNOWN_ETA else eta,
-            resync_suspended=tuple(r for r in suspended.split(",") if r and r != "no"),
-        )
 
 
 def parse(text: str) -> DrbdStatus:
     """Apply every event line in order and return the resulting state."""
     state = _State()
     complete = False
-    for number, line in _logical_lines(text):
-        where = f"line {number}"
+    for lineno, line in _logical_lines(text):
+        where = f"line {lineno}"
         words = line.split()
         if words[0] not in _VERBS and len(words) > 1 and words[1] in _VERBS:
             words = words[1:]  # --timestamps prefix
@@ -148,5 +100,5 @@ def parse(text: str) -> DrbdStatus:
             continue
         if verb in ("call", "response") or kind in ("path", "helper"):
             continue
-        state.apply(verb, kind, _fields(words[2:], where), where)
+        state.apply(verb, kind, fields(words[2:], where), where)
     return state.status(complete)

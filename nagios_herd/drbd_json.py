@@ -12,6 +12,7 @@ import json
 from .drbd import (
     SYNC_STATES, UNKNOWN_ETA, Connection, Device, DrbdParseError, DrbdStatus, PeerDevice, Resource,
 )
+from .drbd_kv import reasons
 
 _SUSPENDED_KEYS = (("suspended-user", "user"), ("suspended-no-data", "no-data"),
                    ("suspended-fencing", "fencing"), ("suspended-quorum", "quorum"))
@@ -60,15 +61,13 @@ def _peer_device(item: dict[str, object], where: str) -> PeerDevice:
     if done is None and replication in SYNC_STATES:
         done = item.get("percent-in-sync")
     eta = _int(item, "estimated-seconds-to-finish", where)
-    suspended = item.get("resync-suspended", "no")
-    reasons = tuple(part for part in str(suspended).strip().split(",") if part and part != "no")
     return PeerDevice(
         _int(item, "volume", where) or 0, replication, _text(item, "peer-disk-state", where),
         peer_client=bool(_flag(item, "peer-client")),
         out_of_sync_bytes=None if oos is None else oos * 1024,
         sync_done_percent=float(done) if isinstance(done, (int, float)) else None,
         eta_seconds=None if eta is None or eta == UNKNOWN_ETA else eta,
-        resync_suspended=reasons,
+        resync_suspended=reasons(str(item.get("resync-suspended", "no")).strip()),
     )
 
 
