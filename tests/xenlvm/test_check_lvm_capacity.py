@@ -125,6 +125,7 @@ def test_man_page_report_without_free_figures_is_unknown():
     ("lvm2-real/vgs_json_missing_vg_log.json", "the report lists no volume group"),
     ("ganeti/xen-xl-list-4.0.1-dom0-only.txt", "invalid JSON at line 1 column 1"),
     ("lvm2-real/vgs_json_partial_missing_pv.stderr", "invalid JSON"),
+    ("ganeti/vgs-missing-pvs-2.02.66.txt", "invalid JSON"),  # separator output: only JSON reports are read
 ])
 def test_unusable_inputs_are_unknown(name, message):
     run = lvm("--input", fixture(name))
