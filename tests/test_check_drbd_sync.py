@@ -268,3 +268,57 @@ def test_resource_names_on_drbd8_come_from_udev_by_res_links(tmp_path, monkeypat
                                      "(WFConnection); 1023.8 MiB out of sync with peer")
     assert "OK: guest-b: role:Primary" in report.render()
     assert [str(p).split("=")[0] for p in report.perfdata] == ["guest-a/0_oos", "guest-b/0_sync", "guest-b/0_oos"]
+
+
+P84 = "version: 8.4.2 (api:1/proto:86-101)\n"
+TABLE_ROWS = [  # verdict-table rows no captured fixture shows, in the formats the check reads
+    (P84 + " 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C s-----\n    ns:0 oos:0\n",
+     CRITICAL, "0: I/O suspended (io)"),
+    (P84 + " 0: cs:PausedSyncS ro:Primary/Secondary ds:UpToDate/Inconsistent C ra----\n    ns:0 oos:2048\n",
+     WARNING, "0: resync PausedSyncS paused (dependency)"),
+    (P84 + " 0: cs:VerifyS ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n    ns:0 oos:0\n",
+     WARNING, "0: online verify VerifyS"),
+    (P84 + " 0: cs:Ahead ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n    ns:0 oos:4\n",
+     WARNING, "0: replication Ahead (congested); 4.0 KiB out of sync"),
+    (P84 + " 0: cs:Connected ro:Secondary/Primary ds:Outdated/UpToDate C r-----\n    ns:0 oos:0\n",
+     CRITICAL, "0: local disk Outdated"),
+    (P84 + " 0: cs:Connected ro:Primary/Secondary ds:UpToDate/Failed C r-----\n    ns:0 oos:0\n",
+     CRITICAL, "0: peer disk Failed"),
+    (P84 + " 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n    ns:0 oos:8\n",
+     WARNING, "0: 8.0 KiB out of sync"),
+    (P84 + " 0: cs:NetworkFailure ro:Primary/Unknown ds:UpToDate/DUnknown C r-----\n    ns:0 oos:0\n",
+     CRITICAL, "0: not connected to peer (NetworkFailure)"),
+    (P84 + " 0: cs:StandAlone ro:Secondary/Unknown ds:Inconsistent/DUnknown   r-----\n    ns:0 oos:0\n",
+     CRITICAL, "0: local disk Inconsistent without a resync; not connected to peer (StandAlone)"),
+    ("g1 role:Primary\n  disk:UpToDate\n  cl role:Secondary\n    peer-disk:Diskless peer-client:yes\n",
+     OK, "1 resource connected and UpToDate: g1"),
+    ("g1 role:Secondary\n  disk:Diskless client:yes\n  backup role:Primary\n    peer-disk:UpToDate\n",
+     OK, "1 resource connected and UpToDate: g1"),
+    ("g1 role:Primary\n  disk:UpToDate\n  backup role:Secondary\n    peer-disk:Diskless\n",
+     CRITICAL, "g1: peer disk Diskless"),
+    ("g1 role:Primary\n  disk:UpToDate quorum:no\n  backup role:Secondary\n    peer-disk:UpToDate\n",
+     CRITICAL, "g1: quorum lost"),
+    ("g1 role:Primary\n  disk:UpToDate\n  backup role:Secondary\n    replication:SyncSource peer-disk:Inconsistent\n",
+     WARNING, "g1: resync SyncSource (progress unknown)"),
+    ("g1 role:Primary\n  disk:UpToDate\n  backup role:Secondary\n    replication:WFBitMapS peer-disk:Outdated\n",
+     WARNING, "g1: resync WFBitMapS (progress unknown)"),
+    ("g1 role:Primary\n  disk:Attaching\n  backup role:Secondary\n    peer-disk:UpToDate\n",
+     WARNING, "g1: local disk Attaching"),
+    ("g1 role:Primary\n  disk:Weird\n  backup role:Secondary\n    peer-disk:UpToDate\n",
+     CRITICAL, "g1: local disk in unknown state Weird"),
+    ("g1 role:Primary suspended:quorum\n  disk:UpToDate\n  backup role:Primary\n    peer-disk:UpToDate\n",
+     CRITICAL, "g1: I/O suspended (quorum); 2 Primaries (both sides Primary)"),
+]
+
+
+@pytest.mark.parametrize("text, code, summary", TABLE_ROWS)
+def test_verdict_table_rows(text: str, code: int, summary: str, tmp_path) -> None:
+    report = evaluate(detect_and_parse(text), [], state_file=str(tmp_path / "state.json"), now=1000)
+    assert (int(report.state), report.summary_text()) == (code, summary)
+
+
+def test_only_unconfigured_minors_is_unknown(tmp_path) -> None:
+    text = P84 + " 0: cs:Unconfigured\n 1: cs:Unconfigured\n"
+    result = run_check("--input", "-", stdin=text.encode(), state_dir=tmp_path)
+    assert result.returncode == UNKNOWN
+    assert result.stdout == "DRBD UNKNOWN - no DRBD resources configured (Unconfigured minors: 0, 1)\n"
