@@ -84,3 +84,13 @@ def test_lvm_system_dir_is_passed_through(tmp_path, monkeypatch):
     monkeypatch.setenv("LC_ALL", "de_DE.UTF-8")
     assert lvm_capacity.check(options(lvm_capacity.PLUGIN)).state == OK
     assert (tmp_path / "env").read_text() == "/etc/lvm-primary C\n"
+
+
+def test_hanging_vgs_times_out_as_unknown(tmp_path, monkeypatch, capsys):
+    hang = tmp_path / "vgs"
+    hang.write_text("#!/bin/sh\nexec sleep 30\n")
+    hang.chmod(0o755)
+    monkeypatch.setattr(lvm_capacity, "VGS", str(hang))
+    status = lvm_capacity.PLUGIN.run(lvm_capacity.check, ["-t", "1"])
+    out = capsys.readouterr().out
+    assert status == UNKNOWN and out.startswith("LVM UNKNOWN - ") and "timed out after" in out
