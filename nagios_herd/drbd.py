@@ -194,10 +194,11 @@ _EVENT_VERBS = ("exists", "create", "change", "destroy", "call", "response")
 
 def detect_format(text: str) -> str:
     """``proc``, ``json``, ``events2`` or ``text`` from the first meaningful line; else DrbdParseError."""
-    lines = [line for line in text.splitlines() if line.strip()]
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
     if not lines:
         raise DrbdParseError("empty input: no DRBD status")
-    first = lines[0].strip()
+    number, raw = lines[0]
+    first = raw.strip()
     if first[0] in "[{":
         return "json"
     words = first.split()
@@ -207,9 +208,9 @@ def detect_format(text: str) -> str:
         words[0].endswith(":") and words[0][:-1].isdigit() and len(words) > 1 and words[1].startswith("cs:")
     ):
         return "proc"
-    if not lines[0][0].isspace() and len(words) > 1 and all(":" in word for word in words[1:]):
+    if not raw[0].isspace() and len(words) > 1 and all(":" in word for word in words[1:]):
         return "text"
-    raise DrbdParseError(f"line 1: not a DRBD status format: {first[:60]!r}")
+    raise DrbdParseError(f"line {number}: not a DRBD status format: {first[:60]!r}")
 
 
 def strip_colors(text: str) -> str:
