@@ -10,7 +10,6 @@ are from ``LAB_HOST`` and find the lab's shared state in ``NAGIOS_HERD_LAB_STATE
 from __future__ import annotations
 
 import os
-import shlex
 
 TOOLS = ("xl", "drbdadm", "drbdsetup")
 
@@ -18,6 +17,8 @@ TOOLS = ("xl", "drbdadm", "drbdsetup")
 def install_wrappers(bin_dir: str, python: str, repo_root: str) -> list[str]:
     """Write ``bin_dir/{xl,drbdadm,drbdsetup}``: tiny shell scripts that exec the simulators with
     ``python`` and the checkout at ``repo_root`` first on ``PYTHONPATH``. Returns the paths written."""
+    import shlex  # here, not at the top: every simulator run imports this package
+
     os.makedirs(bin_dir, exist_ok=True)
     written = []
     for tool in TOOLS:

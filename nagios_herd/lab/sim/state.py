@@ -15,7 +15,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -157,6 +156,8 @@ def _run_hooks(state_dir: str, lab: Lab) -> None:
     shutdown deadline (the runner fires events in order, so xl never waits for a hook)."""
     if not lab.wake:
         return
+    import subprocess  # only when there is something to fire: keeps read-only commands quick to start
+
     log = open(os.path.join(state_dir, "hooks.log"), "ab")  # noqa: SIM115 - handed to the child
     with log:
         subprocess.Popen(  # noqa: S603 - fixed argv

@@ -10,7 +10,6 @@ the real xl.cfg file and fails, like libxl's block hotplug, when a DRBD disk is 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -20,7 +19,6 @@ from typing import Any
 from nagios_herd.lab.sim.common import main_wrapper, session
 from nagios_herd.lab.sim.drbd_ops import SimError
 from nagios_herd.lab.sim.engine import Lab, resources_of
-from nagios_herd.xlcfg import XlConfigError, parse
 
 HEADER = "Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
 XEN_CONFIG_DIR = "/etc/xen"
@@ -56,6 +54,8 @@ def _list(lab: Lab, host: str, names: list[str], long: bool) -> str:
 
 def _libxl_config(name: str, dom: dict[str, Any]) -> dict[str, Any]:
     """What ``libxl_domain_config_to_json`` gives for a PV guest: configuration only, no run state."""
+    import hashlib  # only ``list -l`` needs it
+
     config, vcpus, memkb = dom["config"], dom["vcpus"], dom["memory_mb"] * 1024
     digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
     disks = []
@@ -102,6 +102,8 @@ def _info(lab: Lab, host: str) -> str:
 
 
 def _create(path: str) -> None:
+    from nagios_herd.xlcfg import XlConfigError, parse  # only create reads a config file
+
     if not os.path.exists(path) and not os.path.isabs(path):
         path = os.path.join(XEN_CONFIG_DIR, path) if os.path.exists(os.path.join(XEN_CONFIG_DIR, path)) else path
     print(f"Parsing config from {path}", file=sys.stderr)
