@@ -3,7 +3,7 @@
 API: :func:`free_loopback` -> ``(address, port)`` (a random 127.a.b.c, never 127.0.0.x, and a
 port free on it); :func:`start_nagios` ``(tree) -> pid`` (``nagios4 -v`` first, then ``nagios4 -d``;
 waits for status.dat); :func:`start_lighttpd` ``(conf, address, port) -> pid`` (``lighttpd -tt``
-first, then ``lighttpd -D`` in its own session; waits until it accepts connections);
+first, then ``lighttpd -f`` as a daemon; waits until it accepts connections);
 :func:`stop_pid` (SIGTERM + SIGCONT, then SIGKILL; reaps our own children). Failures raise
 :class:`nagios_serve.ServeError` with one line naming the program and the reason.
 """
@@ -84,30 +84,45 @@ def start_nagios(tree: NagiosTree, timeout: float = 20.0) -> int:
     return pid
 
 
+def _pid_file_of(conf: Path) -> Path:
+    for line in conf.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "server.pid-file" and value.count('"') == 2:
+            return Path(value.split('"')[1])
+    raise ServeError(f"{conf}: no server.pid-file: its lighttpd could not be stopped by pid")
+
+
 def start_lighttpd(conf: Path, address: str, port: int, timeout: float = 10.0) -> int:
-    """Start ``lighttpd -D -f conf`` in its own session and wait until it accepts connections."""
+    """Check ``conf`` (``lighttpd -tt``), start lighttpd as a daemon, wait until it accepts; the pid.
+
+    The pid comes from the config's ``server.pid-file``; as a daemon it is nobody's child here, so
+    it leaves no zombie and no Popen behind.
+    """
+    pid_file = _pid_file_of(conf)
+    pid_file.unlink(missing_ok=True)
     _run_checked([LIGHTTPD, "-tt", "-f", str(conf)], f"{LIGHTTPD} -tt -f {conf}")
-    process = subprocess.Popen(
-        [LIGHTTPD, "-D", "-f", str(conf)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    _run_checked([LIGHTTPD, "-f", str(conf)], f"{LIGHTTPD} -f {conf}")
 
     def accepting() -> bool:
-        if process.poll() is not None:
-            raise ServeError(f"lighttpd exited with {process.returncode}; see its errorlog ({conf})")
+        pid = _read_pid(pid_file)
+        if pid is not None and _gone(pid):
+            raise ServeError(f"lighttpd pid {pid} exited; see the server.errorlog of {conf}")
         try:
             socket.create_connection((address, port), timeout=0.5).close()
         except OSError:
             return False
-        return True
+        return pid is not None
 
     try:
         _wait(accepting, timeout, f"lighttpd on {address}:{port}")
     except ServeError:
-        stop_pid(process.pid)
+        pid = _read_pid(pid_file)
+        if pid is not None:
+            stop_pid(pid)
         raise
-    return process.pid
+    pid = _read_pid(pid_file)
+    assert pid is not None
+    return pid
 
 
 def _gone(pid: int) -> bool:
