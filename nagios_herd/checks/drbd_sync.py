@@ -180,9 +180,8 @@ def evaluate(status: DrbdStatus, names: list[str], *, state_file: str | None = N
             tracker = StallTracker(state_file or default_path(), stall_time, time.time() if now is None else now)
         return tracker.observe(key, [peer.out_of_sync_bytes, peer.sync_done_percent])
 
-    problems: list[tuple[State, str]] = []
     selected = _select(status, names, report)
-    problems += [(state, text) for state, text in report.results]
+    problems = list(report.results)  # the --resource names not found
     for name, resource in selected:
         found = sorted(judge(resource, stall), key=lambda item: -item[0].rank)
         state = State.worst(verdict for verdict, _ in found)
