@@ -89,7 +89,8 @@ class Engine:
         command, detail = "", ""
         try:
             if step.command:
-                command, detail = self._command(step)
+                command = self.links[step.host].command(step.command, step.timeout)
+                self._command(step)
             if step.action is not None:
                 detail = step.action()
             since = time.monotonic()
@@ -107,7 +108,7 @@ class Engine:
         self.say(step.guest, step.name, f"done {time.monotonic() - started:.1f}s{': ' + detail if detail else ''}")
         return since
 
-    def _command(self, step: Step) -> tuple[str, str]:
+    def _command(self, step: Step) -> None:
         link = self.links[step.host]
         result = link.run(step.command, timeout=step.timeout)
         if result.exited in step.stops:
@@ -117,7 +118,6 @@ class Engine:
             raise StepFailed(f"{step.name} on {step.host}: no result within {step.timeout:g}s")
         if not result.ok:
             raise StepFailed(f"{step.guest}: {step.name} on {step.host} failed ({result.why()})")
-        return result.command, ""
 
     def _wait_done(self, step: Step, detail: str, since: float) -> None:
         if step.done is NEVER or step.wait <= 0:
