@@ -9,6 +9,7 @@ renderer adds the name of the file being rendered. Every filter rejects newline,
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shlex
@@ -49,6 +50,11 @@ def nagval(value: object, *, command: bool = False) -> str:
 
     ``command=True`` is for ``command_line`` only, where ``$MACRO$`` and ``!`` are the point of the value.
     """
+    return _nagval(value if type(value) is str else _text("nagval", value), command)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a big herd repeats host names, descriptions and commands many times
+def _nagval(value: str, command: bool) -> str:
     text = _text("nagval", value)
     if text != text.strip():
         raise FilterError("nagval", value, "leading or trailing whitespace")
@@ -61,6 +67,11 @@ def nagval(value: object, *, command: bool = False) -> str:
 
 def nagarg(value: object) -> str:
     """One ``check_command`` argument (``$ARGn$``): Nagios splits on ``!`` and hands it to ``/bin/sh`` verbatim."""
+    return _nagarg(value if type(value) is str else _text("nagarg", value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _nagarg(value: str) -> str:
     text = _text("nagarg", value)
     if text != text.strip():
         raise FilterError("nagarg", value, "leading or trailing whitespace")

@@ -6,8 +6,10 @@ writes ONE new file, ``<stage>/nagios.cfg``: the generated main file with every 
 the stage directory, and ``<stage>/etc/nagios4`` a symlink to the generated ``etc/nagios4``. Nagios therefore reads
 the generated object files, resource file and cgi.cfg byte for byte, through the symlink; only the main file is a
 rewritten copy, and the rewrite touches nothing but path values (:func:`rebase` is pure and tested for that).
-Runtime paths (status, spool, logs, lock) land in empty directories under the stage, owned by the configured
-``nagios_user``/``nagios_group`` when run as root, because Nagios checks it can write them after dropping privileges.
+Runtime paths (status, spool, logs, lock) land in empty directories under the stage. ``nagios_user`` and
+``nagios_group`` are set to the caller's own user and group: Nagios drops privileges before it reads the objects,
+and a build tree under a private directory (``/root``, pytest's tmp) is not readable by the ``nagios`` user there;
+who may read the deployed files is the deployment's concern, not the configuration's validity.
 """
 
 from __future__ import annotations
@@ -51,10 +53,9 @@ def rebase(text: str, stage: str, overrides: Mapping[str, str] | None = None) ->
 def stage(tree: Path, stage_dir: Path, overrides: Mapping[str, str] | None = None) -> Path:
     """Prepare ``stage_dir`` to run the guest tree ``tree`` (which holds ``etc/nagios4``); returns the main file."""
     main = tree / "etc" / "nagios4" / "nagios.cfg"
-    text, paths = rebase(main.read_text(), str(stage_dir), overrides)
+    me = {"nagios_user": pwd.getpwuid(os.geteuid()).pw_name, "nagios_group": grp.getgrgid(os.getegid()).gr_name}
+    text, paths = rebase(main.read_text(), str(stage_dir), {**me, **(overrides or {})})
     (stage_dir / "etc").mkdir(parents=True, exist_ok=True)
-    stage_dir.chmod(0o755)
-    owner = _owner(text)
     link = stage_dir / "etc" / "nagios4"
     if not link.is_symlink():
         os.symlink((tree / "etc" / "nagios4").resolve(), link)
@@ -62,22 +63,8 @@ def stage(tree: Path, stage_dir: Path, overrides: Mapping[str, str] | None = Non
         target = Path(path)
         if target.is_relative_to(link):
             continue
-        directory = target if is_dir else target.parent
-        directory.mkdir(parents=True, exist_ok=True)
-        if owner:
-            os.chown(directory, *owner)
+        (target if is_dir else target.parent).mkdir(parents=True, exist_ok=True)
     staged = stage_dir / "nagios.cfg"
     staged.write_text(text)
     return staged
 
-
-def _owner(text: str) -> tuple[int, int] | None:
-    """(uid, gid) of the main file's nagios_user/nagios_group when we are root and they exist, else None."""
-    if os.geteuid() != 0:
-        return None
-    values = dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
-    try:
-        return (pwd.getpwnam(values.get("nagios_user", "nagios").strip()).pw_uid,
-                grp.getgrnam(values.get("nagios_group", "nagios").strip()).gr_gid)
-    except KeyError:
-        return None

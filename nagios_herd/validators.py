@@ -159,8 +159,9 @@ def check_drbd_host(root: Path, host: str) -> list[Result]:
         if not reasons and (done.returncode != 0 or problems):
             reasons = [f"drbdadm failed for this host's configuration (see {failed_at or 'its output'})"
                        if failed_at else f"drbdadm exited {done.returncode}: {_first(done.stderr)}"]
-        elif not reasons and path.suffix == ".res" and f"resource {path.stem} {{" not in done.stdout:
-            reasons = [f"drbdadm did not define resource {path.stem} for host {host}"]
+        elif not reasons and path.suffix == ".res" and f"# resource {path.stem} on {host}: not ignored" \
+                not in done.stdout:
+            reasons = [f"resource {path.stem} has no 'on {host}' section: this host would ignore it"]
         text = " ".join(reasons).replace(f"{root.resolve()}/", "")
         results.append(Result(name, not reasons, f"drbdadm: {text[:400]}" if reasons else ""))
     return results

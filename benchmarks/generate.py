@@ -1,0 +1,117 @@
+"""Benchmark: generate and publish a synthetic herd of 14 teams × 1,000 hosts × 10 services.
+
+Prints the wall time of a full ``nagios-herd generate`` (a fresh process: load + validate the TOML inventory,
+render, write), of a no-change ``nagios-herd publish`` (a fresh process, as cron runs it) with the number of files
+it wrote, and of ``nagios4 -v`` run serially over every generated guest tree (the baseline, measured in the same
+invocation), then the ratios. Targets: generate ≤ 2 × nagios4 -v; no-change publish ≤ 0.2 s with zero writes.
+
+Usage: ``.venv/bin/python benchmarks/generate.py [--teams 14] [--hosts 1000] [--services 10] [--repeat 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NAGIOS_HERD = [sys.executable, "-m", "nagios_herd.cli"]
+
+
+def write_inventory(directory: Path, teams: int, hosts: int, services: int) -> Path:
+    """A valid herd in the real TOML format: two hosts, one guest per team, each team ``hosts`` × ``services``."""
+    (directory / "teams").mkdir(parents=True)
+    main = [
+        '[herd]\nname = "bench"\nwatcher = "team-00"\nwatcher_peer = "team-01"\n',
+        '[commands.check_ping]\nline = "$USER1$/check_ping -H $HOSTADDRESS$ -w $ARG1$ -c $ARG2$ -p 5"\n',
+        '[commands.check_tcp]\nline = "$USER1$/check_tcp -H $HOSTADDRESS$ -p $ARG1$"\n',
+    ]
+    for index, (name, role) in enumerate((("primary", "primary"), ("backup", "backup")), start=11):
+        main.append(f'[hosts.{name}]\nrole = "{role}"\naddress = "192.0.2.{index}"\n'
+                    f'replication_address = "198.51.100.{index}"\nmemory_mb = 4096\ndom0_memory_mb = 256\n'
+                    'volume_group = "vg_herd"\nbridge = "xenbr0"\n')
+    for team in range(teams):
+        name = f"team-{team:02d}"
+        main.append(f'[guests.{name}]\nteam = "teams/{name}.toml"\n'
+                    f'preferred_host = "{"primary" if team % 2 else "backup"}"\nmemory_mb = 128\nvcpus = 1\n'
+                    f'address = "192.0.2.{100 + team}"\nmac = "00:16:3e:00:00:{team:02x}"\nroot_mb = 2560\n'
+                    f'swap_mb = 512\ndrbd_minor = {team}\ndrbd_port = {7789 + team}\n')
+        lines = [f'[team]\nname = "t{team:02d}"\nalias = "Team {team}"\n',
+                 '[[contacts]]\nname = "oncall"\nalias = "On call"\nemail = "oncall@example.net"\n']
+        for host in range(hosts):
+            host_name = f"h{team:02d}-{host:04d}"
+            lines.append(f'[[hosts]]\nname = "{host_name}"\naddress = "10.{team}.{host // 250}.{host % 250 + 1}"\n'
+                         f'alias = "Host {host}"\ngroups = ["g{host % 10}"]\n')
+            for service in range(services):
+                lines.append(f'[[services]]\nhost = "{host_name}"\ndescription = "TCP {1000 + service}"\n'
+                             f'command = "check_tcp"\nargs = ["{1000 + service}"]\n')
+        (directory / "teams" / f"{name}.toml").write_text("\n".join(lines))
+    (directory / "herd.toml").write_text("\n".join(main))
+    return directory / "herd.toml"
+
+
+def timed(argv: list[str], **kwargs: object) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
+    return time.perf_counter() - start
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int, int]]:
+    """(inode, mtime_ns, size) of every entry under ``root``: any write changes at least one of them."""
+    entries = {}
+    for directory, names, files in os.walk(root):
+        for name in [*names, *files, "."]:
+            path = os.path.join(directory, name)
+            info = os.lstat(path)
+            entries[path] = (info.st_ino, info.st_mtime_ns, info.st_size)
+    return entries
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--teams", type=int, default=14)
+    parser.add_argument("--hosts", type=int, default=1000)
+    parser.add_argument("--services", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is reported")
+    options = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from nagios_herd.nagios_stage import stage
+
+    with tempfile.TemporaryDirectory(prefix="nagios-herd-bench-") as scratch:
+        base = Path(scratch)
+        base.chmod(0o755)  # nagios4 -v checks its spool as the nagios user
+        inventory = write_inventory(base / "inventory", options.teams, options.hosts, options.services)
+        output, live = base / "build", base / "live"
+        generate = min(timed([*NAGIOS_HERD, "generate", "--inventory", str(inventory), "--output", str(output)])
+                       for _ in range(options.repeat))
+        baseline = []
+        for guest in sorted((output / "guests").iterdir()):
+            staged = stage(guest, base / "stage" / guest.name)
+            baseline.append(min(timed(["/usr/sbin/nagios4", "-v", str(staged)], stdout=subprocess.DEVNULL)
+                                for _ in range(options.repeat)))
+        nagios = sum(baseline)
+        publish_argv = [*NAGIOS_HERD, "publish", "--inventory", str(inventory), "--live", str(live)]
+        first = timed(publish_argv)
+        before = snapshot(live)
+        unchanged = min(timed(publish_argv) for _ in range(options.repeat))
+        after = snapshot(live)
+        writes = sum(1 for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+        objects = options.teams * options.hosts * (options.services + 1)
+    print(f"herd: {options.teams} teams x {options.hosts} hosts x {options.services} services "
+          f"({objects:,} hosts+services)")
+    print(f"nagios4 -v, all {len(baseline)} guest trees (serial sum): {nagios:7.3f} s  (baseline)")
+    print(f"full generate (fresh process):          {generate:7.3f} s  ratio {generate / nagios:5.2f}x  "
+          f"(target <= 2.00x: {'met' if generate <= 2 * nagios else 'NOT met'})")
+    print(f"first publish (render+validate+swap):   {first:7.3f} s  ratio {first / nagios:5.2f}x")
+    print(f"no-change publish (fresh process):      {unchanged:7.3f} s  ratio {unchanged / nagios:5.2f}x  "
+          f"writes {writes}  (target <= 0.200 s, 0 writes: "
+          f"{'met' if unchanged <= 0.2 and writes == 0 else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
