@@ -61,15 +61,18 @@ class Problems:
     def __init__(self) -> None:
         self._entries: list[tuple[int, int, int, str]] = []
         self._files: dict[str, int] = {}
-        self._locators: dict[str, LineLocator] = {}
+        self._sources: dict[str, str | LineLocator] = {}
 
     def add_source(self, file: str, text: str) -> None:
         self._files.setdefault(file, len(self._files))
-        self._locators[file] = LineLocator(text)
+        self._sources[file] = text  # scanned for line numbers only once a problem is found in it
 
     def add(self, file: str, path: str, problem: str, line: int | None = None) -> None:
-        if line is None and file in self._locators:
-            line = self._locators[file].line_of(path)
+        if line is None and file in self._sources:
+            source = self._sources[file]
+            if isinstance(source, str):
+                source = self._sources[file] = LineLocator(source)
+            line = source.line_of(path)
         suffix = f" (line {line})" if line else ""
         order = self._files.setdefault(file, len(self._files))
         self._entries.append((order, line or 0, len(self._entries), f"{file}: {path}: {problem}{suffix}"))

@@ -123,8 +123,11 @@ def _check_value(problems: Problems, file: str, path: str, spec: Field, value: A
     if spec.kind is list:
         good = True
         for index, item in enumerate(value):
-            item_spec = Field(str, True, spec.check)
-            good = _check_value(problems, file, f"{path}[{index}]", item_spec, item) and good
+            problem = (spec.check(item) if spec.check else None) if type(item) is str else \
+                f"expected a string, got {type_name(item)}"
+            if problem:
+                problems.add(file, f"{path}[{index}]", problem)
+                good = False
         if good and len(set(value)) != len(value):
             problems.add(file, path, "lists the same value twice")
             good = False
