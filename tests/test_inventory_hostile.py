@@ -429,3 +429,50 @@ def test_every_problem_in_every_file_is_reported_at_once(inv: Path) -> None:
         f"{inv / 'teams/gamma.toml'}: services[0].host: 'web02' is not a host of this team "
         f"(line {line(inv, 'teams/gamma.toml', 'web02')})",
     ]
+
+
+def test_float_is_not_an_integer(inv: Path) -> None:
+    edit(inv, HERD, "memory_mb = 128", "memory_mb = 128.5")
+    expect(inv, HERD, "guests.beta.memory_mb: expected an integer, got a number with a fraction", "memory_mb = 128.5")
+
+
+def test_list_items_must_be_strings(inv: Path) -> None:
+    edit(inv, ALPHA, 'groups = ["network"]', 'groups = ["network", 7]')
+    expect(inv, ALPHA, "hosts[0].groups[1]: expected a string, got an integer", 'groups = ["network", 7]')
+
+
+def test_list_may_not_repeat_a_value(inv: Path) -> None:
+    edit(inv, ALPHA, 'groups = ["network"]', 'groups = ["network", "network"]')
+    expect(inv, ALPHA, "hosts[0].groups: lists the same value twice", 'groups = ["network", "network"]')
+
+
+def test_team_arrays_must_be_arrays_of_tables(inv: Path) -> None:
+    edit(inv, "teams/gamma.toml", '[team]', 'hosts = "web01"\n\n[team]')
+    edit(inv, "teams/gamma.toml", '[[hosts]]\nname = "web01"\naddress = "10.2.0.1"\nalias = "Web server"\ngroups = ["web"]\n', "")
+    assert reject(inv) == [
+        f"{inv / 'teams/gamma.toml'}: hosts: expected an array of tables ([[hosts]]), got a string (line 1)",
+        f"{inv / 'teams/gamma.toml'}: services[0].host: 'web01' is not a host of this team "
+        f"(line {line(inv, 'teams/gamma.toml', 'host = ')})",
+    ]
+
+
+def test_unknown_key_in_a_team_file(inv: Path) -> None:
+    edit(inv, ALPHA, 'alias = "Gateway"', 'alias = "Gateway"\nhostgroups = ["network"]')
+    expect(inv, ALPHA, "hosts[0].hostgroups: unknown key", "hostgroups = ")
+
+
+def test_xen_host_name_outside_the_allowlist(inv: Path) -> None:
+    edit(inv, HERD, "[hosts.backup]", "[hosts.Backup_1]")
+    edit(inv, HERD, 'preferred_host = "backup"', 'preferred_host = "Backup_1"')
+    invalid = "'Backup_1' is not a valid name (lowercase letters, digits and '-', 2-32 characters, starting with a letter)"
+    assert reject(inv) == [
+        f"{inv / HERD}: hosts.Backup_1: {invalid} (line {line(inv, HERD, '[hosts.Backup_1]')})",
+        f"{inv / HERD}: guests.beta.preferred_host: {invalid} (line {line(inv, HERD, 'preferred_host = "Backup_1"')})",
+    ]
+
+
+def test_team_host_may_not_take_a_guest_name(inv: Path) -> None:
+    edit(inv, "teams/gamma.toml", 'name = "web01"', 'name = "alpha"')
+    edit(inv, "teams/gamma.toml", 'host = "web01"', 'host = "alpha"')
+    expect(inv, "teams/gamma.toml", "hosts[0].name: 'alpha' is a guest of the herd; the watcher's Nagios defines that "
+           "host name", 'name = "alpha"')
