@@ -467,7 +467,7 @@ def test_xen_host_name_outside_the_allowlist(inv: Path) -> None:
     invalid = "'Backup_1' is not a valid name (lowercase letters, digits and '-', 2-32 characters, starting with a letter)"
     assert reject(inv) == [
         f"{inv / HERD}: hosts.Backup_1: {invalid} (line {line(inv, HERD, '[hosts.Backup_1]')})",
-        f"{inv / HERD}: guests.beta.preferred_host: {invalid} (line {line(inv, HERD, 'preferred_host = "Backup_1"')})",
+        f"{inv / HERD}: guests.beta.preferred_host: {invalid} (line {line(inv, HERD, 'Backup_1', 2)})",
     ]
 
 
