@@ -20,6 +20,7 @@ from nagios_herd.lab.sim.drbd_format import status_json, status_text
 from nagios_herd.lab.sim.drbd_ops import SimError
 from nagios_herd.lab.sim.drbdconf import DEFAULT_CONFIG, defined_resources, real_drbdadm
 from nagios_herd.lab.sim.engine import Lab
+from nagios_herd.lab.sim.views import resource_view
 
 ACTIONS = {
     "up": drbd_ops.up, "down": drbd_ops.down, "secondary": drbd_ops.secondary,
@@ -127,7 +128,7 @@ def _query(lab: Lab, name: str, host: str, command: str) -> str:
     if not lab.side(name, host)["up"]:
         what = "device" if command == "dstate" else ("connection" if command == "cstate" else "resource")
         raise SimError([f"{name}: No such {what}"], 10)
-    view = lab.view(name, host)
+    view = resource_view(lab, name, host)
     if command == "role":
         return view["role"]
     if command == "cstate":
@@ -141,7 +142,7 @@ def _status(lab: Lab, host: str, req: Request, targets: list[str]) -> str:
             if not lab.side(name, host)["up"]:
                 raise SimError([f"{name}: No such resource",
                                 f"Command 'drbdsetup status {name}' terminated with exit code 10"], 10)
-    views = [lab.view(name, host) for name in sorted(targets) if lab.side(name, host)["up"]]
+    views = [resource_view(lab, name, host) for name in sorted(targets) if lab.side(name, host)["up"]]
     if "--json" in req.flags:
         return status_json(views)
     return status_text(views, verbose="--verbose" in req.flags, statistics="--statistics" in req.flags)

@@ -13,6 +13,7 @@ import sys
 from nagios_herd.lab.sim.common import main_wrapper, session
 from nagios_herd.lab.sim.drbd_format import events2_now, status_json, status_text
 from nagios_herd.lab.sim.drbd_ops import SimError
+from nagios_herd.lab.sim.views import resource_view
 
 STATUS_OPTIONS = {"--verbose", "-v", "--statistics", "-s", "--json", "-j"}
 EVENTS_OPTIONS = {"--now", "-n", "--statistics", "-s", "--timestamps", "-T"}
@@ -35,7 +36,7 @@ def run(argv: list[str]) -> int:
         raise SimError(["drbdsetup events2: the lab simulator only answers --now (no event stream)"], 20)
     with session() as (lab, host):
         up = [res for res in sorted(lab.data["resources"]) if lab.side(res, host)["up"]]
-        views = [lab.view(res, host) for res in up if name in ("all", res)]
+        views = [resource_view(lab, res, host) for res in up if name in ("all", res)]
     statistics = bool(flags & {"--statistics", "-s"})
     if command == "events2":
         sys.stdout.write(events2_now(views, statistics=statistics, timestamps=bool(flags & {"--timestamps", "-T"})))

@@ -65,42 +65,6 @@ class Lab:
         return all(self.host(h)["alive"] and self.side(res, h)["up"] and self.side(res, h)["net"] == "connect"
                    for h in self.host_names())
 
-    def view(self, res_name: str, host: str) -> dict[str, Any]:
-        """What ``drbdsetup`` on ``host`` reports about one resource (assumes it is up there)."""
-        res, side = self.resource(res_name), self.side(res_name, host)
-        peer_host = self.peer_of(host)
-        peer = self.side(res_name, peer_host)
-        connected, sync = res["connected"], res["sync"]
-        if connected:
-            cstate = "Connected"
-        else:
-            cstate = "StandAlone" if side["net"] == "standalone" else "Connecting"
-        repl = "Off"
-        if connected:
-            repl = "Established" if sync is None else ("SyncSource" if sync["source"] == host else "SyncTarget")
-        if sync is not None:
-            oos = int(math.ceil(sync["left_kib"] / 4) * 4)
-        else:
-            oos = 0 if connected else side["oos_kib"]
-        port = res["port"]
-        return {
-            "name": res_name, "node_id": self.host(host)["node_id"], "role": side["role"],
-            "minor": res["minor"], "disk": side["disk"], "open": self.is_open(res_name, host),
-            "backing": f"/dev/{self.host(host)['volume_group']}/{res_name}-root", "size_kib": res["size_kib"],
-            "written_kib": side["written_kib"], "read_kib": 0,
-            "peer": {
-                "name": peer_host, "node_id": self.host(peer_host)["node_id"], "cstate": cstate,
-                "role": peer["role"] if connected else "Unknown", "repl": repl,
-                "disk": peer["disk"] if connected else "DUnknown", "oos_kib": oos,
-                "received_kib": side["received_kib"], "sent_kib": side["sent_kib"],
-                "split_brain": side["split_brain"], "established": connected,
-                "sync": None if sync is None else {
-                    "total_kib": sync["total_kib"], "left_kib": sync["left_kib"],
-                    "rate_mib": self.data["settings"]["resync_rate_mib"]},
-                "local": (self.host(host)["address"], port), "remote": (self.host(peer_host)["address"], port),
-            },
-        }
-
     # -- time ------------------------------------------------------------------------------------
     def advance(self) -> None:
         """Let the time since the last command pass: guest writes, finished shutdowns, resync progress;
