@@ -16,12 +16,9 @@ HAND = Path(__file__).parent / "fixtures" / "adopt" / "hand" / "nagios.cfg"
 
 
 def adopt(*args: str) -> tuple[int, str, str]:
-    import contextlib, io
-    from nagios_herd.cli import Program
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = Program(commands={"adopt": "nagios_herd.commands.adopt"}).run(["adopt", *args])
-    return code, out.getvalue(), err.getvalue()
+    result = run_cli("adopt", *args)
+    assert "Traceback" not in result.stderr
+    return result.returncode, result.stdout, result.stderr
 
 
 @pytest.fixture
