@@ -58,7 +58,7 @@ def stage(tree: Path, stage_dir: Path, overrides: Mapping[str, str] | None = Non
     (stage_dir / "etc").mkdir(parents=True, exist_ok=True)
     link = stage_dir / "etc" / "nagios4"
     if not link.is_symlink():
-        os.symlink((tree / "etc" / "nagios4").resolve(), link)
+        os.symlink(os.path.abspath(tree / "etc" / "nagios4"), link)  # unresolved: follows a swapped "current"
     for path, is_dir in paths:
         target = Path(path)
         if target.is_relative_to(link):

@@ -6,6 +6,7 @@ Live root layout::
     LIVE/state.json            the no-change stamp: sha256 of every input file (inventory, templates, generator)
     LIVE/current -> generations/000007-<checksum>   swapped by rename(2) of a new symlink: atomic
     LIVE/generations/NNNNNN-<checksum>/            complete build trees with MANIFEST.json; the last --keep stay
+    LIVE/../.LIVE.staging/     where a candidate generation is written and validated (same file system)
 
 No change costs no write: the inputs are re-hashed against ``state.json`` before anything else (milliseconds, no
 inventory parsing); if any differ, the inventory is rendered in memory and compared with the live manifest's
@@ -155,10 +156,8 @@ def _reload(options: Options) -> None:
 
 
 def _prune(live: Path, keep: int, protect: set[str]) -> None:
-    generations = sorted((path for path in (live / GENERATIONS).iterdir()), key=lambda path: path.name)
-    named = [path for path in generations if not path.name.startswith(".")]
-    doomed = [path for path in named[:-keep] if path.name not in protect] if keep > 0 else []
-    doomed += [path for path in generations if path.name.startswith(".")]  # leftovers of interrupted runs
+    generations = sorted(path for path in (live / GENERATIONS).iterdir() if not path.name.startswith("."))
+    doomed = [path for path in generations[:-keep] if path.name not in protect] if keep > 0 else []
     for path in doomed:
         shutil.rmtree(path, ignore_errors=True)
 
@@ -187,13 +186,18 @@ def publish(options: Options) -> str | None:
                 _write_json(live / STATE, new_state)
             return None
         name = _next_name(live, content)
-        generation = live / GENERATIONS / name
-        write_tree(generation, result.files, herd=result.herd.name, inputs_sha256=result.digests.all)
-        bad = failures(validate(generation, only=options.scope))
-        if bad:
-            shutil.rmtree(generation, ignore_errors=True)
-            raise HerdError(f"validation failed, live tree unchanged: {bad[0].line()}"
-                            + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+        candidate = live.parent / f".{live.name}.staging" / name  # outside the live tree until it is valid
+        try:
+            write_tree(candidate, result.files, herd=result.herd.name, inputs_sha256=result.digests.all)
+            bad = failures(validate(candidate, only=options.scope))
+            if bad:
+                raise HerdError(f"validation failed, live tree unchanged: {bad[0].line()}"
+                                + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+            (live / GENERATIONS).mkdir(exist_ok=True)
+            generation = live / GENERATIONS / name
+            os.rename(candidate, generation)
+        finally:
+            shutil.rmtree(candidate.parent, ignore_errors=True)
         _swap(live, name)
         old = live_manifest.get("files", {}) if live_manifest else {}
         reload_needed = scoped_checksum(old, options.scope) != scoped_checksum(digests, options.scope)

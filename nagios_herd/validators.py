@@ -41,6 +41,7 @@ class Result:
     path: str  # relative to the tree
     ok: bool
     reason: str = ""
+    collateral: bool = False  # failed only because another file of the same validator run failed
 
     def line(self) -> str:
         return f"OK {self.path}" if self.ok else f"FAIL {self.path}: {self.reason}"
@@ -69,7 +70,7 @@ def check_nagios_tree(root: Path, guest: str) -> list[Result]:
     with tempfile.TemporaryDirectory(prefix=f"nagios-herd-validate-{guest}-") as stage_dir:
         staged = nagios_stage.stage(tree, Path(stage_dir))
         done = _run([NAGIOS, "-v", str(staged)])
-        prefixes = {f"{stage_dir}/etc/nagios4/": base, f"{base.resolve()}/": base}
+        prefixes = {f"{stage_dir}/etc/nagios4/": base, f"{base.absolute()}/": base, f"{base.resolve()}/": base}
     errors: dict[str, list[str]] = {}
     pending: list[str] = []  # nagios names the file on the line after the message
     for line in done.stdout.splitlines() + done.stderr.splitlines():
@@ -91,13 +92,13 @@ def check_nagios_tree(root: Path, guest: str) -> list[Result]:
     cgi = relative[base / "cgi.cfg"] if base / "cgi.cfg" in relative else None
     for path in files:
         name = relative[path]
-        if name in errors:
-            results.append(Result(name, False, "nagios4 -v: " + "; ".join(errors[name][:3])))
+        if name in errors:  # nagios reports the cause first; later errors may be its consequences
+            results.append(Result(name, False, "nagios4 -v: " + "; ".join(errors[name][:3]), name != next(iter(errors))))
         elif name == cgi:
             results.append(_check_cgi(path, name))
         elif done.returncode != 0:
             where = next(iter(errors), "") or _first(done.stdout + done.stderr)
-            results.append(Result(name, False, f"nagios4 -v failed for this guest's tree (see {where})"))
+            results.append(Result(name, False, f"nagios4 -v failed for this guest's tree (see {where})", True))
         else:
             results.append(Result(name, True))
     return results
@@ -156,6 +157,7 @@ def check_drbd_host(root: Path, host: str) -> list[Result]:
     for path in files:
         name = relative[str(path.resolve())]
         reasons = problems.get(name, []) or problems.get("", [])
+        collateral = not reasons and bool(failed_at)
         if not reasons and (done.returncode != 0 or problems):
             reasons = [f"drbdadm failed for this host's configuration (see {failed_at or 'its output'})"
                        if failed_at else f"drbdadm exited {done.returncode}: {_first(done.stderr)}"]
@@ -163,7 +165,7 @@ def check_drbd_host(root: Path, host: str) -> list[Result]:
                 not in done.stdout:
             reasons = [f"resource {path.stem} has no 'on {host}' section: this host would ignore it"]
         text = " ".join(reasons).replace(f"{root.resolve()}/", "")
-        results.append(Result(name, not reasons, f"drbdadm: {text[:400]}" if reasons else ""))
+        results.append(Result(name, not reasons, f"drbdadm: {text[:400]}" if reasons else "", collateral))
     return results
 
 
@@ -266,4 +268,5 @@ def validate(root: Path, jobs: int | None = None, only: str = "") -> list[Result
 
 
 def failures(results: Iterable[Result]) -> list[Result]:
-    return [result for result in results if not result.ok]
+    """The failed results, the ones that name a cause first."""
+    return sorted((result for result in results if not result.ok), key=lambda result: result.collateral)

@@ -1,0 +1,88 @@
+"""generate: deterministic across hash seeds, atomic, nothing written on bad input, errors name the file."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import herdbuilder
+import pytest
+
+from conftest import FIXTURE_INVENTORY, SHIPPED, cli
+from nagios_herd.buildtree import read_manifest, write_tree
+from nagios_herd.errors import HerdError
+from nagios_herd.render import render
+from nagios_herd.render_inputs import Digests
+
+
+def _tree(root):
+    return {path.relative_to(root).as_posix(): path.read_bytes() for path in root.rglob("*") if path.is_file()}
+
+
+def test_same_inventory_gives_byte_identical_trees_under_any_hash_seed(tmp_path):
+    trees = []
+    for seed in ("0", "1", "2"):
+        output = tmp_path / f"seed{seed}"
+        done = cli("generate", "--inventory", str(SHIPPED["herd"]), "--output", str(output),
+                   env={**os.environ, "PYTHONHASHSEED": seed})
+        assert done.returncode == 0 and done.stdout == "" and done.stderr == "", done.stderr
+        trees.append(_tree(output))
+    assert trees[0] == trees[1] == trees[2]
+    assert len(trees[0]) > 200
+
+
+def test_generate_replaces_the_whole_tree(tmp_path):
+    output = tmp_path / "build"
+    output.mkdir()
+    (output / "stale.cfg").write_text("left over\n")
+    assert cli("generate", "--inventory", str(FIXTURE_INVENTORY), "--output", str(output)).returncode == 0
+    assert not (output / "stale.cfg").exists()
+    assert set(read_manifest(output)["files"]) == set(_tree(output)) - {"MANIFEST.json"}
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]  # no staging left behind
+
+
+def test_invalid_inventory_exits_2_and_writes_nothing(tmp_path):
+    bad = tmp_path / "herd.toml"
+    bad.write_text(FIXTURE_INVENTORY.read_text().replace('memory_mb = 64', 'memory_mb = 5'))
+    (tmp_path / "teams").symlink_to(FIXTURE_INVENTORY.parent / "teams")
+    output = tmp_path / "build"
+    done = cli("generate", "--inventory", str(bad), "--output", str(output))
+    assert done.returncode == 2
+    assert "memory_mb" in done.stderr and "Traceback" not in done.stderr
+    assert not output.exists()
+
+
+def test_a_refused_value_names_the_file_being_rendered():
+    herd = herdbuilder.herd()
+    guest = herd.guests[0]
+    team = dataclasses.replace(guest.team, alias="Team ! bang")
+    herd = dataclasses.replace(herd, guests=(dataclasses.replace(guest, team=team), *herd.guests[1:]))
+    with pytest.raises(HerdError) as caught:
+        render(herd, Digests("h", {g.name: "g" for g in herd.guests}, "a"))
+    assert str(caught.value) == (f"guests/{guest.name}/etc/nagios4/objects/contacts.cfg: cannot write "
+                                 "'Team ! bang': '!' is not allowed in a Nagios value (nagval)")
+
+
+def test_team_objects_clashing_with_the_herds_own_are_refused():
+    herd = herdbuilder.herd()
+    watcher = herd.guest(herd.watcher)
+    hosts = (*watcher.team.hosts, dataclasses.replace(watcher.team.hosts[0], name="alpha"))
+    team = dataclasses.replace(watcher.team, hosts=hosts)
+    guests = tuple(dataclasses.replace(g, team=team) if g.name == herd.watcher else g for g in herd.guests)
+    with pytest.raises(HerdError, match="name clash with the herd's own monitoring objects: host 'alpha'"):
+        render(dataclasses.replace(herd, guests=guests), Digests("h", {g.name: "g" for g in guests}, "a"))
+
+
+def test_failed_write_leaves_the_previous_tree(tmp_path, monkeypatch):
+    output = tmp_path / "build"
+    write_tree(output, {"a/one.cfg": b"one\n"}, herd="h", inputs_sha256="x")
+
+    def explode(root, files):
+        (root / "partial.cfg").write_text("half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("nagios_herd.buildtree.write_files", explode)
+    with pytest.raises(HerdError, match="No space left on device"):
+        write_tree(output, {"b/two.cfg": b"two\n"}, herd="h", inputs_sha256="y")
+    assert _tree(output).keys() == {"a/one.cfg", "MANIFEST.json"}
+    assert [path.name for path in tmp_path.iterdir()] == ["build"]

@@ -1,0 +1,189 @@
+"""publish: no change → no write and no reload; broken → live tree untouched; one publish at a time; a real
+nagios4 reloaded (gated by nagios4 -v) only when its files changed, and still running afterwards."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, cli
+from nagios_herd.nagios_stage import stage
+
+pytestmark = pytest.mark.real
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int, int]]:
+    """(inode, mtime_ns, size) of every entry under ``root``, directories included: any write shows."""
+    entries = {}
+    for directory, names, files in os.walk(root):
+        for name in [*names, *files, "."]:
+            info = os.lstat(os.path.join(directory, name))
+            entries[os.path.join(directory, name)] = (info.st_ino, info.st_mtime_ns, info.st_size)
+    return entries
+
+
+@pytest.fixture()
+def herd(tmp_path) -> Path:
+    """A private copy of the lab inventory that tests may edit."""
+    directory = tmp_path / "inventory"
+    directory.mkdir()
+    shutil.copy(ROOT / "etc" / "lab.toml", directory / "lab.toml")
+    shutil.copytree(ROOT / "etc" / "lab-teams", directory / "lab-teams")
+    tmp_path.chmod(0o755)
+    return directory / "lab.toml"
+
+
+def add_host(inventory: Path, team: str = "lab-db", name: str = "added01") -> None:
+    path = inventory.parent / "lab-teams" / f"{team}.toml"
+    path.write_text(path.read_text() + f'\n[[hosts]]\nname = "{name}"\naddress = "127.2.9.9"\nalias = "Added"\n')
+
+
+def publish(inventory: Path, live: Path, *extra: str, env: dict[str, str] | None = None):
+    return cli("publish", "--inventory", str(inventory), "--live", str(live), *extra, env=env)
+
+
+def reloads(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def test_no_change_writes_nothing_and_does_not_reload(herd, tmp_path):
+    live, log = tmp_path / "live", tmp_path / "reloads.log"
+    hook = ("--reload", f"sh -c 'echo reloaded >> {log}'")
+    first = publish(herd, live, *hook)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("published generation 000001-") and first.stderr == ""
+    assert reloads(log) == 1
+    before = snapshot(live)
+    again = publish(herd, live, *hook)
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
+    assert snapshot(live) == before
+    assert reloads(log) == 1
+
+
+def test_a_change_publishes_a_new_generation_and_reloads_only_the_changed_scope(herd, tmp_path):
+    live, db_log, web_log = tmp_path / "live", tmp_path / "db.log", tmp_path / "web.log"
+
+    def run_both():
+        return [publish(herd, live, "--scope", f"guests/{guest}", "--reload", f"sh -c 'echo x >> {log}'")
+                for guest, log in (("lab-db", db_log), ("lab-web", web_log))]
+
+    assert [done.returncode for done in run_both()] == [0, 0]
+    assert (reloads(db_log), reloads(web_log)) == (1, 0)  # the second run found the tree already published
+    old = os.readlink(live / "current")
+    add_host(herd)
+    results = run_both()
+    assert [done.returncode for done in results] == [0, 0]
+    assert results[0].stdout.startswith("published generation 000002-")
+    assert os.readlink(live / "current") != old and (live / old).is_dir()  # the previous generation is kept
+    assert "added01" in (live / "current/guests/lab-db/etc/nagios4/objects/hosts.cfg").read_text()
+    assert (reloads(db_log), reloads(web_log)) == (2, 0)  # lab-web's files did not change
+
+
+def test_keep_prunes_old_generations(herd, tmp_path):
+    live = tmp_path / "live"
+    for index in range(4):
+        add_host(herd, name=f"added{index:02d}")
+        assert publish(herd, live, "--keep", "2").returncode == 0
+    generations = sorted(path.name for path in (live / "generations").iterdir())
+    assert [name[:6] for name in generations] == ["000003", "000004"]
+    assert os.readlink(live / "current") == f"generations/{generations[-1]}"
+
+
+def test_a_broken_template_leaves_the_live_tree_untouched(herd, tmp_path):
+    live, log = tmp_path / "live", tmp_path / "reloads.log"
+    hook = ("--reload", f"sh -c 'echo reloaded >> {log}'")
+    assert publish(herd, live, *hook).returncode == 0
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    services = templates / "guest/objects/services.cfg.j2"
+    services.write_text(services.read_text().replace("service_description", "service_descripton"))
+    before = snapshot(live)
+    done = publish(herd, live, *hook, env={**os.environ, "NAGIOS_HERD_TEMPLATES": str(templates)})
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1
+    assert "validation failed, live tree unchanged: FAIL guests/" in done.stderr
+    assert "service_descripton" in done.stderr
+    assert snapshot(live) == before
+    assert reloads(log) == 1
+
+
+def test_a_failing_reload_gate_restores_the_previous_generation(herd, tmp_path):
+    live, log = tmp_path / "live", tmp_path / "reloads.log"
+    assert publish(herd, live).returncode == 0
+    previous = os.readlink(live / "current")
+    broken = tmp_path / "broken.cfg"
+    broken.write_text("cfg_file=/nonexistent/objects.cfg\n")
+    add_host(herd)
+    done = publish(herd, live, "--nagios-cfg", str(broken), "--reload", f"sh -c 'echo reloaded >> {log}'")
+    assert done.returncode == 1
+    assert f"live config {broken} fails nagios4 -v" in done.stderr
+    assert f"previous generation {Path(previous).name} restored" in done.stderr
+    assert os.readlink(live / "current") == previous
+    assert reloads(log) == 0
+    assert sorted(path.name for path in (live / "generations").iterdir()) == [Path(previous).name]
+
+
+def test_a_second_publish_waits_for_the_lock_then_refuses(herd, tmp_path):
+    live = tmp_path / "live"
+    live.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time\n"
+        f"handle = open({str(live / '.lock')!r}, 'w')\n"
+        "fcntl.flock(handle, fcntl.LOCK_EX)\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(float(sys.argv[1]))\n"), "3"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        refused = publish(herd, live, "--wait", "0.5")
+        assert refused.returncode == 75
+        assert refused.stderr.strip() == f"nagios-herd: {live / '.lock'}: another publish is running; gave up after 0.5 s"
+        assert not (live / "current").exists()
+        waited = publish(herd, live, "--wait", "30")  # the holder lets go after 3 s
+        assert waited.returncode == 0, waited.stderr
+        assert (live / "current").is_symlink()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_running_nagios_is_reloaded_only_on_change_and_keeps_running(herd, tmp_path):
+    from nagios_herd.nagios_daemons import stop_pid
+
+    live = tmp_path / "live"
+    assert publish(herd, live).returncode == 0
+    # the daemon reads the live tree through "current", as /etc/nagios4 -> LIVE/current/guests/G/etc/nagios4 would
+    main = stage(live / "current" / "guests" / "lab-db", tmp_path / "guest", {"use_syslog": "0"})
+    daemon = subprocess.run(["/usr/sbin/nagios4", "-d", str(main)], capture_output=True, text=True, timeout=60)
+    assert daemon.returncode == 0, daemon.stdout + daemon.stderr
+    pid_file = tmp_path / "guest/run/nagios4/nagios4.pid"
+    log = tmp_path / "guest/var/log/nagios4/nagios.log"
+    deadline = time.monotonic() + 20
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    pid = int(pid_file.read_text())
+    try:
+        hook = ("--scope", "guests/lab-db", "--nagios-cfg", str(main), "--reload", f"kill -HUP {pid}")
+        unchanged = publish(herd, live, *hook)
+        assert (unchanged.returncode, unchanged.stdout) == (0, "")
+        time.sleep(1)
+        assert "Caught SIGHUP" not in log.read_text()
+        add_host(herd)
+        changed = publish(herd, live, *hook)
+        assert changed.returncode == 0, changed.stderr
+        assert changed.stdout.strip().endswith("and reloaded")
+        cache = tmp_path / "guest/var/lib/nagios4/objects.cache"
+        deadline = time.monotonic() + 30
+        while "added01" not in cache.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "added01" in cache.read_text()  # the daemon re-read the new generation
+        assert "Caught SIGHUP" in log.read_text()
+        os.kill(pid, 0)  # still running
+    finally:
+        stop_pid(pid)
