@@ -138,17 +138,21 @@ def _save(state_dir: str, data: dict[str, Any]) -> None:
 def transaction(state_dir: str, *, now: float | None = None, spawn: bool = True) -> Iterator[Lab]:
     """Lock, load, let time pass, hand the :class:`Lab` to the caller, settle, save, fire hooks.
 
-    The change is saved even when the caller raises (a refused command still consumed time)."""
-    with _locked(state_dir):
-        lab = Lab(_load(state_dir), time.time() if now is None else now)
-        lab.advance()
-        try:
-            yield lab
-        finally:
-            lab.settle()
-            _save(state_dir, lab.data)
-    if spawn:
-        _run_hooks(state_dir, lab)
+    The change is saved (and its hooks fired) even when the caller raises: a refused command still
+    consumed time, and guests may have stopped meanwhile."""
+    lab: Lab | None = None
+    try:
+        with _locked(state_dir):
+            lab = Lab(_load(state_dir), time.time() if now is None else now)
+            lab.advance()
+            try:
+                yield lab
+            finally:
+                lab.settle()
+                _save(state_dir, lab.data)
+    finally:
+        if spawn and lab is not None:
+            _run_hooks(state_dir, lab)
 
 
 def _run_hooks(state_dir: str, lab: Lab) -> None:
