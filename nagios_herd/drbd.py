@@ -3,7 +3,8 @@
 Shared by ``check_drbd_sync``, the lab simulator tests and the Fabric tasks. Consumers use only this API:
 
 Model (plain classes with ``__slots__``; ``dataclasses``/``typing`` cost too much start-up time for a check)
-- ``DrbdStatus(source, version, resources, unconfigured_minors=(), complete=True)`` — ``source`` is one
+- ``DrbdStatus(source, version, resources, unconfigured_minors=(), complete=True)`` (raises DrbdParseError
+  when a resource, a volume or a peer is listed twice) — ``source`` is one
   of ``"proc"`` (8.x ``/proc/drbd``), ``"json"`` (``drbdsetup status --json``), ``"events2"``
   (``drbdsetup events2 --now``), ``"text"`` (``drbdadm status`` / ``drbdsetup status [-vs]``).
   ``complete`` is False for an events2 dump without its ``exists -`` terminator (cut short).
@@ -114,11 +115,39 @@ class Resource(_Record):
         self.connections = [] if connections is None else connections
 
 
+def percent(value: object, where: str) -> float:
+    """A sync percentage (text or number) checked to lie in 0..100, else DrbdParseError."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise DrbdParseError(f"{where}: {value!r} is not a percentage") from None
+    if not 0.0 <= number <= 100.0:
+        raise DrbdParseError(f"{where}: percentage {value!r} outside 0..100")
+    return number
+
+
+def _require_unique(what: str, keys: list[object], where: str) -> None:
+    """A status naming the same object twice is corrupt (and would give ambiguous verdicts)."""
+    seen: set[object] = set()
+    for key in keys:
+        if key in seen:
+            raise DrbdParseError(f"{where}: {what} {key} listed twice")
+        seen.add(key)
+
+
 class DrbdStatus(_Record):
     __slots__ = ("source", "version", "resources", "unconfigured_minors", "complete")
 
     def __init__(self, source: str, version: str | None, resources: list[Resource], *,
                  unconfigured_minors: tuple[int, ...] = (), complete: bool = True) -> None:
+        _require_unique("resource", [r.name for r in resources], "status")
+        for resource in resources:
+            where = f"resource {resource.name}"
+            _require_unique("volume", [d.volume for d in resource.devices], where)
+            _require_unique("peer", [c.peer for c in resource.connections], where)
+            for connection in resource.connections:
+                _require_unique("volume", [p.volume for p in connection.peer_devices],
+                                f"{where} peer {connection.peer}")
         self.source, self.version, self.resources = source, version, resources
         self.unconfigured_minors, self.complete = unconfigured_minors, complete
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from .drbd import (
-    SYNC_STATES, UNKNOWN_ETA, Connection, Device, DrbdParseError, DrbdStatus, PeerDevice, Resource,
+    SYNC_STATES, UNKNOWN_ETA, Connection, Device, DrbdParseError, DrbdStatus, PeerDevice, Resource, percent,
 )
 from .drbd_kv import reasons
 
@@ -42,8 +42,8 @@ def _int(item: dict[str, object], key: str, where: str) -> int | None:
     value = item.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise DrbdParseError(f"{where}: {key!r} is not a number: {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+        raise DrbdParseError(f"{where}: {key!r} is not a count: {value!r}")
     return int(value)
 
 
@@ -65,7 +65,7 @@ def _peer_device(item: dict[str, object], where: str) -> PeerDevice:
         _int(item, "volume", where) or 0, replication, _text(item, "peer-disk-state", where),
         peer_client=bool(_flag(item, "peer-client")),
         out_of_sync_bytes=None if oos is None else oos * 1024,
-        sync_done_percent=float(done) if isinstance(done, (int, float)) else None,
+        sync_done_percent=None if done is None else percent(done, f"{where}: sync percentage"),
         eta_seconds=None if eta is None or eta == UNKNOWN_ETA else eta,
         resync_suspended=reasons(str(item.get("resync-suspended", "no")).strip()),
     )

@@ -7,7 +7,7 @@ with the same keys (``disk``, ``client``, ``quorum``, ``size``, ``replication``,
 
 from __future__ import annotations
 
-from .drbd import SYNC_STATES, UNKNOWN_ETA, Device, DrbdParseError, PeerDevice
+from .drbd import SYNC_STATES, UNKNOWN_ETA, Device, DrbdParseError, PeerDevice, percent
 
 
 def fields(words: list[str], where: str) -> dict[str, str]:
@@ -56,16 +56,13 @@ def peer_device(values: dict[str, str], volume: int, where: str, *, replication:
     """
     state = values.get("replication", replication)
     done = values.get("done")
-    try:
-        percent = float(done) if done is not None else None
-    except ValueError:
-        raise DrbdParseError(f"{where}: done:{done} is not a percentage") from None
+    done_percent = None if done is None else percent(done, f"{where}: done")
     eta = number(values, "eta", where)
     return PeerDevice(
         volume, state, values.get("peer-disk", values.get("disk", "DUnknown")),
         peer_client=values.get("peer-client") == "yes",
         out_of_sync_bytes=_kib(number(values, "out-of-sync", where)),
-        sync_done_percent=percent if state in SYNC_STATES else None,
+        sync_done_percent=done_percent if state in SYNC_STATES else None,
         eta_seconds=None if eta is None or eta == UNKNOWN_ETA else eta,
         resync_suspended=reasons(values.get("resync-suspended")),
     )

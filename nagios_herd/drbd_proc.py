@@ -11,7 +11,7 @@ progress bar and ``finish:`` on one line (kernel 2.6.39); ``stalled``; ``want:``
 from __future__ import annotations
 
 from .drbd import (
-    SYNC_STATES, Connection, Device, DrbdParseError, DrbdStatus, NoStatusSource, PeerDevice, Resource,
+    SYNC_STATES, Connection, Device, DrbdParseError, DrbdStatus, NoStatusSource, PeerDevice, Resource, percent,
 )
 
 _HEADER_KEYS = ("version:", "GIT-hash:", "srcversion:", "Transports", "build by")
@@ -60,10 +60,7 @@ class _Minor:
             if word.startswith("oos:"):
                 self.oos = _kib(word[4:], where)
             elif word == "sync'ed:" and following.endswith("%"):
-                try:
-                    self.done = float(following[:-1])
-                except ValueError:
-                    raise DrbdParseError(f"{where}: bad sync percentage {following!r}") from None
+                self.done = percent(following[:-1], f"{where}: sync'ed")
             elif word.startswith("(") and "/" in word and word[-1] in "KM" and word[-2] == ")":
                 remaining = word[1:].split("/", 1)[0]
                 if remaining.isdigit():

@@ -121,6 +121,11 @@ class Perf:
         return quote_label(self.label) + "=" + ";".join(fields)
 
 
+def _one_line(text: str) -> str:
+    """Free text made safe for plugin output: one line, and no ``|`` (Nagios would take perfdata from it)."""
+    return " ".join(text.replace("|", "_").split())
+
+
 class Report:
     """Collects one result line per checked object and the perfdata; renders the plugin output.
 
@@ -139,7 +144,7 @@ class Report:
 
     def add(self, state: State, text: str) -> None:
         """Record one object's verdict and its one-line description."""
-        self.results.append((state, " ".join(text.split())))
+        self.results.append((state, _one_line(text)))
 
     def perf(self, label: str, value: float, uom: str = "", **limits: object) -> None:
         """Add a perfdata item; labels must be unique (a duplicate is a programming error)."""
@@ -169,10 +174,10 @@ class Report:
 
     def render(self, verbose: int = 0) -> str:
         """The complete plugin output (status line, long output), without a trailing newline."""
-        line = f"{self.label} {self.state} - {self.summary_text()}"
+        line = f"{self.label} {self.state} - {_one_line(self.summary_text())}"
         if self.perfdata:
             line += " | " + " ".join(str(item) for item in self.perfdata)
         lines = [line] + [f"{state}: {text}" for state, text in self.results]
         if verbose:
-            lines += self.details
+            lines += [_one_line(text) for text in self.details]
         return "\n".join(lines)

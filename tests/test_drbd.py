@@ -281,3 +281,60 @@ def test_detect_format_names() -> None:
     assert detect_format(load("ha_cluster_exporter/fake_drbdsetup.sh")) == "json"
     assert detect_format(read("drbdtop/events2_timestamps_statistics_2019.txt")) == "events2"
     assert detect_format(load("linbit-documentation/UG9_drbdadm_status_home.txt")) == "text"
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("r0 role:Primary\n  disk:UpToDate\n  p role:Secondary\n    replication:SyncSource done:nan\n",
+     "percentage 'nan' outside 0..100"),
+    ("version: 8.4.2\n 0: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C r-----\n"
+     "    ns:0 oos:0\n    [>..] sync'ed: 120.5% (1/2)M\n", "percentage '120.5' outside 0..100"),
+    ('[{"name": "a", "role": "Primary", "devices": [{"volume": 0, "minor": 1e999, "disk-state": "UpToDate"}]}]',
+     "'minor' is not a count: inf"),
+    ('[{"name": "a", "role": "Primary", "devices": [{"volume": -1, "disk-state": "UpToDate"}]}]',
+     "'volume' is not a count: -1"),
+    ("version: 8.4.2\n 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n"
+     " 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n", "resource 0 listed twice"),
+    ("r0 role:Primary\n  volume:0 disk:UpToDate\n  volume:0 disk:UpToDate\n", "volume 0 listed twice"),
+    ("r0 role:Primary\n  disk:UpToDate\n  p role:Secondary\n  p role:Secondary\n", "peer p listed twice"),
+])
+def test_impossible_values_are_rejected(text: str, fragment: str) -> None:
+    with pytest.raises(DrbdParseError) as raised:
+        detect_and_parse(text)
+    assert fragment in str(raised.value)
+
+
+def test_mutated_fixtures_never_raise_anything_but_parse_errors() -> None:
+    """Truncations, edits and shuffles of every fixture: parsed or DrbdParseError, never another exception."""
+    import random
+
+    from nagios_herd.checks.drbd_sync import evaluate
+    from nagios_herd.plugin import CheckError
+
+    names = [name for name in PROC_CASES] + ["ha_cluster_exporter/fake_drbdsetup.sh",
+                                             "linbit-documentation/UG9_drbdsetup_status_verbose_statistics.txt",
+                                             "linbit-documentation/UG9_drbdadm_status_home.txt",
+                                             "linbit-documentation/UG9_drbdsetup_events2_statistics_now.txt"]
+    texts = [load(name) for name in names] + [out for _, out in transcript("drbd-utils/events2-sync.test")]
+    rng = random.Random(20261126)
+    for _ in range(3000):
+        text = rng.choice(texts)
+        cut = rng.randrange(len(text) + 1)
+        mutation = rng.randrange(4)
+        if mutation == 0:
+            text = text[:cut]
+        elif mutation == 1:
+            text = text[:cut] + rng.choice([":", " ", "\n", "  ", "/", "->", "9", "-", "[", '"', "|", "x"]) + text[cut:]
+        elif mutation == 2:
+            text = text[:cut] + text[cut + rng.randrange(1, 30):]
+        else:
+            lines = text.splitlines()
+            rng.shuffle(lines)
+            text = "\n".join(lines)
+        try:
+            status = detect_and_parse(text)
+        except DrbdParseError:
+            continue
+        try:
+            evaluate(status, [], state_file="/dev/null/no-state", now=1000.0).render()
+        except CheckError:
+            pass
