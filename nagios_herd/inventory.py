@@ -50,20 +50,25 @@ def read_toml(problems: Problems, path: Path, file: str,
         return None
 
 
-def _top_level(problems: Problems, file: str, document: dict[str, Any], keys: dict[str, bool]) -> None:
+def _document(problems: Problems, path: Path, file: str, keys: dict[str, bool],
+              replace: Mapping[Path, str] | None) -> dict[str, Any] | None:
+    """The parsed file with its top-level keys checked against ``keys`` (name -> required)."""
+    document = read_toml(problems, path, file, replace)
+    if document is None:
+        return None
     for key in document:
         if key not in keys:
             problems.add(file, key, "unknown key" + schema.did_you_mean(key, list(keys)))
     for key, required in keys.items():
         if required and key not in document:
             problems.add(file, key, f"missing required table [{key}]")
+    return document
 
 
 def _read_team(problems: Problems, path: Path, file: str, replace: Mapping[Path, str] | None) -> TeamDraft | None:
-    document = read_toml(problems, path, file, replace)
+    document = _document(problems, path, file, TEAM_KEYS, replace)
     if document is None:
         return None
-    _top_level(problems, file, document, TEAM_KEYS)
     draft = TeamDraft(file)
     if "team" in document:
         draft.team = schema.read_table(problems, file, "team", document["team"], schema.TEAM)
@@ -95,10 +100,9 @@ def _include(problems: Problems, main: Path, file: str, guest: str, include: str
 
 def _read_herd(problems: Problems, path: Path, replace: Mapping[Path, str] | None) -> HerdDraft | None:
     file = str(path)
-    document = read_toml(problems, path, file, replace)
+    document = _document(problems, path, file, HERD_KEYS, replace)
     if document is None:
         return None
-    _top_level(problems, file, document, HERD_KEYS)
     draft = HerdDraft(file)
     if "herd" in document:
         draft.herd = schema.read_table(problems, file, "herd", document["herd"], schema.HERD)

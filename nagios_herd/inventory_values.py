@@ -28,10 +28,10 @@ ABS_PATH = re.compile(r"^/(?:[A-Za-z0-9_.+-]+/?)*$")
 INCLUDE = re.compile(r"^[A-Za-z0-9_.+/-]+\.toml$")
 
 # characters that end a Nagios value (;), split check_command arguments (!), start a macro ($) or run a command (`)
-_FORBIDDEN = {"\n": "a newline", "\r": "a carriage return", "\x00": "a NUL byte",
-              ";": "';'", "!": "'!'", "$": "'$'", "`": "a backtick"}
-_ARG_SHELL = re.compile(r"[|&<>\\]")
-_LINE_FORBIDDEN = set(";`!|&<>\\")
+_SUSPECT = re.compile(r"[\x00-\x1f\x7f;!$`]")
+_ARG_SHELL = re.compile(r"[\x00-\x1f\x7f;!$`|&<>\\]")  # an argument lands on a shell command line
+_LINE_SHELL = re.compile(r"[\x00-\x1f\x7f;!`|&<>\\]")  # a command line may use $MACROS$ only
+_CHAR_NAMES = {"\n": "a newline", "\r": "a carriage return", "\x00": "a NUL byte", "`": "a backtick"}
 MACRO = re.compile(r"\$([^$]*)\$")
 _MACRO_NAMES = frozenset({
     "HOSTNAME", "HOSTALIAS", "HOSTADDRESS", "HOSTSTATE", "HOSTSTATEID", "HOSTOUTPUT", "LONGHOSTOUTPUT",
@@ -46,25 +46,26 @@ _NUMBERED_MACRO = re.compile(r"^(USER([1-9]\d?|1\d\d|2[0-4]\d|25[0-6])|ARG([1-9]
 _SUSPECT = re.compile(r"[\x00-\x1f\x7f;!$`]")
 
 
-def metachar(value: str) -> str | None:
-    """The first character Nagios or a shell would interpret, named for the message (one regex scan: hot path)."""
-    found = _SUSPECT.search(value)
+def _first(regex: re.Pattern[str], value: str) -> str | None:
+    """``'VALUE' contains X`` for the first character of ``value`` that ``regex`` forbids (newlines first)."""
+    found = regex.search(value)
     if found is None:
         return None
-    for char, name in _FORBIDDEN.items():
-        if char in value:
-            return name
-    return "a control character"
+    char = next((c for c in "\n\r\x00" if c in value), found.group())
+    named = _CHAR_NAMES.get(char) or (repr(char) if char.isprintable() else "a control character")
+    return f"{value!r} contains {named}"
+
+
+def screened(check: Check) -> Check:
+    """``check`` behind the guard every value passes first: nothing Nagios or a shell would interpret."""
+    def guarded(value: str) -> str | None:
+        return _first(_SUSPECT, value) or check(value)
+
+    return guarded
 
 
 def pattern(regex: re.Pattern[str], what: str) -> Check:
-    def check(value: str) -> str | None:
-        bad = metachar(value)
-        if bad:
-            return f"{value!r} contains {bad}"
-        return None if regex.match(value) else f"{value!r} is not {what}"
-
-    return check
+    return screened(lambda value: None if regex.match(value) else f"{value!r} is not {what}")
 
 
 name = pattern(NAME, "a valid name (lowercase letters, digits and '-', 2-32 characters, starting with a letter)")
@@ -85,17 +86,13 @@ def abs_path(value: str) -> str | None:
     return _abs_path(value)
 
 
+@screened
 def include(value: str) -> str | None:
-    bad = metachar(value)
-    if bad:
-        return f"{value!r} contains {bad}"
     return None if INCLUDE.match(value) else f"{value!r} is not a relative path to a .toml file"
 
 
+@screened
 def ipv4(value: str) -> str | None:
-    bad = metachar(value)
-    if bad:
-        return f"{value!r} contains {bad}"
     try:
         address = ipaddress.IPv4Address(value)
     except ValueError:
@@ -105,11 +102,9 @@ def ipv4(value: str) -> str | None:
     return None
 
 
+@screened
 def host_address(value: str) -> str | None:
     """A monitored host's address: IPv4, IPv6 or a DNS name (what Nagios accepts and check plugins resolve)."""
-    bad = metachar(value)
-    if bad:
-        return f"{value!r} contains {bad}"
     try:
         ipaddress.ip_address(value)
         return None
@@ -118,10 +113,8 @@ def host_address(value: str) -> str | None:
     return None if DNS_NAME.match(value) else f"{value!r} is not an IP address or DNS name"
 
 
+@screened
 def mac(value: str) -> str | None:
-    bad = metachar(value)
-    if bad:
-        return f"{value!r} contains {bad}"
     if not MAC.match(value):
         return f"{value!r} is not a MAC address (six lowercase hex pairs separated by ':')"
     if int(value[:2], 16) & 1:
@@ -141,14 +134,9 @@ def role(value: str) -> str | None:
 
 def command_line(value: str) -> str | None:
     """A Nagios command_line: no shell metacharacters, and ``$...$`` only for an allowlist of standard macros."""
-    for char, char_name in (("\n", "a newline"), ("\r", "a carriage return"), ("\x00", "a NUL byte")):
-        if char in value:
-            return f"{value!r} contains {char_name}"
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
-        return f"{value!r} contains a control character"
-    bad = sorted(set(value) & _LINE_FORBIDDEN)
+    bad = _first(_LINE_SHELL, value)
     if bad:
-        return f"{value!r} contains {bad[0]!r}"
+        return bad
     for macro in MACRO.findall(value):
         if macro not in _MACRO_NAMES and not _NUMBERED_MACRO.match(macro):
             return f"{value!r} uses ${macro}$, which is not an allowed macro"
@@ -161,11 +149,4 @@ def command_line(value: str) -> str | None:
 
 def command_arg(value: str) -> str | None:
     """One ``check_command`` argument: it becomes ``$ARGn$`` inside a shell command line."""
-    bad = metachar(value)
-    if bad:
-        return f"{value!r} contains {bad}"
-    shell = _ARG_SHELL.search(value)
-    if shell:
-        return f"{value!r} contains {shell.group()!r}"
-    return None if value.strip() else f"{value!r} is empty"
-
+    return _first(_ARG_SHELL, value) or (None if value.strip() else f"{value!r} is empty")
