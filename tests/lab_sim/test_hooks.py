@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from nagios_herd.lab.sim import install_wrappers
+from nagios_herd.lab.sim.state import snapshot, stop_hooks
 
 from .conftest import REPO, SimLab
 
@@ -39,6 +40,15 @@ def test_domain_events_reach_the_hook_in_order(lab: SimLab, fault) -> None:
     fault.crash(lab.state, "backup")
     expected = ["primary team-db stopped", "primary team-db started", "backup team-ops stopped"]
     lab.wait_for(lambda: _events(log) == expected, "start and crash reported")
+
+
+def test_stopped_hooks_fire_nothing_more(lab: SimLab) -> None:
+    log = _install_hook(lab)
+    stop_hooks(lab.state)
+    lab.ok("primary", "xl", "destroy", "team-db")
+    lab.ok("primary", "xl", "create", lab.cfg("team-db"))
+    assert snapshot(lab.state)["events"] == []
+    assert "primary team-db stopped" not in _events(log)
 
 
 def test_wrappers_exec_the_simulators(lab: SimLab) -> None:

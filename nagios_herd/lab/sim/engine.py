@@ -128,8 +128,7 @@ class Lab:
                "resources": resources_of(config, self.data["resources"])}
         info["next_domid"] += 1
         self.domains(host)[name] = dom
-        self.data["events"].append([host, name, "started", boot_until])
-        self.wake = True
+        self._event([host, name, "started", boot_until])
         return dom
 
     def request_shutdown(self, host: str, name: str) -> dict[str, Any]:
@@ -142,8 +141,12 @@ class Lab:
 
     def stop_domain(self, host: str, name: str) -> None:
         del self.domains(host)[name]
-        self.data["events"].append([host, name, "stopped", self.now])
-        self.wake = True
+        self._event([host, name, "stopped", self.now])
+
+    def _event(self, event: list[Any]) -> None:
+        if not self.data.get("hooks_stopped"):
+            self.data["events"].append(event)
+            self.wake = True
 
     def pending_deadline(self) -> float | None:
         """The next moment something happens by itself (a shutdown completing), for the hook runner."""

@@ -26,6 +26,8 @@ def run(state_dir: str) -> int:
         fcntl.flock(fd, fcntl.LOCK_EX)
         while True:
             with transaction(state_dir, spawn=False) as lab:
+                if lab.data.get("hooks_stopped"):
+                    return 0
                 events = lab.data["events"]
                 event = events.pop(0) if events and events[0][3] <= lab.now else None
                 wake = events[0][3] if events else lab.pending_deadline()

@@ -177,6 +177,13 @@ def _package_root() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(nagios_herd.__file__)))
 
 
+def stop_hooks(state_dir: str) -> None:
+    """Drop queued domain events and fire no more (``lab down``): runners still waiting exit quietly."""
+    with transaction(state_dir, spawn=False) as lab:
+        lab.data["events"] = []
+        lab.data["hooks_stopped"] = True
+
+
 def snapshot(state_dir: str) -> dict[str, Any]:
     """The whole state after letting time pass (read-only use: tests, ``lab status``)."""
     with transaction(state_dir) as lab:
