@@ -128,51 +128,31 @@ def test_team_host_may_not_take_a_herd_name(inv: Path) -> None:
            'name = "backup"')
 
 
-def test_duplicate_drbd_minor(inv: Path) -> None:
-    edit(inv, HERD, "drbd_minor = 3", "drbd_minor = 1")
-    expect(inv, HERD, "guests.gamma.drbd_minor: duplicate DRBD minor 1 (already used by guests.alpha.drbd_minor)",
-           "drbd_minor = 1", 2)
-
-
-def test_duplicate_drbd_port(inv: Path) -> None:
-    edit(inv, HERD, "drbd_port = 7791", "drbd_port = 7790")
-    expect(inv, HERD, "guests.gamma.drbd_port: duplicate DRBD port 7790 (already used by guests.beta.drbd_port)",
-           "drbd_port = 7790", 2)
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("drbd_minor = 3", "drbd_minor = 1",
+     "guests.gamma.drbd_minor: duplicate DRBD minor 1 (already used by guests.alpha.drbd_minor)"),
+    ("drbd_port = 7791", "drbd_port = 7790",
+     "guests.gamma.drbd_port: duplicate DRBD port 7790 (already used by guests.beta.drbd_port)"),
+    ('mac = "00:16:3e:00:00:03"', 'mac = "00:16:3e:00:00:01"',
+     "guests.gamma.mac: duplicate MAC '00:16:3e:00:00:01' (already used by guests.alpha.mac)"),
+    ('address = "192.0.2.103"', 'address = "192.0.2.101"',
+     "guests.gamma.address: duplicate IP address '192.0.2.101' (already used by guests.alpha.address)"),
+    ('address = "192.0.2.103"', 'address = "192.0.2.12"',  # a guest on a host's management address
+     "guests.gamma.address: duplicate IP address '192.0.2.12' (already used by hosts.backup.address)"),
+    ('address = "192.0.2.102"', 'address = "198.51.100.11"',  # a guest on the replication link
+     "guests.beta.address: duplicate IP address '198.51.100.11' (already used by hosts.primary.replication_address)"),
+    ('replication_address = "198.51.100.12"', 'replication_address = "198.51.100.11"',
+     "hosts.backup.replication_address: duplicate IP address '198.51.100.11' "
+     "(already used by hosts.primary.replication_address)"),
+], ids=["drbd-minor", "drbd-port", "mac", "guest-ip", "guest-vs-host-ip", "guest-vs-replication-ip", "replication-ip"])
+def test_duplicate_values(inv: Path, old: str, new: str, message: str) -> None:
+    edit(inv, HERD, old, new)
+    expect(inv, HERD, message, new, 2)
 
 
 def test_drbd_port_may_not_be_an_ssh_port(inv: Path) -> None:
     edit(inv, HERD, "drbd_port = 7791", "drbd_port = 2222")
     expect(inv, HERD, "guests.gamma.drbd_port: 2222 is the SSH port of host 'backup'", "drbd_port = 2222")
-
-
-def test_duplicate_mac(inv: Path) -> None:
-    edit(inv, HERD, 'mac = "00:16:3e:00:00:03"', 'mac = "00:16:3e:00:00:01"')
-    expect(inv, HERD, "guests.gamma.mac: duplicate MAC '00:16:3e:00:00:01' (already used by guests.alpha.mac)",
-           'mac = "00:16:3e:00:00:01"', 2)
-
-
-def test_duplicate_guest_address(inv: Path) -> None:
-    edit(inv, HERD, 'address = "192.0.2.103"', 'address = "192.0.2.101"')
-    expect(inv, HERD, "guests.gamma.address: duplicate IP address '192.0.2.101' (already used by guests.alpha.address)",
-           'address = "192.0.2.101"', 2)
-
-
-def test_guest_address_may_not_be_a_host_address(inv: Path) -> None:
-    edit(inv, HERD, 'address = "192.0.2.103"', 'address = "192.0.2.12"')
-    expect(inv, HERD, "guests.gamma.address: duplicate IP address '192.0.2.12' (already used by hosts.backup.address)",
-           'address = "192.0.2.12"', 2)
-
-
-def test_guest_address_may_not_be_a_replication_address(inv: Path) -> None:
-    edit(inv, HERD, 'address = "192.0.2.102"', 'address = "198.51.100.11"')
-    expect(inv, HERD, "guests.beta.address: duplicate IP address '198.51.100.11' "
-           "(already used by hosts.primary.replication_address)", 'address = "198.51.100.11"', 2)
-
-
-def test_hosts_may_not_share_a_replication_address(inv: Path) -> None:
-    edit(inv, HERD, 'replication_address = "198.51.100.12"', 'replication_address = "198.51.100.11"')
-    expect(inv, HERD, "hosts.backup.replication_address: duplicate IP address '198.51.100.11' "
-           "(already used by hosts.primary.replication_address)", 'replication_address = "198.51.100.11"', 2)
 
 
 def test_guest_name_outside_the_allowlist(inv: Path) -> None:
