@@ -114,8 +114,7 @@ class Lab:
         for guest in self.herd.guests:
             guests.prepare(layout, self.herd, guest)
         self._write_known_hosts()
-        for name, host in simlink.running_guests(layout).items():
-            guests.serve(layout, self.herd, self.herd.guest(name), host)
+        self.reconcile_guests()
 
     def _make_volumes(self, host: XenHost) -> None:
         image = self.layout.disk_image(host.name)
@@ -143,25 +142,47 @@ class Lab:
         record = self.record()
         if record is None:
             return f"lab not up in {self.layout.root}"
-        for guest in self.herd.guests:
-            guests.stop(self.layout, guest.name)
-        for name, fields in record.get("hosts", {}).items():
-            procs.end_namespace(fields.get("pid"), SSHD_NEEDLE, fields.get("ns"))
-        for name, fields in record.get("hosts", {}).items():
-            volumes.detach(fields.get("loop"), Path(fields.get("image", "")))
-        shutil.rmtree(self.layout.root)
+        with simlink.hooks_paused(self.layout):  # no guest may be served again behind our back
+            for guest in self.herd.guests:
+                guests.stop(self.layout, guest.name)
+            for fields in record.get("hosts", {}).values():
+                procs.end_namespace(fields.get("pid"), SSHD_NEEDLE, fields.get("ns"))
+            for fields in record.get("hosts", {}).values():
+                volumes.detach(fields.get("loop"), Path(fields.get("image", "")))
+            shutil.rmtree(self.layout.root)
         return f"lab down: removed {self.layout.root}"
+
+    def reconcile_guests(self) -> None:
+        """Serve exactly the guests the simulator has running, each for its host (after a direct state change)."""
+        running = simlink.running_guests(self.layout)
+        for guest in self.herd.guests:
+            if guest.name in running:
+                guests.serve(self.layout, self.herd, guest, running[guest.name])
+            else:
+                guests.stop(self.layout, guest.name)
+
+    def reset(self, resync_rate_mib: float | None = None) -> None:
+        """Back to the state right after ``up``: hosts running, link healthy, guests on their preferred hosts.
+
+        Disks (LVM) and keys stay; the simulator's state is initialised afresh (the tests' clean slate).
+        """
+        for host in self.herd.hosts:
+            if not self.host_up(host.name):
+                self._start_host(host)
+        with simlink.hooks_paused(self.layout):
+            simlink.reset(self.layout, self.herd, resync_rate_mib)
+            self.reconcile_guests()
 
     # -- faults -------------------------------------------------------------------------------
     def crash(self, name: str) -> None:
         """The host loses power: its sshd, every session on it and every guest it runs end at once."""
         host = self.herd.host(name)
-        for guest in self.herd.guests:
-            if guests.served_on(self.layout, guest.name) == host.name:
-                guests.stop(self.layout, guest.name)
-        fields = self._host_record(host.name)
-        procs.end_namespace(fields.get("pid"), SSHD_NEEDLE, fields.get("ns"))
-        simlink.crash(self.layout, host.name)
+        with simlink.hooks_paused(self.layout):
+            for guest in self.herd.guests:
+                guests.stop(self.layout, guest.name, host.name)
+            fields = self._host_record(host.name)
+            procs.end_namespace(fields.get("pid"), SSHD_NEEDLE, fields.get("ns"))
+            simlink.crash(self.layout, host.name)
 
     def revive(self, name: str) -> None:
         """The host boots again with the same keys and disks; no guest starts by itself."""

@@ -6,7 +6,10 @@ The simulators own the replicated state (``STATE/sim``); the lab installs their 
 
 from __future__ import annotations
 
+import fcntl
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..model import Herd
@@ -27,6 +30,23 @@ def install(layout: Layout, herd: Herd) -> None:
         f"exec '{sys.executable}' -m nagios_herd.lab.hook '{layout.root}' \"$@\"\n"
     )
     layout.hook.chmod(0o755)
+
+
+def reset(layout: Layout, herd: Herd, resync_rate_mib: float | None) -> None:
+    """A fresh simulator state (no queued domain events)."""
+    state.init_state(str(layout.sim_dir), herd, resync_rate_mib=resync_rate_mib)
+
+
+@contextmanager
+def hooks_paused(layout: Layout) -> Iterator[None]:
+    """No domain-event hook runs inside this block: the simulator's hook runner holds ``hooks.lock``
+    while it works, so holding it waits for a running hook and keeps the next one out."""
+    if not layout.sim_dir.is_dir():
+        yield
+        return
+    with open(layout.sim_dir / "hooks.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def running_guests(layout: Layout) -> dict[str, str]:

@@ -1,16 +1,14 @@
 """Labs for tests: the lab inventory moved to random free loopback addresses, so labs run side by side.
 
 ```python
-from nagios_herd.lab.testing import running_lab, unavailable
+import pytest
+from nagios_herd.lab.testing import module_lab
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    if reason := unavailable():
-        pytest.skip(reason)
-    with running_lab(tmp_path_factory.mktemp("lab")) as lab:
-        yield lab          # lab.herd (moved addresses), lab.inventory (the moved copy), lab.known_hosts,
-                           # lab.client_key, lab.ssh_argv(address, command), lab.crash(host)...
+lab = pytest.fixture(scope="module")(module_lab)
+# lab.herd (moved addresses), lab.inventory (the moved copy), lab.known_hosts, lab.client_key,
+# lab.ssh(address, command), lab.crash(host), lab.reset() ...
 ```
+or ``with running_lab(directory) as lab:`` anywhere.
 The copy keeps names, VG names and sizes; only the ``address``/``replication_address`` of hosts and
 guests change (127.a.b.c with a, b, c random, a != 0, so never the shipped lab's 127.0.x.x).
 """
@@ -85,3 +83,14 @@ def running_lab(directory: Path, source: Path = SHIPPED_INVENTORY) -> Iterator[L
         yield lab
     finally:
         lab.down()
+
+
+def module_lab(tmp_path_factory) -> Iterator[Lab]:
+    """Body of a pytest fixture: skipped where a lab cannot run, else a lab for the fixture's scope."""
+    import pytest
+
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    with running_lab(tmp_path_factory.mktemp("lab")) as lab:
+        yield lab

@@ -4,14 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from nagios_herd.lab.testing import running_lab, unavailable
+from nagios_herd.lab.testing import module_lab
 
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    reason = unavailable()
-    if reason:
-        pytest.skip(reason)
-    with running_lab(tmp_path_factory.mktemp("lab")) as the_lab:
-        yield the_lab
-
+lab = pytest.fixture(scope="module")(module_lab)

@@ -93,3 +93,14 @@ def test_a_crashed_host_takes_its_guests_down_and_revives_with_the_same_key(lab)
     listing = _on(lab, host, "xl list")
     assert guest.name not in listing  # a revived host starts no guest by itself
     assert json.loads(lab.layout.record.read_text())["hosts"][host.name]["pid"]
+
+
+def test_reset_puts_every_guest_back_on_its_preferred_host(lab):
+    lab.crash(lab.herd.backup.name)
+    lab.reset()
+    assert all(lab.host_up(host.name) for host in lab.herd.hosts)
+    for guest in lab.herd.guests:
+        assert _served(lab, guest) == guest.preferred_host
+        assert lab.ssh(guest.address, "echo $LAB_GUEST").stdout == f"{guest.name}\n"
+        if guest.serve_nagios:
+            assert _status(guest).status_code == 200
