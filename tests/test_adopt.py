@@ -66,6 +66,21 @@ def test_adopts_debians_sample_configuration(inv: Path, debian_sample: Path) -> 
         "PING", "Uptime", "Port 1 Link Status", "Port 1 Bandwidth Usage"}
 
 
+@pytest.mark.real
+def test_adopted_teams_generate_trees_nagios_accepts(inv: Path, debian_sample: Path, tmp_path: Path) -> None:
+    """End to end: both adopted servers go through generate and validate (the real ``nagios4 -v``)."""
+    herd_file = str(inv / "herd.toml")
+    assert adopt("--team", "alpha", "--inventory", herd_file, str(debian_sample))[0] == 0
+    assert adopt("--team", "beta", "--inventory", herd_file, str(HAND))[0] == 0
+    out = tmp_path / "build"
+    generated = run_cli("generate", "--inventory", herd_file, "--output", str(out))
+    assert generated.returncode == 0, generated.stderr
+    validated = run_cli("validate", "--output", str(out))
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert "OK guests/alpha/etc/nagios4/nagios.cfg" in validated.stdout.splitlines()
+    assert "check_ping_alpha!200.0,20%!600.0,60%" in (out / "guests/alpha/etc/nagios4/objects/services.cfg").read_text()
+
+
 def test_adopts_templates_groups_and_hostgroup_services(inv: Path) -> None:
     code, _, err = adopt("--team", "beta", "--inventory", str(inv / "herd.toml"), str(HAND))
     assert (code, err) == (0, "")
