@@ -50,6 +50,7 @@ def unique(problems: Problems, entries: Iterable[tuple[str, str, Any]], what: st
 
 
 def check_herd(problems: Problems, draft: HerdDraft) -> None:
+    """Every rule that spans fields or files, for the herd file and each team it includes."""
     file = draft.file
     hosts = dict(draft.hosts)
     guests = dict(draft.guests)
@@ -75,8 +76,8 @@ def check_herd(problems: Problems, draft: HerdDraft) -> None:
     _check_addresses(problems, draft)
     _check_drbd(problems, draft)
     _check_capacity(problems, draft)
-    for guest_name, team in sorted(draft.teams.items()):
-        check_team(problems, team, draft, guest_name)
+    for _, team in sorted(draft.teams.items()):
+        check_team(problems, team, draft)
     unique(problems, ((team.file, "team.name", team.team.get("name")) for _, team in sorted(draft.teams.items())),
            "team name")
 
@@ -121,7 +122,8 @@ def _check_capacity(problems: Problems, draft: HerdDraft) -> None:
                          f"exceeds host {name!r} capacity of {memory} MB (each host must hold every guest)")
 
 
-def check_team(problems: Problems, team: TeamDraft, draft: HerdDraft, guest_name: str) -> None:
+def check_team(problems: Problems, team: TeamDraft, draft: HerdDraft) -> None:
+    """References inside one team file; its hosts may not take names the watcher's Nagios gives herd members."""
     file = team.file
     if not team.contacts:
         problems.add(file, "contacts", "a team needs at least one [[contacts]] entry")
@@ -174,7 +176,7 @@ def _check_parents(problems: Problems, team: TeamDraft) -> None:
 
 
 def _cycles(parents: dict[str, tuple[str, ...]]) -> list[list[str]]:
-    """One cycle per strongly tangled part of the parent graph (iterative three-colour depth-first search)."""
+    """The cycles of the parent graph: each back edge of an iterative depth-first walk closes one."""
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
     found: list[list[str]] = []
     for root in sorted(parents):

@@ -15,7 +15,7 @@ Check = Callable[[str], "str | None"]
 # guests, Xen hosts, teams: valid as Xen domain, DRBD resource, LV (with -root/-swap) and file names
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 NAGIOS_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # host_name, contact_name, hostgroup_name, command_name
-DESCRIPTION = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9 _.:/@+#-]{0,126}[A-Za-z0-9_.%])?$")
+DESCRIPTION = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9 _.:/@+#-]{0,126}[A-Za-z0-9_.+])?$")
 TEXT = re.compile(r"^\w(?:[\w .,:/()@+#'-]{0,198}[\w.)])?$")
 VOLUME_GROUP = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 BRIDGE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
@@ -41,9 +41,6 @@ _MACRO_NAMES = frozenset({
     "SHORTDATETIME", "DATE", "TIME", "TIMET",
 })
 _NUMBERED_MACRO = re.compile(r"^(USER([1-9]\d?|1\d\d|2[0-4]\d|25[0-6])|ARG([1-9]|[12]\d|3[0-2]))$")
-
-
-_SUSPECT = re.compile(r"[\x00-\x1f\x7f;!$`]")
 
 
 def _first(regex: re.Pattern[str], value: str) -> str | None:
