@@ -70,7 +70,7 @@ def test_a_resync_after_the_link_heals_is_a_warning_with_progress(lab):
     faults.set_resync_rate(str(lab.layout.sim_dir), 0.001)
     lab.heal_link()
     out = _drbd_verdict(lab, primary, WARNING)
-    assert "%" in out and "_sync" in out
+    assert "% done, ETA " in out and "_sync=" in out and "_eta=" in out
     faults.set_resync_rate(str(lab.layout.sim_dir), 100)
     _drbd_verdict(lab, primary, OK)
 
@@ -105,4 +105,4 @@ def test_split_brain_is_critical_on_both_hosts(lab):
     lab.heal_link()
     for host in (primary, backup):
         out = _drbd_verdict(lab, host, CRITICAL)
-        assert guest.name in out
+        assert f"{guest.name}: split brain suspected" in out and "StandAlone" in out

@@ -73,6 +73,8 @@ def test_same_vg_name_on_both_hosts_each_with_only_its_own_pv(lab):
 
 def test_simulators_answer_over_ssh_in_formats_the_parsers_read(lab):
     for host in lab.herd.hosts:
+        info = xen.parse_info(_run(lab, host, "xl info"))
+        assert info.total_memory_mb == host.memory_mb and 0 <= info.free_memory_mb < host.memory_mb
         domains = {d.name: d for d in xen.parse_list(_run(lab, host, "xl list"))}
         assert "Domain-0" in domains
         expected = {guest.name for guest in lab.herd.guests_preferring(host.name)}
