@@ -198,3 +198,22 @@ def test_xl_create_reads_the_real_config_file(lab: SimLab) -> None:
     lab.ok("backup", "xl", "destroy", "team-ops")
     lab.ok("backup", "xl", "create", lab.cfg("team-ops"))
     assert "team-ops" in lab.ok("backup", "xl", "list", "team-ops")
+
+
+def test_resyncs_run_one_after_another_by_resync_after(lab: SimLab, fault) -> None:
+    lab.ok("backup", "xl", "destroy", "team-ops")
+    lab.ok("backup", "drbdadm", "secondary", "team-ops")
+    fault.crash(lab.state, "backup")
+    fault.wipe_disks(lab.state, "backup")
+    fault.revive(lab.state, "backup")
+    fault.set_resync_rate(lab.state, 32.0)
+    for res in ("team-db", "team-ops"):
+        lab.ok("backup", "drbdadm", "create-md", "--force", res)
+        lab.ok("backup", "drbdadm", "up", res)
+    status = drbd.parse_events2(lab.ok("backup", "drbdsetup", "events2", "--now", "--statistics"))
+    first, second = (status.find(res).connections[0].peer_devices[0] for res in ("team-db", "team-ops"))
+    assert first.replication_state == "SyncTarget"
+    assert second.replication_state == "PausedSyncT" and second.resync_suspended == ("dependency",)
+    assert "resync-suspended:dependency" in lab.ok("backup", "drbdadm", "status", "team-ops")
+    lab.wait_for(lambda: all(drbd.is_uptodate(_resource(lab, "backup", res)) for res in ("team-db", "team-ops")),
+                 "both resyncs finished, one after the other")

@@ -133,7 +133,7 @@ def _peer_device_text(w: _Wrap, v: View, peer: dict[str, Any], verbose: bool, st
     if verbose:
         w(indent, "volume:0")
         indent = 8
-    if verbose or peer["repl"] not in ("Off", "Established"):
+    if verbose or peer["repl"] not in ("Off", "Established"):  # L_ESTABLISHED < every sync state
         w(indent, f" replication:{peer['repl']}")
         indent = 8
     if verbose or statistics or peer["repl"] != "Off" or peer["disk"] != "DUnknown":
@@ -142,8 +142,8 @@ def _peer_device_text(w: _Wrap, v: View, peer: dict[str, Any], verbose: bool, st
         sync = _sync_numbers(peer)
         if sync is not None:
             w(indent, f" done:{sync['done']:.2f}")
-        if verbose:
-            w(indent, " resync-suspended:no")
+        if verbose or peer["resync_suspended"] != "no":
+            w(indent, f" resync-suspended:{peer['resync_suspended']}")
         if statistics:
             w(indent, "\n")
             for item in _peer_statistics(peer, verbose, sync):
@@ -205,7 +205,7 @@ def _peer_device_json(v: View, peer: dict[str, Any]) -> str:
     in_sync = 100 * (1 - peer["oos_kib"] / v["size_kib"]) if v["size_kib"] else 0.0
     text = ('        {\n          "volume": 0,\n'
             f'          "replication-state": "{peer["repl"]}",\n          "peer-disk-state": "{peer["disk"]}",\n'
-            '          "peer-client": false,\n          "resync-suspended": "no",\n'
+            f'          "peer-client": false,\n          "resync-suspended": "{peer["resync_suspended"]}",\n'
             f'          "received": {peer["received_kib"]},\n          "sent": {peer["sent_kib"]},\n'
             f'          "out-of-sync": {peer["oos_kib"]},\n          "pending": 0,\n          "unacked": 0,\n'
             f'          "has-sync-details": {str(sync is not None).lower()},\n'
@@ -269,7 +269,8 @@ def events2_now(views: list[View], *, statistics: bool, timestamps: bool) -> str
                     " bm-writes:0 upper-pending:0 lower-pending:0 al-suspended:no blocked:no")
         lines.append(dev)
         pdev = (f"peer-device name:{v['name']} peer-node-id:{peer['node_id']} conn-name:{peer['name']} volume:0"
-                f" replication:{peer['repl']} peer-disk:{peer['disk']} peer-client:no resync-suspended:no")
+                f" replication:{peer['repl']} peer-disk:{peer['disk']} peer-client:no"
+                f" resync-suspended:{peer['resync_suspended']}")
         sync = _sync_numbers(peer)
         if sync is not None:
             pdev += f" done:{sync['done']:.2f}"

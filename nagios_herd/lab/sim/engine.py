@@ -109,14 +109,31 @@ class Lab:
             side["dirty"] += count
 
     def _progress_resyncs(self, seconds: float) -> None:
+        """Run the resyncs that may run (``resync-after``) at the configured rate; when one finishes
+        mid-interval, the ones waiting for it use the rest of the interval."""
         rate_kib = self.data["settings"]["resync_rate_mib"] * 1024
-        for res in self.data["resources"].values():
-            sync = res["sync"]
-            if sync is None or seconds <= 0:
-                continue
-            sync["left_kib"] = max(0.0, sync["left_kib"] - rate_kib * seconds)
-            if sync["left_kib"] <= 0:
-                self._finish_sync(res)
+        while seconds > 0 and rate_kib > 0:
+            active = [res for name, res in self.data["resources"].items()
+                      if res["sync"] is not None and not self.sync_paused(name)]
+            if not active:
+                return
+            step = min(seconds, min(res["sync"]["left_kib"] for res in active) / rate_kib)
+            for res in active:
+                res["sync"]["left_kib"] = max(0.0, res["sync"]["left_kib"] - rate_kib * step)
+                if res["sync"]["left_kib"] <= 1e-6:
+                    self._finish_sync(res)
+            seconds -= step
+
+    def sync_paused(self, name: str) -> bool:
+        """DRBD's ``resync-after``: a resync waits while any resource up its dependency chain resyncs."""
+        seen = {name}
+        dependency = self.resource(name).get("resync_after")
+        while dependency and dependency not in seen and dependency in self.data["resources"]:
+            if self.resource(dependency)["sync"] is not None:
+                return True
+            seen.add(dependency)
+            dependency = self.resource(dependency).get("resync_after")
+        return False
 
     # -- domains ---------------------------------------------------------------------------------
     def start_domain(self, host: str, name: str, config: dict[str, Any]) -> dict[str, Any]:

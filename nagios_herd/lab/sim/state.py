@@ -70,6 +70,8 @@ def init_state(state_dir: str, herd: Herd, *, resync_rate_mib: float | None = No
             "boot_seconds": 0.0,
         }
         data["domains"][host.name] = {}
+    by_minor = sorted(herd.guests, key=lambda guest: guest.drbd_minor)
+    resync_after = {later.name: earlier.name for earlier, later in zip(by_minor, by_minor[1:])}  # as rendered
     for guest in herd.guests:
         root_kib = guest.root_mb * 1024
         sides = {}
@@ -83,6 +85,7 @@ def init_state(state_dir: str, herd: Herd, *, resync_rate_mib: float | None = No
             "minor": guest.drbd_minor, "port": guest.drbd_port,
             "size_kib": root_kib - metadata_kib(root_kib), "hosts": sides,
             "connected": True, "sync": None, "next_gen": 2, "acked": 0,
+            "resync_after": resync_after.get(guest.name),
             "guest": {"memory_mb": guest.memory_mb, "vcpus": guest.vcpus, "mac": guest.mac},
         }
     lab = Lab(data, now)

@@ -21,8 +21,15 @@ def resource_view(lab: Lab, res_name: str, host: str) -> dict[str, Any]:
     else:
         cstate = "StandAlone" if side["net"] == "standalone" else "Connecting"
     repl = "Off"
-    if connected:
-        repl = "Established" if sync is None else ("SyncSource" if sync["source"] == host else "SyncTarget")
+    paused = sync is not None and lab.sync_paused(res_name)
+    if connected and sync is not None:
+        source = sync["source"] == host
+        if paused:  # resync-after: waiting for the resource before it
+            repl = "PausedSyncS" if source else "PausedSyncT"
+        else:
+            repl = "SyncSource" if source else "SyncTarget"
+    elif connected:
+        repl = "Established"
     if sync is not None:
         oos = int(math.ceil(sync["left_kib"] / 4) * 4)
     else:
@@ -39,6 +46,7 @@ def resource_view(lab: Lab, res_name: str, host: str) -> dict[str, Any]:
             "disk": peer["disk"] if connected else "DUnknown", "oos_kib": oos,
             "received_kib": side["received_kib"], "sent_kib": side["sent_kib"],
             "split_brain": side["split_brain"], "established": connected,
+            "resync_suspended": "dependency" if paused else "no",
             "sync": None if sync is None else {
                 "total_kib": sync["total_kib"], "left_kib": sync["left_kib"],
                 "rate_mib": lab.data["settings"]["resync_rate_mib"]},
