@@ -48,6 +48,9 @@ def read_toml(problems: Problems, path: Path, file: str,
         where = _AT_LINE.search(message)
         problems.add(file, "syntax", _AT_LINE.sub("", message), int(where.group(1)) if where else None)
         return None
+    except RecursionError:  # tomllib recurses per nesting level: a hostile file must not become a traceback
+        problems.add(file, "syntax", "arrays or tables nested too deeply")
+        return None
 
 
 def _document(problems: Problems, path: Path, file: str, keys: dict[str, bool],

@@ -472,3 +472,8 @@ def test_team_host_may_not_take_a_guest_name(inv: Path) -> None:
     edit(inv, "teams/gamma.toml", 'host = "web01"', 'host = "alpha"')
     expect(inv, "teams/gamma.toml", "hosts[0].name: 'alpha' is a guest of the herd; the watcher's Nagios defines that "
            "host name", 'name = "alpha"')
+
+
+def test_deeply_nested_toml_is_one_line_not_a_traceback(inv: Path) -> None:
+    (inv / HERD).write_text((inv / HERD).read_text() + "\nbomb = " + "[" * 100000 + "]" * 100000 + "\n")
+    expect(inv, HERD, "syntax: arrays or tables nested too deeply")
