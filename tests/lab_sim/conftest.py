@@ -83,6 +83,9 @@ class SimLab:
     def cfg(self, guest: str) -> str:
         return str(self.root / f"{guest}.cfg")
 
+    def cfg_text(self, guest: str) -> str:
+        return (self.root / f"{guest}.cfg").read_text()
+
     def side(self, res: str, host: str) -> dict:
         return snapshot(self.state)["resources"][res]["hosts"][host]
 

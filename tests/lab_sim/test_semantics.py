@@ -217,3 +217,20 @@ def test_resyncs_run_one_after_another_by_resync_after(lab: SimLab, fault) -> No
     assert "resync-suspended:dependency" in lab.ok("backup", "drbdadm", "status", "team-ops")
     lab.wait_for(lambda: all(drbd.is_uptodate(_resource(lab, "backup", res)) for res in ("team-db", "team-ops")),
                  "both resyncs finished, one after the other")
+
+
+def test_xl_create_refused_without_free_memory(lab: SimLab) -> None:
+    big = lab.root / "big.cfg"
+    big.write_text(lab.cfg_text("team-ops").replace("memory = 128", "memory = 900"))
+    lab.ok("backup", "xl", "destroy", "team-ops")
+    result = lab.run("backup", "xl", "create", str(big))
+    assert result.returncode == 1 and "cannot (re-)build domain" in result.stderr
+    assert lab.run("backup", "xl", "list", "team-ops").returncode == 1
+    lab.ok("backup", "xl", "create", lab.cfg("team-ops"))
+
+
+def test_configuration_errors_come_from_the_real_drbdadm_parser(lab: SimLab) -> None:
+    (lab.root / "drbd.d" / "broken.res").write_text("resource broken { on primary { bogus; } }\n")
+    result = lab.run("primary", "drbdadm", "status")
+    assert result.returncode == 10
+    assert "Parse error" in result.stderr and "bogus" in result.stderr
