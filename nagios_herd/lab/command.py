@@ -45,7 +45,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .lab import Lab
+    from .lab import Lab, teardown
 
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     if args.lab_action == "up":
@@ -56,10 +56,7 @@ def run(args: argparse.Namespace) -> int:
         print(Lab(state_dir, load(inventory), inventory).up())
         return 0
     if args.lab_action == "down":
-        if not (state_dir / "lab.json").is_file():
-            print(f"lab not up in {state_dir}")
-            return 0
-        print(Lab.open(state_dir).down())
+        print(teardown(state_dir))
         return 0
     lab = Lab.open(state_dir)
     if args.lab_action == "status":

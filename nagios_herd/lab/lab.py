@@ -139,18 +139,7 @@ class Lab:
 
     def down(self) -> str:
         """End every process, loop device and file of this lab; safe to repeat."""
-        record = self.record()
-        if record is None:
-            return f"lab not up in {self.layout.root}"
-        with simlink.hooks_paused(self.layout):  # no guest may be served again behind our back
-            for guest in self.herd.guests:
-                guests.stop(self.layout, guest.name)
-            for fields in record.get("hosts", {}).values():
-                procs.end_namespace(fields.get("pid"), SSHD_NEEDLE, fields.get("ns"))
-            for fields in record.get("hosts", {}).values():
-                volumes.detach(fields.get("loop"), Path(fields.get("image", "")))
-            shutil.rmtree(self.layout.root)
-        return f"lab down: removed {self.layout.root}"
+        return teardown(self.layout.root)
 
     def reconcile_guests(self) -> None:
         """Serve exactly the guests the simulator has running, each for its host (after a direct state change)."""
@@ -199,6 +188,23 @@ class Lab:
 
     def slow_shutdown(self, name: str, seconds: float) -> None:
         simlink.slow_shutdown(self.layout, self.herd.host(name).name, seconds)
+
+
+def teardown(state_dir: Path) -> str:
+    """``lab down`` from the record alone (the inventory may be gone by now); safe to repeat."""
+    layout = Layout(state_dir)
+    record = read_json(layout.record)
+    if record is None:
+        return f"lab not up in {layout.root}"
+    with simlink.hooks_paused(layout):  # no guest may be served again behind our back
+        for guest_dir in sorted(layout.root.glob("guests/*")):
+            guests.stop(layout, guest_dir.name)
+        for fields in record.get("hosts", {}).values():
+            procs.end_namespace(fields.get("pid"), SSHD_NEEDLE, fields.get("ns"))
+        for fields in record.get("hosts", {}).values():
+            volumes.detach(fields.get("loop"), Path(fields.get("image", "")))
+        shutil.rmtree(layout.root)
+    return f"lab down: removed {layout.root}"
 
 
 def check_loopback(herd: Herd) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,7 @@ def test_up_twice_down_twice_through_the_command_leaves_nothing(tmp_path):
         assert sum(" up (sshd pid " in line for line in status.stdout.splitlines()) == 2
         served = [line for line in status.stdout.splitlines() if line.startswith("guest ")]
         assert len(served) == len(lab.herd.guests) and all("served for" in line for line in served)
+        shutil.rmtree(inventory.parent)  # down needs only its own record
     finally:
         down = _cli("down", "--state-dir", str(state))
         assert down.returncode == 0 and down.stdout.startswith("lab down"), down.stderr
