@@ -36,7 +36,10 @@ class Adopted:
 
 
 def read_objects(cfg_file: str) -> tuple[dict[str, list[NagiosObject]], list[str]]:
-    """Every object of the server whose main config is ``cfg_file``, templates applied, plus parser errors."""
+    """Every object of the server whose main config is ``cfg_file``, templates applied, plus its problems.
+
+    pynag silently skips a ``cfg_file=`` that does not exist (Nagios refuses to start): that is a problem here too.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pynag 1.1.2 carries invalid escape sequences
         from pynag.Parsers import config
@@ -44,7 +47,17 @@ def read_objects(cfg_file: str) -> tuple[dict[str, list[NagiosObject]], list[str
         parser = config(cfg_file=cfg_file)
         parser.parse()
     data = {kind[4:]: list(items) for kind, items in parser.data.items() if kind.startswith("all_")}
-    return data, [str(error).strip() for error in parser.errors]
+    problems = [parser_error(error, cfg_file) for error in parser.errors]
+    problems += [f"{cfg_file}: cfg_file: {parser.abspath(value)} does not exist"
+                 for key, value in parser.maincfg_values if key == "cfg_file" and not parser.isfile(parser.abspath(value))]
+    return data, problems
+
+
+def parser_error(error: Any, cfg_file: str) -> str:
+    """One ``FILE: definition: message (line N)`` line for a pynag ParserError (its str() is a repr)."""
+    message = " ".join(str(getattr(error, "message", None) or error).split())
+    where = f" (line {error.line_start})" if getattr(error, "line_start", None) else ""
+    return f"{getattr(error, 'filename', None) or cfg_file}: definition: {message}{where}"
 
 
 def _registered(objects: list[NagiosObject], name_key: str) -> list[NagiosObject]:

@@ -171,3 +171,23 @@ def test_hostile_objects_are_reported_and_the_team_file_is_untouched(inv: Path, 
 
 def test_fixture_inventory_is_valid() -> None:
     assert inventory.load(FIXTURE / "herd.toml").name == "test-herd"
+
+
+@pytest.mark.parametrize(("main", "objects", "expected"), [
+    ("cfg_dir=objects\n", "define host {\n  use nothere\n  host_name a\n}\n",
+     "{objects}: definition: Can not find any host named nothere (line 1)"),
+    ("cfg_dir=objects\n", "define host {\n  host_name a\n",
+     "{main}: definition: Error: Unexpected EOF in file '{objects}'"),
+    ("cfg_file=objects/missing.cfg\n", "", "{main}: cfg_file: {root}/objects/missing.cfg does not exist"),
+], ids=["unknown-template", "unterminated-define", "missing-cfg-file"])
+def test_broken_nagios_trees_are_one_line_each(inv: Path, tmp_path: Path, main: str, objects: str,
+                                               expected: str) -> None:
+    root = tmp_path / "broken"
+    (root / "objects").mkdir(parents=True)
+    (root / "nagios.cfg").write_text(main)
+    (root / "objects" / "a.cfg").write_text(objects)
+    before = (inv / "teams/beta.toml").read_bytes()
+    code, out, err = adopt("--team", "beta", "--inventory", str(inv / "herd.toml"), str(root / "nagios.cfg"))
+    assert (code, out) == (2, "")
+    assert err == expected.format(main=root / "nagios.cfg", objects=root / "objects" / "a.cfg", root=root) + "\n"
+    assert (inv / "teams/beta.toml").read_bytes() == before

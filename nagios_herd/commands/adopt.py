@@ -101,7 +101,7 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..adopt import read_objects, team_content
+    from ..adopt import parser_error, read_objects, team_content
     from ..errors import HerdError, InventoryError
     from ..inventory import load
     from ..locate import find_inventory
@@ -114,10 +114,10 @@ def run(args: argparse.Namespace) -> int:
         raise HerdError(f"{source}: no such Nagios main config file", exit_code=2)
     try:
         objects, errors = read_objects(str(source))
-    except Exception as error:  # pynag raises bare ParserError/IOError/KeyError on broken trees
-        raise HerdError(f"{source}: cannot parse: {str(error).strip() or type(error).__name__}", exit_code=2)
+    except Exception as error:  # pynag raises bare ParserError/IOError/UnicodeDecodeError on broken trees
+        raise InventoryError([parser_error(error, str(source))]) from None
     if errors:
-        raise InventoryError([f"{source}: {error}" for error in errors])
+        raise InventoryError(errors)
     team = document.get("team", {})
     herd_commands = {name: table.get("line") for name, table in (_toml(inventory_path) or {}).get("commands", {}).items()
                      if isinstance(table, dict)}
