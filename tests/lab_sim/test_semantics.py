@@ -234,3 +234,13 @@ def test_configuration_errors_come_from_the_real_drbdadm_parser(lab: SimLab) -> 
     result = lab.run("primary", "drbdadm", "status")
     assert result.returncode == 10
     assert "Parse error" in result.stderr and "bogus" in result.stderr
+
+
+def test_a_configured_resource_the_lab_does_not_know(lab: SimLab) -> None:
+    (lab.root / "drbd.d" / "newbie.res").write_text(
+        "resource newbie { on primary { node-id 0; device /dev/drbd9 minor 9; disk /dev/vg_herd/newbie-root;"
+        " meta-disk internal; address 127.0.0.11:7799; } on backup { node-id 1; device /dev/drbd9 minor 9;"
+        " disk /dev/vg_herd/newbie-root; meta-disk internal; address 127.0.0.12:7799; } }\n")
+    assert "newbie" not in lab.ok("primary", "drbdadm", "status")
+    refused = lab.run("primary", "drbdadm", "up", "newbie")
+    assert refused.returncode == 10 and "not a resource of this lab" in refused.stderr
