@@ -115,6 +115,11 @@ class Resource(_Record):
         self.connections = [] if connections is None else connections
 
 
+def is_count(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts ``²``, which ``int()`` then refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def percent(value: object, where: str) -> float:
     """A sync percentage (text or number) checked to lie in 0..100, else DrbdParseError."""
     try:
@@ -156,7 +161,7 @@ class DrbdStatus(_Record):
         for resource in self.resources:
             if resource.name == name:
                 return resource
-        if name.isdigit():
+        if is_count(name):
             for resource in self.resources:
                 if any(device.minor == int(name) for device in resource.devices):
                     return resource
@@ -234,7 +239,7 @@ def detect_format(text: str) -> str:
     if words[0] in _EVENT_VERBS or (len(words) > 1 and words[1] in _EVENT_VERBS):
         return "events2"
     if first.startswith(("version:", "GIT-hash:", "srcversion:")) or (
-        words[0].endswith(":") and words[0][:-1].isdigit() and len(words) > 1 and words[1].startswith("cs:")
+        words[0].endswith(":") and is_count(words[0][:-1]) and len(words) > 1 and words[1].startswith("cs:")
     ):
         return "proc"
     if not raw[0].isspace() and len(words) > 1 and all(":" in word for word in words[1:]):

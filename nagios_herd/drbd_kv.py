@@ -7,7 +7,7 @@ with the same keys (``disk``, ``client``, ``quorum``, ``size``, ``replication``,
 
 from __future__ import annotations
 
-from .drbd import SYNC_STATES, UNKNOWN_ETA, Device, DrbdParseError, PeerDevice, percent
+from .drbd import SYNC_STATES, UNKNOWN_ETA, Device, DrbdParseError, PeerDevice, is_count, percent
 
 
 def fields(words: list[str], where: str) -> dict[str, str]:
@@ -26,7 +26,7 @@ def number(values: dict[str, str], key: str, where: str) -> int | None:
     value = values.get(key)
     if value is None:
         return None
-    if not value.isdigit():
+    if not is_count(value):
         raise DrbdParseError(f"{where}: {key}:{value} is not a number")
     return int(value)
 

@@ -11,17 +11,18 @@ progress bar and ``finish:`` on one line (kernel 2.6.39); ``stalled``; ``want:``
 from __future__ import annotations
 
 from .drbd import (
-    SYNC_STATES, Connection, Device, DrbdParseError, DrbdStatus, NoStatusSource, PeerDevice, Resource, percent,
+    SYNC_STATES, Connection, Device, DrbdParseError, DrbdStatus, NoStatusSource, PeerDevice, Resource,
+    is_count, percent,
 )
 
-_HEADER_KEYS = ("version:", "GIT-hash:", "srcversion:", "Transports", "build by")
+_HEADER_KEYS = ("version:", "GIT-hash:", "srcversion:", "Transports")  # Transports: DRBD 9
 _PAUSE_FLAGS = {1: "dependency", 2: "peer", 3: "user"}
 
 
 def _seconds(clock: str) -> int | None:
     """``h:mm:ss`` → seconds."""
     parts = clock.split(":")
-    if not parts or not all(part.isdigit() for part in parts):
+    if not parts or not all(is_count(part) for part in parts):
         return None
     total = 0
     for part in parts:
@@ -37,7 +38,7 @@ def _split_pair(value: str, where: str) -> tuple[str, str]:
 
 
 def _kib(value: str, where: str) -> int:
-    if not value.isdigit():
+    if not is_count(value):
         raise DrbdParseError(f"{where}: {value!r} is not a number of KiB")
     return int(value) * 1024
 
@@ -63,7 +64,7 @@ class _Minor:
                 self.done = percent(following[:-1], f"{where}: sync'ed")
             elif word.startswith("(") and "/" in word and word[-1] in "KM" and word[-2] == ")":
                 remaining = word[1:].split("/", 1)[0]
-                if remaining.isdigit():
+                if is_count(remaining):
                     self.remaining = int(remaining) * (1024 if word[-1] == "K" else 1024 * 1024)
             elif word == "finish:":
                 self.eta = _seconds(following)
@@ -131,7 +132,7 @@ def parse(text: str) -> DrbdStatus:
                 version = words[1]
             current = None
             continue
-        if words[0].endswith(":") and words[0][:-1].isdigit():
+        if words[0].endswith(":") and is_count(words[0][:-1]):
             minor, fields, flags = _minor_line(words, where)
             if fields["cs"] == "Unconfigured":
                 unconfigured.append(minor)
@@ -143,11 +144,9 @@ def parse(text: str) -> DrbdStatus:
         if current is not None and raw[:1].isspace():
             current.stats(line, where)
             continue
-        if current is None and raw[:1].isspace() and (version or unconfigured):
-            continue  # counters of an Unconfigured minor or header continuation
         raise DrbdParseError(f"{where}: unexpected /proc/drbd line {line[:60]!r}")
     major = (version or "").split(".")[0]
-    if major.isdigit() and int(major) >= 9:
+    if is_count(major) and int(major) >= 9:
         raise NoStatusSource(
             f"DRBD {version} /proc/drbd carries no resource state: use drbdsetup status --json"
         )

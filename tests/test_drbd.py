@@ -338,3 +338,13 @@ def test_mutated_fixtures_never_raise_anything_but_parse_errors() -> None:
             evaluate(status, [], state_file="/dev/null/no-state", now=1000.0).render()
         except CheckError:
             pass
+
+
+@pytest.mark.parametrize("text", [
+    "version: 8.4.2\n \u00b2: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n",
+    "version: 8.4.2\n    ns:0 nr:0 oos:0\n",
+    "r0 role:Primary\n  volume:\u00b2 disk:UpToDate\n",
+])
+def test_non_ascii_digits_and_orphan_counters_are_rejected(text: str) -> None:
+    with pytest.raises(DrbdParseError):
+        detect_and_parse(text)

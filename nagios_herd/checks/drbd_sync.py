@@ -15,7 +15,9 @@ from __future__ import annotations
 import os
 import time
 
-from ..drbd import DrbdParseError, DrbdStatus, NoStatusSource, PeerDevice, Resource, detect_and_parse
+from ..drbd import (
+    DrbdParseError, DrbdStatus, NoStatusSource, PeerDevice, Resource, detect_and_parse, is_count,
+)
 from ..plugin import APPEND, CheckError, Option, Options, Plugin, Report, State, read_input, run_tool
 from .drbd_verdict import facts, judge
 
@@ -107,7 +109,7 @@ def _by_res_minor(name: str) -> int | None:
         return None
     for link in (os.path.join(BY_RES, name, "0"), os.path.join(BY_RES, name)):
         target = os.path.basename(os.path.realpath(link))
-        if target.startswith("drbd") and target[4:].isdigit() and os.path.exists(link):
+        if target.startswith("drbd") and is_count(target[4:]) and os.path.exists(link):
             return int(target[4:])
     return None
 
@@ -128,7 +130,7 @@ def _select(status: DrbdStatus, names: list[str], report: Report) -> list[tuple[
         if resource is not None:
             if all(resource is not chosen for _, chosen in selected):
                 selected.append((name, resource))
-        elif name.isdigit() and int(name) in status.unconfigured_minors:
+        elif is_count(name) and int(name) in status.unconfigured_minors:
             report.add(State.CRITICAL, f"{name}: minor {name} is Unconfigured")
         else:
             report.add(State.CRITICAL, f"{name}: resource not found")
