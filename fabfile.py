@@ -68,11 +68,12 @@ def verify(c, inventory=None, known_hosts=None, identity=None, state_dir=None, c
             "allow_stale": "with --force: promote data that is not UpToDate (needs --confirm GUEST)",
             "confirm": "type the guest name again to confirm --allow-stale",
             "shutdown_timeout": "seconds for a clean shutdown before xl destroy (default 60)",
+            "nagios_wait": "seconds to wait for the guest's Nagios to answer (default 60; 0: do not ask)",
             "parallel": "guests moved at the same time with --all (default 8)"},
       auto_shortflags=False)
 def failover(c, guest=None, all=False, away_from=None, force=False, fenced=None, allow_stale=False,
-             confirm=None, plan=False, shutdown_timeout=60, parallel=8, inventory=None, known_hosts=None,
-             identity=None, state_dir=None, connect_timeout=5):
+             confirm=None, plan=False, shutdown_timeout=60, nagios_wait=60, parallel=8, inventory=None,
+             known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
     """Move guests to the other host (A1); --force --fenced HOST when that host is dead (A3)."""
     from nagios_herd.ops import move
     from nagios_herd.ops.failover import MoveOptions
@@ -83,8 +84,8 @@ def failover(c, guest=None, all=False, away_from=None, force=False, fenced=None,
         if allow_stale and not force:
             raise HerdError("--allow-stale only applies to a forced failover (--force --fenced HOST)")
         options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel)
-        moving = MoveOptions(shutdown_timeout=float(shutdown_timeout), fenced=fenced, allow_stale=allow_stale,
-                             confirm=confirm)
+        moving = MoveOptions(shutdown_timeout=float(shutdown_timeout), nagios_wait=float(nagios_wait),
+                             fenced=fenced, allow_stale=allow_stale, confirm=confirm)
         return move.run(options, task="failover", guest=guest, everything=all, move=moving,
                         away_from=away_from, plan_only=plan)
 
@@ -93,15 +94,16 @@ def failover(c, guest=None, all=False, away_from=None, force=False, fenced=None,
 
 @task(help={**COMMON, **PLAN, "guest": "the guest to move back", "all": "every guest",
             "shutdown_timeout": "seconds for a clean shutdown before xl destroy (default 60)",
+            "nagios_wait": "seconds to wait for the guest's Nagios to answer (default 60; 0: do not ask)",
             "parallel": "guests moved at the same time with --all (default 8)"}, auto_shortflags=False)
-def failback(c, guest=None, all=False, plan=False, shutdown_timeout=60, parallel=8, inventory=None,
-             known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
+def failback(c, guest=None, all=False, plan=False, shutdown_timeout=60, nagios_wait=60, parallel=8,
+             inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
     """Move guests back to their preferred host (A2), only once the resync has finished."""
     from nagios_herd.ops import move
     from nagios_herd.ops.failover import MoveOptions
 
     options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel)
-    moving = MoveOptions(shutdown_timeout=float(shutdown_timeout), failback=True)
+    moving = MoveOptions(shutdown_timeout=float(shutdown_timeout), nagios_wait=float(nagios_wait), failback=True)
     _finish(lambda: move.run(options, task="failback", guest=guest, everything=all, move=moving,
                              plan_only=plan))
 

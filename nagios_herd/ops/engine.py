@@ -42,7 +42,7 @@ class Engine:
 
     def say(self, guest: str, step: str, text: str) -> None:
         with self._print_lock:
-            print(f"{guest:<20} {step:<12} {text}", file=self._out, flush=True)
+            print(f"{time.strftime('%H:%M:%S')} {guest:<20} {step:<12} {text}", file=self._out, flush=True)
 
     def run(self, plans: Sequence[GuestPlan], parallel: int = 1) -> list[Outcome]:
         """Run every plan (refused ones only report); returns one outcome per guest, in plan order."""
@@ -93,7 +93,8 @@ class Engine:
                 self._command(step)
             if step.action is not None:
                 detail = step.action()
-            since = time.monotonic()
+            if step.command:
+                since = time.monotonic()
             self._wait_done(step, detail, since)
         except StepFailed as error:
             self.journal.write(step.guest, step.name, "failed", host=step.host, before=before,

@@ -8,6 +8,7 @@ simply absent from the answer.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .. import lvm, xen
@@ -44,10 +45,12 @@ def gather(herd: Herd, host: XenHost, link: Link) -> HostFacts:
     """Everything at once; a down host gives empty facts (its ``down`` is on the link)."""
     if link.down is not None:
         return HostFacts(host.name)
-    info = run_parsed(link, ["xl", "info"], xen.parse_info, "xl info")
-    report = run_parsed(link, lvs_command(host.volume_group), lvm.parse_report, "lvs")
     paths = [XEN_CONFIG.format(guest=guest.name) for guest in herd.guests]
-    result = link.run(["sh", "-c", CONFIG_DIGESTS, "sh", *paths], timeout=20)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        info_ = pool.submit(run_parsed, link, ["xl", "info"], xen.parse_info, "xl info")
+        report_ = pool.submit(run_parsed, link, lvs_command(host.volume_group), lvm.parse_report, "lvs")
+        result = pool.submit(link.run, ["sh", "-c", CONFIG_DIGESTS, "sh", *paths], timeout=20).result()
+        info, report = info_.result(), report_.result()
     checksums = {}
     for line in result.stdout.splitlines():
         digest, _, path = line.partition(" ")

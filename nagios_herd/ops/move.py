@@ -10,6 +10,7 @@ from . import herdstate
 from .engine import Engine
 from .failover import MoveOptions, plan_guest
 from .plan import render
+from .probe import GuestView
 from .runner import Options, Run, command_line, report
 
 
@@ -51,7 +52,8 @@ def run(options: Options, *, task: str, guest: str | None, everything: bool, mov
         guests = select(herd, guest, everything)
         facts = run_.facts()
         offline = herdstate.offline(run_.state_dir)
-        views = {g.name: run_.prober.view(g) for g in guests}
+        snaps = run_.prober.snapshots()
+        views = {g.name: GuestView(g, snaps) for g in guests}
         targets = {g.name: target_of(herd, g, move, away_from) for g in guests}
         needed: dict[str, int] = {}
         for g in guests:

@@ -61,5 +61,7 @@ def wait_for(url: str, seconds: float) -> str:
 def confirm_step(herd: Herd, guest: Guest, target: str, seconds: float) -> Step:
     if not serves_nagios(herd, guest):
         return Step("nagios", guest.name, "local", action=lambda: "no Nagios served by this lab guest")
+    if seconds <= 0:
+        return Step("nagios", guest.name, "local", action=lambda: "Nagios NOT confirmed (--nagios-wait 0)")
     url = url_for(herd, guest)
     return Step("nagios", guest.name, "local", action=lambda: wait_for(url, seconds))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +82,10 @@ class Run:
         self._stack.close()
 
     def facts(self) -> dict[str, HostFacts]:
-        return {host.name: gather(self.herd, host, self.links[host.name]) for host in self.herd.hosts}
+        """Both hosts' facts, gathered at the same time."""
+        with ThreadPoolExecutor(max_workers=len(self.herd.hosts)) as pool:
+            futures = {h.name: pool.submit(gather, self.herd, h, self.links[h.name]) for h in self.herd.hosts}
+            return {name: future.result() for name, future in futures.items()}
 
 
 def command_line(task: str, **flags: object) -> str:

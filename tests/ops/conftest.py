@@ -9,13 +9,9 @@ from .labops import Ops
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    from nagios_herd.lab.testing import running_lab, unavailable
+    from nagios_herd.lab.testing import module_lab
 
-    reason = unavailable()
-    if reason:
-        pytest.skip(reason)
-    with running_lab(tmp_path_factory.mktemp("lab")) as the_lab:
-        yield the_lab
+    yield from module_lab(tmp_path_factory)
 
 
 @pytest.fixture

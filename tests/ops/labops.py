@@ -1,8 +1,8 @@
 """Driving ``fab`` against a lab the way an operator does: the real ``fab`` program, real SSH, pinned keys.
 
 ``Ops(lab, state_dir)`` runs ``fab TASK ...`` in the project root with the lab's inventory, known_hosts and
-client key; ``reset`` puts the lab back to its initial state through the simulator's ``init_state`` (hosts
-revived, link healed, guests on their preferred hosts); the invariant helpers read the simulator's state.
+client key; ``reset`` puts the lab back to its initial state (``Lab.reset``: hosts running, link healed, guests
+on their preferred hosts, the simulator's state fresh); the invariant helpers read the simulator's state.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from nagios_herd.lab.sim import faults
-from nagios_herd.lab.sim.state import init_state, snapshot
+from nagios_herd.lab.sim.state import snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 FAB = Path(sys.executable).parent / "fab"
@@ -50,10 +50,7 @@ class Ops:
         return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
     def reset(self, *, shutdown_seconds: float = 0.3, resync_mib: float = 2000.0) -> None:
-        for host in self.lab.herd.hosts:
-            if not self.lab.host_up(host.name):
-                self.lab.revive(host.name)
-        init_state(self.sim, self.lab.herd, resync_rate_mib=resync_mib)
+        self.lab.reset(resync_rate_mib=resync_mib)
         for host in self.lab.herd.hosts:
             faults.slow_shutdown(self.sim, host.name, shutdown_seconds)
         for name in ("journal.jsonl", "state.json", "lock"):
