@@ -14,8 +14,10 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .model import Herd
+if TYPE_CHECKING:  # publish's no-change path imports this module and must stay light
+    from .model import Herd
 
 TEMPLATES_ENV = "NAGIOS_HERD_TEMPLATES"
 GENERATOR_MODULES = ("buildtree.py", "filters.py", "model.py", "render.py", "render_inputs.py", "render_views.py")

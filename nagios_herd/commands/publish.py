@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..model import Paths
-
 HELP = "cron mode: render, validate, swap the live tree atomically and reload, only when something changed"
-DEFAULT_LIVE = f"{Paths().state_dir}/live"
+DEFAULT_LIVE = "/var/lib/nagios-herd/live"  # under model.Paths.state_dir's default; importing model costs start-up
 GUEST_NAGIOS_CFG = "/etc/nagios4/nagios.cfg"
 GUEST_RELOAD = "systemctl reload nagios4"
 

@@ -187,3 +187,13 @@ def test_a_running_nagios_is_reloaded_only_on_change_and_keeps_running(herd, tmp
         os.kill(pid, 0)  # still running
     finally:
         stop_pid(pid)
+
+
+def test_generate_publish_is_the_same_cron_mode(herd, tmp_path):
+    live = tmp_path / "live"
+    done = cli("generate", "--publish", "--inventory", str(herd), "--live", str(live), "--keep", "1")
+    assert done.returncode == 0 and done.stdout.startswith("published generation 000001-"), done.stderr
+    before = snapshot(live)
+    again = cli("generate", "--publish", "--inventory", str(herd), "--live", str(live))
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
+    assert snapshot(live) == before
