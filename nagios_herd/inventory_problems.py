@@ -7,6 +7,7 @@ a cheap scan of the TOML source (tomllib does not report where a value came from
 from __future__ import annotations
 
 import re
+import tomllib
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
@@ -15,7 +16,12 @@ _INDEX = re.compile(r"\[\d+\]$")
 
 def _unquote(part: str) -> str:
     part = part.strip()
-    return part[1:-1] if len(part) >= 2 and part[0] == part[-1] and part[0] in "\"'" else part
+    if len(part) >= 2 and part[0] == part[-1] == '"':
+        try:
+            return str(tomllib.loads(f"k = {part}")["k"])  # basic strings carry escapes
+        except tomllib.TOMLDecodeError:
+            return part[1:-1]
+    return part[1:-1] if len(part) >= 2 and part[0] == part[-1] == "'" else part
 
 
 def _dotted(header: str) -> str:
@@ -75,7 +81,10 @@ class Problems:
             line = source.line_of(path)
         suffix = f" (line {line})" if line else ""
         order = self._files.setdefault(file, len(self._files))
-        self._entries.append((order, line or 0, len(self._entries), f"{file}: {path}: {problem}{suffix}"))
+        text = f"{file}: {path}: {problem}{suffix}"
+        if not text.isprintable():  # a hostile key (a quoted TOML key may hold a newline) must not split the line
+            text = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+        self._entries.append((order, line or 0, len(self._entries), text))
 
     @property
     def lines(self) -> list[str]:

@@ -477,3 +477,8 @@ def test_team_host_may_not_take_a_guest_name(inv: Path) -> None:
 def test_deeply_nested_toml_is_one_line_not_a_traceback(inv: Path) -> None:
     (inv / HERD).write_text((inv / HERD).read_text() + "\nbomb = " + "[" * 100000 + "]" * 100000 + "\n")
     expect(inv, HERD, "syntax: arrays or tables nested too deeply")
+
+
+def test_hostile_key_cannot_split_a_problem_line(inv: Path) -> None:
+    edit(inv, HERD, "[guests.gamma]", '[guests."gamma\\nhost_name pwned"]')
+    expect(inv, HERD, "guests.gamma\\nhost_name pwned: 'gamma\\nhost_name pwned' contains a newline", "[guests.\"gamma")
