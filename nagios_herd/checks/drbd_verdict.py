@@ -127,5 +127,6 @@ def facts(resource: Resource) -> str:
     for c in resource.connections:
         peer_disks = ",".join(p.peer_disk_state for p in c.peer_devices) or "-"
         replication = ",".join(p.replication_state for p in c.peer_devices) or "-"
-        parts.append(f"peer {c.peer}:{c.state} role:{c.peer_role} disk:{peer_disks} repl:{replication}")
+        peer = "peer" if c.peer == "peer" else f"peer {c.peer}"  # 8.x /proc/drbd does not name the peer
+        parts.append(f"{peer}:{c.state} role:{c.peer_role} disk:{peer_disks} repl:{replication}")
     return "; ".join(parts)
