@@ -191,3 +191,11 @@ def test_broken_nagios_trees_are_one_line_each(inv: Path, tmp_path: Path, main: 
     assert (code, out) == (2, "")
     assert err == expected.format(main=root / "nagios.cfg", objects=root / "objects" / "a.cfg", root=root) + "\n"
     assert (inv / "teams/beta.toml").read_bytes() == before
+
+
+def test_unreadable_team_file_is_reported_not_overwritten(inv: Path) -> None:
+    (inv / "teams/beta.toml").write_text('[team]\nname = "beta\n')
+    code, out, err = adopt("--team", "beta", "--inventory", str(inv / "herd.toml"), str(HAND))
+    assert (code, out) == (2, "")
+    assert err == f"{inv / 'teams/beta.toml'}: syntax: Illegal character '\\n' (line 2)\n"
+    assert (inv / "teams/beta.toml").read_text() == '[team]\nname = "beta\n'

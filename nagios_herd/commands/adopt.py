@@ -40,28 +40,36 @@ def _toml(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def _tables(document: dict[str, Any] | None, key: str) -> dict[str, Any]:
+    """``document[key]`` when it is a table of tables, else {} (the loader reports the malformed shape)."""
+    tables = (document or {}).get(key)
+    return {name: table for name, table in tables.items() if isinstance(table, dict)} if isinstance(tables, dict) else {}
+
+
 def find_team(inventory_path: Path, wanted: str) -> tuple[Path, str, dict[str, Any]]:
-    """The team file (path, name for messages, parsed document) of the guest whose team or guest name is ``wanted``."""
+    """The team file (path, name for messages, parsed document) of the team named ``wanted``, else of the guest."""
     from ..errors import HerdError
     from ..inventory import load, team_file_name
 
     herd = _toml(inventory_path)
     if herd is None:
         load(inventory_path)  # raises the precise problems
-        raise HerdError(f"{inventory_path}: cannot be read", exit_code=2)
-    guests = herd.get("guests") if isinstance(herd.get("guests"), dict) else {}
-    known = []
-    for guest, table in guests.items():
-        include = table.get("team") if isinstance(table, dict) else None
-        if not isinstance(include, str):
-            continue
-        document = _toml(inventory_path.parent / include) or {}
-        team = document.get("team") if isinstance(document.get("team"), dict) else {}
-        known.append(str(team.get("name", guest)))
-        if wanted in (guest, team.get("name")):
-            return inventory_path.parent / include, team_file_name(inventory_path, include), document
-    raise HerdError(f"{inventory_path}: no guest has team {wanted!r} (teams: {', '.join(sorted(known))})",
-                    exit_code=2)
+    teams: dict[str, tuple[str, str, dict[str, Any] | None]] = {}  # guest -> (team name, include, document)
+    for guest, table in _tables(herd, "guests").items():
+        if isinstance(table.get("team"), str):
+            document = _toml(inventory_path.parent / table["team"])
+            team = (document or {}).get("team")
+            name = team.get("name") if isinstance(team, dict) else None
+            teams[guest] = (str(name or guest), table["team"], document)
+    chosen = [guest for guest, (name, _, _) in teams.items() if name == wanted] or \
+        [guest for guest in teams if guest == wanted]
+    if not chosen:
+        known = ", ".join(sorted(name for name, _, _ in teams.values()))
+        raise HerdError(f"{inventory_path}: no guest has team {wanted!r} (teams: {known})", exit_code=2)
+    _, include, document = teams[chosen[0]]
+    if document is None:
+        load(inventory_path)  # the team file itself is unreadable: report exactly why
+    return inventory_path.parent / include, team_file_name(inventory_path, include), document or {}
 
 
 def explain(problems: list[str], team_file: str, origins: dict[str, Any], source: str) -> list[str]:
@@ -119,8 +127,7 @@ def run(args: argparse.Namespace) -> int:
     if errors:
         raise InventoryError(errors)
     team = document.get("team", {})
-    herd_commands = {name: table.get("line") for name, table in (_toml(inventory_path) or {}).get("commands", {}).items()
-                     if isinstance(table, dict)}
+    herd_commands = {name: table.get("line") for name, table in _tables(_toml(inventory_path), "commands").items()}
     adopted = team_content(objects, herd_commands, str(team.get("name", args.team)))
     text = dumps({"team": team, "contacts": adopted.contacts, "commands": adopted.commands, "hosts": adopted.hosts,
                   "services": adopted.services},
