@@ -2,8 +2,8 @@
 
 :func:`digests` names files relative to the main inventory file, so a checkout's location does not matter, and
 is scoped: host files carry a digest of the main file and the templates; a guest's files add only that guest's
-team file. Editing one team's file therefore changes only that guest's tree, and publish reloads only that guest. ``stamp`` is publish's
-cheap "did anything change?" test: a map of absolute path → sha256 over the inventory files, the templates and the
+team file. Editing one team's file therefore changes only that guest's tree, and publish reloads only that guest.
+``stamp`` is publish's cheap "did anything change?" test: a map of absolute path → sha256 over the inventory files, the templates and the
 generator's own modules, which can be re-hashed in milliseconds without parsing the inventory. If the main file is
 unchanged, the set of team files it includes is unchanged too, so re-hashing the recorded files is sufficient.
 """
@@ -69,7 +69,8 @@ def digests(herd: Herd, templates: Path) -> Digests:
 def stamp_files(herd: Herd, templates: Path) -> list[Path]:
     """Every file whose change may change the output (for publish's no-change test)."""
     package = Path(__file__).resolve().parent
-    return [*(path.resolve() for path in inventory_files(herd)), *(path.resolve() for path in template_files(templates)),
+    return [*(path.resolve() for path in inventory_files(herd)),
+            *(path.resolve() for path in template_files(templates)),
             *(package / name for name in GENERATOR_MODULES)]
 
 

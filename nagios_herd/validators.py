@@ -47,9 +47,9 @@ class Result:
         return f"OK {self.path}" if self.ok else f"FAIL {self.path}: {self.reason}"
 
 
-def _run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+def _run(argv: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, check=False, **kwargs)  # type: ignore[call-overload]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, check=False, env=env)
     except FileNotFoundError:
         return subprocess.CompletedProcess(argv, 127, "", f"{argv[0]}: not installed")
     except subprocess.TimeoutExpired:
@@ -93,7 +93,8 @@ def check_nagios_tree(root: Path, guest: str) -> list[Result]:
     for path in files:
         name = relative[path]
         if name in errors:  # nagios reports the cause first; later errors may be its consequences
-            results.append(Result(name, False, "nagios4 -v: " + "; ".join(errors[name][:3]), name != next(iter(errors))))
+            first = next(iter(errors))
+            results.append(Result(name, False, "nagios4 -v: " + "; ".join(errors[name][:3]), name != first))
         elif name == cgi:
             results.append(_check_cgi(path, name))
         elif done.returncode != 0:
@@ -139,8 +140,8 @@ def check_drbd_host(root: Path, host: str) -> list[Result]:
         wrapper = Path(scratch) / "drbd.conf"
         common = directory.resolve() / "global_common.conf"
         wrapper.write_text(f'include "{common}";\ninclude "{directory.resolve()}/*.res";\n')
-        script = ('drbdadm=$1 config=$2; shift 2; ip link set lo up || exit 1; '
-                  'for address; do ip addr add "$address" dev lo || exit 1; done; exec "$drbdadm" -c "$config" dump all')
+        script = ('drbdadm=$1 config=$2; shift 2; ip link set lo up || exit 1; for address; do '
+                  'ip addr add "$address" dev lo || exit 1; done; exec "$drbdadm" -c "$config" dump all')
         done = _run(["unshare", "--net", "--", "sh", "-c", script, "sh", DRBDADM, str(wrapper), *addresses],
                     env={**os.environ, "__DRBD_NODE__": host})
     problems: dict[str, list[str]] = {}
@@ -240,7 +241,8 @@ def _tasks(root: Path, only: str) -> tuple[list[Callable[[], list[Result]]], set
             covered.update(path.relative_to(root).as_posix() for path in (etc / "drbd.d").iterdir())
     for guest_dir in _parts(root, "guests", only):
         tasks.append(lambda guest=guest_dir.name: check_nagios_tree(root, guest))
-        covered.update(p.relative_to(root).as_posix() for p in (guest_dir / "etc" / "nagios4").rglob("*") if p.is_file())
+        covered.update(path.relative_to(root).as_posix()
+                       for path in (guest_dir / "etc" / "nagios4").rglob("*") if path.is_file())
     return tasks, covered
 
 

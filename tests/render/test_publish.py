@@ -143,7 +143,8 @@ def test_a_second_publish_waits_for_the_lock_then_refuses(herd, tmp_path):
         assert holder.stdout.readline().strip() == "locked"
         refused = publish(herd, live, "--wait", "0.5")
         assert refused.returncode == 75
-        assert refused.stderr.strip() == f"nagios-herd: {live / '.lock'}: another publish is running; gave up after 0.5 s"
+        expected = f"nagios-herd: {live / '.lock'}: another publish is running; gave up after 0.5 s"
+        assert refused.stderr.strip() == expected
         assert not (live / "current").exists()
         waited = publish(herd, live, "--wait", "30")  # the holder lets go after 3 s
         assert waited.returncode == 0, waited.stderr
@@ -167,7 +168,7 @@ def test_a_running_nagios_is_reloaded_only_on_change_and_keeps_running(herd, tmp
     deadline = time.monotonic() + 20
     while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
         time.sleep(0.1)
-    pid = int(pid_file.read_text())
+    pid = int(pid_file.read_text())  # nagios4 -d wrote its pid before it returned; absent means it did not start
     try:
         hook = ("--scope", "guests/lab-db", "--nagios-cfg", str(main), "--reload", f"kill -HUP {pid}")
         unchanged = publish(herd, live, *hook)
