@@ -268,7 +268,22 @@ def test_predicates() -> None:
     ("version: 8.4.2 (api:1/proto:86-101)\ngarbage here\n", "unexpected /proc/drbd line"),
     ("exists resource role:Primary\n", "without name:"),
     ("exists peer-device name:r0 peer-node-id:1\n", "volume:/peer-node-id:"),
-    ("r0 role:Primary\n  disk:UpToDate\n  peer role:Secondary\n    volume:x peer-disk:UpToDate\n", "volume:x"),
+    ("r0 role:Primary\n  disk:UpToDate\n  peer role:Secondary\n    volume:x peer-disk:UpToDate\n", "volume:x"),    ("r0 role:Primary\n  disk:UpToDate\n  p role:Secondary\n    replication:SyncSource done:nan\n",
+     "percentage 'nan' outside 0..100"),
+    ("version: 8.4.2\n 0: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C r-----\n"
+     "    ns:0 oos:0\n    [>..] sync'ed: 120.5% (1/2)M\n", "percentage '120.5' outside 0..100"),
+    ('[{"name": "a", "role": "Primary", "devices": [{"volume": 0, "minor": 1e999, "disk-state": "UpToDate"}]}]',
+     "'minor' is not a count: inf"),
+    ('[{"name": "a", "role": "Primary", "devices": [{"volume": -1, "disk-state": "UpToDate"}]}]',
+     "'volume' is not a count: -1"),
+    ("version: 8.4.2\n 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n"
+     " 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n", "resource 0 listed twice"),
+    ("r0 role:Primary\n  volume:0 disk:UpToDate\n  volume:0 disk:UpToDate\n", "volume 0 listed twice"),
+    ("r0 role:Primary\n  disk:UpToDate\n  p role:Secondary\n  p role:Secondary\n", "peer p listed twice"),
+    ("version: 8.4.2\n \u00b2: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n",
+     "unexpected /proc/drbd line"),
+    ("version: 8.4.2\n    ns:0 nr:0 oos:0\n", "unexpected /proc/drbd line"),
+    ("r0 role:Primary\n  volume:\u00b2 disk:UpToDate\n", "volume:\u00b2 is not a number"),
 ])
 def test_hostile_text_is_rejected_with_the_reason(text: str, fragment: str) -> None:
     with pytest.raises(DrbdParseError) as raised:
@@ -281,26 +296,6 @@ def test_detect_format_names() -> None:
     assert detect_format(load("ha_cluster_exporter/fake_drbdsetup.sh")) == "json"
     assert detect_format(read("drbdtop/events2_timestamps_statistics_2019.txt")) == "events2"
     assert detect_format(load("linbit-documentation/UG9_drbdadm_status_home.txt")) == "text"
-
-
-@pytest.mark.parametrize("text, fragment", [
-    ("r0 role:Primary\n  disk:UpToDate\n  p role:Secondary\n    replication:SyncSource done:nan\n",
-     "percentage 'nan' outside 0..100"),
-    ("version: 8.4.2\n 0: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C r-----\n"
-     "    ns:0 oos:0\n    [>..] sync'ed: 120.5% (1/2)M\n", "percentage '120.5' outside 0..100"),
-    ('[{"name": "a", "role": "Primary", "devices": [{"volume": 0, "minor": 1e999, "disk-state": "UpToDate"}]}]',
-     "'minor' is not a count: inf"),
-    ('[{"name": "a", "role": "Primary", "devices": [{"volume": -1, "disk-state": "UpToDate"}]}]',
-     "'volume' is not a count: -1"),
-    ("version: 8.4.2\n 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n"
-     " 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n", "resource 0 listed twice"),
-    ("r0 role:Primary\n  volume:0 disk:UpToDate\n  volume:0 disk:UpToDate\n", "volume 0 listed twice"),
-    ("r0 role:Primary\n  disk:UpToDate\n  p role:Secondary\n  p role:Secondary\n", "peer p listed twice"),
-])
-def test_impossible_values_are_rejected(text: str, fragment: str) -> None:
-    with pytest.raises(DrbdParseError) as raised:
-        detect_and_parse(text)
-    assert fragment in str(raised.value)
 
 
 def test_mutated_fixtures_never_raise_anything_but_parse_errors() -> None:
@@ -339,12 +334,3 @@ def test_mutated_fixtures_never_raise_anything_but_parse_errors() -> None:
         except CheckError:
             pass
 
-
-@pytest.mark.parametrize("text", [
-    "version: 8.4.2\n \u00b2: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n",
-    "version: 8.4.2\n    ns:0 nr:0 oos:0\n",
-    "r0 role:Primary\n  volume:\u00b2 disk:UpToDate\n",
-])
-def test_non_ascii_digits_and_orphan_counters_are_rejected(text: str) -> None:
-    with pytest.raises(DrbdParseError):
-        detect_and_parse(text)
