@@ -244,3 +244,19 @@ def test_a_configured_resource_the_lab_does_not_know(lab: SimLab) -> None:
     assert "newbie" not in lab.ok("primary", "drbdadm", "status")
     refused = lab.run("primary", "drbdadm", "up", "newbie")
     assert refused.returncode == 10 and "not a resource of this lab" in refused.stderr
+
+
+def test_a_guest_started_on_a_sync_target_keeps_its_writes(lab: SimLab, fault) -> None:
+    fault.set_resync_rate(lab.state, 8.0)
+    lab.ok("primary", "xl", "shutdown", "-w", "team-db")
+    lab.ok("primary", "drbdadm", "secondary", "team-db")
+    lab.ok("backup", "drbdadm", "down", "team-db")
+    lab.ok("backup", "drbdadm", "create-md", "--force", "team-db")
+    lab.ok("backup", "drbdadm", "up", "team-db")
+    assert _resource(lab, "backup").connections[0].peer_devices[0].replication_state == "SyncTarget"
+    lab.ok("backup", "drbdadm", "primary", "team-db")  # DRBD 9: the peer has UpToDate data
+    lab.ok("backup", "xl", "create", lab.cfg("team-db"))
+    lab.wait_for(lambda: drbd.is_uptodate(_resource(lab, "backup")), "sync finished under the guest")
+    lab.ok("backup", "xl", "destroy", "team-db")
+    primary, backup, acked = lab.canaries("team-db")
+    assert primary == backup == acked

@@ -95,6 +95,8 @@ class Lab:
         res_name = dom["resources"][0]
         res, side = self.resource(res_name), self.side(res_name, host)
         kib = count * self.data["settings"]["write_kib"]
+        if res["connected"] and side["disk"] != "UpToDate":  # a SyncTarget reads what it lacks from the peer
+            side["data"] = self.side(res_name, self.peer_of(host))["data"]
         side["data"] += count
         side["written_kib"] += kib
         res["acked"] += count
@@ -102,8 +104,7 @@ class Lab:
             peer = self.side(res_name, self.peer_of(host))
             side["sent_kib"] += kib
             peer["received_kib"] += kib
-            if res["sync"] is None:
-                peer["data"] = side["data"]
+            peer["data"] = side["data"]  # also during a resync, whichever side the writer is
         else:
             side["oos_kib"] += kib
             side["dirty"] += count
