@@ -268,7 +268,8 @@ def test_predicates() -> None:
     ("version: 8.4.2 (api:1/proto:86-101)\ngarbage here\n", "unexpected /proc/drbd line"),
     ("exists resource role:Primary\n", "without name:"),
     ("exists peer-device name:r0 peer-node-id:1\n", "volume:/peer-node-id:"),
-    ("r0 role:Primary\n  disk:UpToDate\n  peer role:Secondary\n    volume:x peer-disk:UpToDate\n", "volume:x"),    ("r0 role:Primary\n  disk:UpToDate\n  p role:Secondary\n    replication:SyncSource done:nan\n",
+    ("r0 role:Primary\n  disk:UpToDate\n  peer role:Secondary\n    volume:x peer-disk:UpToDate\n", "volume:x"),
+    ("r0 role:Primary\n  disk:UpToDate\n  p role:Secondary\n    replication:SyncSource done:nan\n",
      "percentage 'nan' outside 0..100"),
     ("version: 8.4.2\n 0: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C r-----\n"
      "    ns:0 oos:0\n    [>..] sync'ed: 120.5% (1/2)M\n", "percentage '120.5' outside 0..100"),
