@@ -9,7 +9,9 @@ Public API (checks import only these names from ``nagios_herd.plugin``):
 - ``Report(label)`` — ``.add(state, text)`` one long-output line per object; ``.perf(label, value, uom,
   warn=, crit=, minimum=, maximum=)`` perfdata (dot decimals, quoted labels, duplicates rejected);
   ``.detail(text)`` lines shown at ``-v``; ``.summary`` overrides the status-line text (default: the non-OK
-  lines, worst first, else ``.ok_summary``). The state is the worst added.
+  lines, worst first, else ``.ok_summary``). The state is the worst added. Free text is kept on one line
+  and a ``|`` in it becomes ``_`` (Nagios would read perfdata from it). ``Perf``, ``format_number`` and
+  ``quote_label`` are the perfdata pieces ``Report.perf`` uses.
 - ``Option(short, long, kind=VALUE|APPEND|FLAG|COUNT, metavar=, convert=, default=, help=)`` — a per-check
   option; ``-h``, ``-V``, ``-v`` (repeatable) and ``-t/--timeout SECONDS`` (default 10) are always added.
 - ``Plugin(label, name=, usage=, description=, options=[...]).main(check)`` — parses ``sys.argv``, arms the

@@ -188,3 +188,11 @@ def test_run_tool_env_stderr_timeout_and_errors(tmp_path) -> None:
 def test_format_bytes() -> None:
     assert [plugin.format_bytes(n) for n in (0, 1023, 1024, 1073479680, 5 * 2**50)] == [
         "0 B", "1023 B", "1.0 KiB", "1023.8 MiB", "5120.0 TiB"]
+
+
+def test_free_text_cannot_inject_perfdata() -> None:
+    report = Report("DEMO")
+    report.add(State.OK, "name|with=pipe")
+    report.summary = "a | b"
+    report.detail("x|y")
+    assert report.render(verbose=1) == "DEMO OK - a _ b\nOK: name_with=pipe\nx_y"
