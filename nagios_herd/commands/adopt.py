@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
         load(inventory_path, replace={team_path.resolve(): text})
     except InventoryError as error:
         raise InventoryError(explain(error.problems, team_file, adopted.origins, str(source))) from None
-    write_atomically(team_path, text)
+    write_atomically(team_path.resolve(), text)  # a symlinked team file stays a symlink
     print(f"{team_file}: adopted {len(adopted.hosts)} hosts, {len(adopted.services)} services, "
           f"{len(adopted.contacts)} contacts, {len(adopted.commands)} commands from {source}")
     return 0
