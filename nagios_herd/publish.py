@@ -30,10 +30,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .buildtree import checksum, file_digests, read_manifest, write_tree
 from .errors import HerdError
 from .render_inputs import stamp, stamp_files, templates_dir
+
+if TYPE_CHECKING:
+    from .render import Build
 
 NAGIOS = "/usr/sbin/nagios4"
 
@@ -162,54 +166,76 @@ def _prune(live: Path, keep: int, protect: set[str]) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _candidate(live: Path, name: str, result: Build, scope: str) -> Path:
+    """Write and validate the new generation outside the live tree, then move it into ``generations/``."""
+    from .validators import failures, validate
+
+    candidate = live.parent / f".{live.name}.staging" / name  # same file system, outside the live tree
+    try:
+        write_tree(candidate, result.files, herd=result.herd.name, inputs_sha256=result.digests.all)
+        bad = failures(validate(candidate, only=scope))
+        if bad:
+            raise HerdError(f"validation failed, live tree unchanged: {bad[0].line()}"
+                            + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+        (live / GENERATIONS).mkdir(exist_ok=True)
+        os.rename(candidate, live / GENERATIONS / name)
+    finally:
+        shutil.rmtree(candidate.parent, ignore_errors=True)
+    return live / GENERATIONS / name
+
+
+def _activate(options: Options, name: str, previous: str | None, reload_needed: bool) -> None:
+    """Swap ``current`` to ``name`` and reload; on a failed gate or reload, put ``previous`` back."""
+    _swap(options.live, name)
+    if not reload_needed:
+        return
+    try:
+        _reload(options)
+    except HerdError as error:
+        _swap(options.live, previous)
+        shutil.rmtree(options.live / GENERATIONS / name, ignore_errors=True)
+        raise HerdError(f"{error}; previous generation {previous or '(none)'} restored") from None
+
+
 def publish(options: Options) -> str | None:
     """One cron run. Returns a line to log when something was published, None when nothing changed."""
-    live = options.live
-    live.mkdir(parents=True, exist_ok=True)
-    with locked(live, options.wait):
-        state = _read_json(live / STATE)
-        previous = current_generation(live)
-        if unchanged(options, state, previous):
-            return None
-        from .render import build  # the slow path: Jinja2, the inventory loader and the validators
-        from .validators import failures, validate
+    try:
+        options.live.mkdir(parents=True, exist_ok=True)
+        with locked(options.live, options.wait):
+            return _publish_locked(options)
+    except OSError as error:
+        where = error.filename or options.live
+        raise HerdError(f"{where}: {error.strerror or error}; live tree as before") from None
 
-        result = build(options.inventory)
-        digests = file_digests(result.files)
-        content = checksum(digests)
-        live_manifest = read_manifest(live / CURRENT) if previous else None
-        new_state = {"inventory": str(options.inventory.resolve()), "templates": str(options.templates.resolve()),
-                     "stamp": stamp(stamp_files(result.herd, result.templates))}
-        if live_manifest is not None and live_manifest.get("checksum") == content:
-            new_state.update(generation=previous, checksum=content)
-            if new_state != state:
-                _write_json(live / STATE, new_state)
-            return None
-        name = _next_name(live, content)
-        candidate = live.parent / f".{live.name}.staging" / name  # outside the live tree until it is valid
-        try:
-            write_tree(candidate, result.files, herd=result.herd.name, inputs_sha256=result.digests.all)
-            bad = failures(validate(candidate, only=options.scope))
-            if bad:
-                raise HerdError(f"validation failed, live tree unchanged: {bad[0].line()}"
-                                + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
-            (live / GENERATIONS).mkdir(exist_ok=True)
-            generation = live / GENERATIONS / name
-            os.rename(candidate, generation)
-        finally:
-            shutil.rmtree(candidate.parent, ignore_errors=True)
-        _swap(live, name)
-        old = live_manifest.get("files", {}) if live_manifest else {}
-        reload_needed = scoped_checksum(old, options.scope) != scoped_checksum(digests, options.scope)
-        if reload_needed:
-            try:
-                _reload(options)
-            except HerdError as error:
-                _swap(live, previous)
-                shutil.rmtree(generation, ignore_errors=True)
-                raise HerdError(f"{error}; previous generation {previous or '(none)'} restored") from None
-        _prune(live, options.keep, {name, previous or ""})
-        new_state.update(generation=name, checksum=content)
-        _write_json(live / STATE, new_state)
-        reloaded = " and reloaded" if reload_needed and (options.reload or options.nagios_cfg) else ""
-        return f"published generation {name}{reloaded}"
+
+def _publish_locked(options: Options) -> str | None:
+    live = options.live
+    state = _read_json(live / STATE)
+    previous = current_generation(live)
+    if unchanged(options, state, previous):
+        return None
+    from .render import build  # the slow path: Jinja2, the inventory loader, the validators
+
+    result = build(options.inventory)
+    digests = file_digests(result.files)
+    if options.scope and not any(path.startswith(options.scope.strip("/") + "/") for path in digests):
+        raise HerdError(f"scope {options.scope!r} matches no generated file (no such guest or host?)")
+    content = checksum(digests)
+    live_manifest = read_manifest(live / CURRENT) if previous else None
+    new_state = {"inventory": str(options.inventory.resolve()), "templates": str(options.templates.resolve()),
+                 "stamp": stamp(stamp_files(result.herd, result.templates))}
+    if live_manifest is not None and live_manifest.get("checksum") == content:
+        new_state.update(generation=previous, checksum=content)
+        if new_state != state:  # inputs changed without changing the output: remember, write nothing else
+            _write_json(live / STATE, new_state)
+        return None
+    name = _next_name(live, content)
+    _candidate(live, name, result, options.scope)
+    old = live_manifest.get("files", {}) if live_manifest else {}
+    reload_needed = scoped_checksum(old, options.scope) != scoped_checksum(digests, options.scope)
+    _activate(options, name, previous, reload_needed)
+    _prune(live, options.keep, {name, previous or ""})
+    new_state.update(generation=name, checksum=content)
+    _write_json(live / STATE, new_state)
+    reloaded = " and reloaded" if reload_needed and (options.reload or options.nagios_cfg) else ""
+    return f"published generation {name}{reloaded}"

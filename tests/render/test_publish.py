@@ -198,3 +198,16 @@ def test_generate_publish_is_the_same_cron_mode(herd, tmp_path):
     again = cli("generate", "--publish", "--inventory", str(herd), "--live", str(live))
     assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
     assert snapshot(live) == before
+
+
+def test_bad_live_root_or_unknown_scope_is_one_line_not_a_traceback(herd, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory\n")
+    done = publish(herd, blocker / "live")
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"nagios-herd: {blocker / 'live'}: ") and len(done.stderr.splitlines()) == 1
+    unknown = publish(herd, tmp_path / "live", "--guest", "no-such-guest")
+    assert unknown.returncode == 1
+    assert unknown.stderr == ("nagios-herd: scope 'guests/no-such-guest' matches no generated file "
+                              "(no such guest or host?)\n")
+    assert not (tmp_path / "live" / "current").exists()
