@@ -322,3 +322,17 @@ def test_only_unconfigured_minors_is_unknown(tmp_path) -> None:
     result = run_check("--input", "-", stdin=text.encode(), state_dir=tmp_path)
     assert result.returncode == UNKNOWN
     assert result.stdout == "DRBD UNKNOWN - no DRBD resources configured (Unconfigured minors: 0, 1)\n"
+
+
+def test_console_script_gives_the_same_answer(tmp_path) -> None:
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "check_drbd_sync"
+    if not script.exists():
+        pytest.skip("package not installed in this interpreter's environment")
+    fixture = str(FIXTURES / "ganeti/proc_drbd84.txt")
+    installed = run_check("--input", fixture, executable=script, state_dir=tmp_path)
+    launcher = run_check("--input", fixture, state_dir=tmp_path)
+    assert (installed.returncode, installed.stdout) == (launcher.returncode, launcher.stdout) == (
+        CRITICAL, launcher.stdout)
