@@ -73,6 +73,9 @@ def check_herd(problems: Problems, draft: HerdDraft) -> None:
             problems.add(file, f"herd.{key}", f"{guest!r} is not a guest defined under [guests]")
     if draft.herd.get("watcher") and draft.herd.get("watcher") == draft.herd.get("watcher_peer"):
         problems.add(file, "herd.watcher_peer", "must be a different guest than herd.watcher (who watches the watcher?)")
+    for name, _ in draft.guests:
+        if name in hosts:  # both become host objects in the watcher's Nagios
+            problems.add(file, f"guests.{name}", f"{name!r} is already the name of a Xen host")
     _check_addresses(problems, draft)
     _check_drbd(problems, draft)
     _check_capacity(problems, draft)

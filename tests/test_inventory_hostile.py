@@ -482,3 +482,8 @@ def test_deeply_nested_toml_is_one_line_not_a_traceback(inv: Path) -> None:
 def test_hostile_key_cannot_split_a_problem_line(inv: Path) -> None:
     edit(inv, HERD, "[guests.gamma]", '[guests."gamma\\nhost_name pwned"]')
     expect(inv, HERD, "guests.gamma\\nhost_name pwned: 'gamma\\nhost_name pwned' contains a newline", "[guests.\"gamma")
+
+
+def test_guest_may_not_be_named_like_a_xen_host(inv: Path) -> None:
+    edit(inv, HERD, "[guests.gamma]", "[guests.backup]")
+    expect(inv, HERD, "guests.backup: 'backup' is already the name of a Xen host", "[guests.backup]")
