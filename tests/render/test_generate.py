@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 
 import herdbuilder
 import pytest
 
-from conftest import FIXTURE_INVENTORY, SHIPPED, cli
+from conftest import FIXTURE_INVENTORY, SHIPPED, cli, generate
 from nagios_herd.buildtree import read_manifest, write_tree
 from nagios_herd.errors import HerdError
 from nagios_herd.render import render
@@ -86,3 +87,14 @@ def test_failed_write_leaves_the_previous_tree(tmp_path, monkeypatch):
         write_tree(output, {"b/two.cfg": b"two\n"}, herd="h", inputs_sha256="y")
     assert _tree(output).keys() == {"a/one.cfg", "MANIFEST.json"}
     assert [path.name for path in tmp_path.iterdir()] == ["build"]
+
+
+def test_editing_one_team_changes_only_that_guests_files(tmp_path):
+    inventory = tmp_path / "inventory"
+    shutil.copytree(FIXTURE_INVENTORY.parent, inventory)
+    before = _tree(generate(inventory / "herd.toml", tmp_path / "before"))
+    team = inventory / "teams" / "web.toml"
+    team.write_text(team.read_text().replace('alias = "Web server 1"', 'alias = "Web server one"'))
+    after = _tree(generate(inventory / "herd.toml", tmp_path / "after"))
+    changed = {path for path in before if before[path] != after[path]} - {"MANIFEST.json"}
+    assert changed and all(path.startswith("guests/team-web/") for path in changed)
