@@ -10,9 +10,10 @@ forgotten by a single task (reference/failover.md d1-d5):
 - ONE connection per host per run, opened up front in the main thread (``Connection.open()`` is not
   thread-safe); worker threads then share it, each command on its own channel, at most ``channels`` at a
   time per host (sshd's ``MaxSessions`` defaults to 10);
-- every command is ``LC_ALL=C timeout -k 5 T [sudo -n] argv...`` with each argument ``shlex.quote``d: the
-  parsers need the C locale, a remote command never outlives its deadline, and a missing sudo rule fails
-  fast instead of waiting for a password;
+- every command is ``LC_ALL=C timeout -k 5 T [sudo -n] argv... </dev/null`` with each argument
+  ``shlex.quote``d: the parsers need the C locale, a remote command never outlives its deadline, a missing
+  sudo rule fails fast instead of waiting for a password, and nothing waits for an answer on stdin (a
+  "type yes to confirm" prompt reads end-of-file and fails instead of hanging);
 - probes run with ``warn=True``: the caller reads the exit code (17 from ``drbdadm primary`` means "no
   UpToDate data", 124 means the remote ``timeout`` fired).
 
@@ -73,13 +74,14 @@ class Result:
 
 
 def build_command(argv: Sequence[str], *, timeout: float, sudo: bool) -> str:
-    """The shell line for ``argv``: C locale, bounded by coreutils ``timeout``, ``sudo -n`` when not root."""
+    """The shell line for ``argv``: C locale, bounded by coreutils ``timeout``, ``sudo -n`` when not root,
+    stdin from /dev/null."""
     if not argv:
         raise ValueError("empty command")
     prefix = ["timeout", "-k", str(KILL_AFTER), f"{timeout:g}"]
     if sudo:
         prefix += ["sudo", "-n"]
-    return "LC_ALL=C " + " ".join(shlex.quote(str(part)) for part in [*prefix, *argv])
+    return "LC_ALL=C " + " ".join(shlex.quote(str(part)) for part in [*prefix, *argv]) + " </dev/null"
 
 
 @dataclass(frozen=True)

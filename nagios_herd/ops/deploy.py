@@ -3,7 +3,7 @@
 Why this order: the tree is validated here first (the same validators as ``nagios-herd validate``), then per
 machine only files whose sha256 differs from ``MANIFEST.json`` are sent (to ``PATH.nagios-herd-new``), each
 one checked on the target where a checker exists (``visudo -cf``), moved into place keeping the old copy, and
-the machine-level check run (``drbdadm dump all`` on hosts, ``nagios4 -v`` on guests). A failed check puts
+the machine-level check run (``drbdadm dump RES`` on hosts, ``nagios4 -v`` on guests). A failed check puts
 every old file back. Only what changed is reloaded: ``drbdadm adjust`` for a changed resource file, a HUP to
 the guest's Nagios (its ``lock_file`` pid, as the init script does) for a changed Nagios tree.
 """
@@ -45,7 +45,18 @@ def _must(link: Link, argv: list[str], what: str) -> None:
         raise HerdError(f"{link.name}: {what} failed ({result.why()})")
 
 
-def push(link: Link, build: Path, kind: str, files: dict[str, str], out) -> list[str]:
+def _checks(kind: str, changed: list[str], resources: list[str]) -> list[list[str]]:
+    """What reads the new files on the target: ``drbdadm dump RES`` per changed resource (all of them when
+    ``global_common.conf`` changed), ``nagios4 -v`` for a guest's tree."""
+    if kind == "guests":
+        return [["nagios4", "-v", NAGIOS_CFG]]
+    touched = {Path(p).stem for p in changed if p.startswith("/etc/drbd.d/") and p.endswith(".res")}
+    if any(p.endswith("/global_common.conf") for p in changed):
+        touched = set(resources)
+    return [["drbdadm", "dump", resource] for resource in sorted(touched)]
+
+
+def push(link: Link, build: Path, kind: str, files: dict[str, str], out, resources: list[str]) -> list[str]:
     """Install the changed files on one machine; returns the remote paths that changed."""
     have = remote_digests(link, sorted(files))
     changed = sorted(path for path, digest in files.items() if have.get(path) != digest)
@@ -60,8 +71,7 @@ def push(link: Link, build: Path, kind: str, files: dict[str, str], out) -> list
     for path in changed:
         _must(link, ["sh", "-c", 'if [ -e "$1" ]; then cp -p -- "$1" "$1$2"; fi', "sh", path, OLD], f"keep {path}")
         _must(link, ["mv", "-f", "--", path + NEW, path], f"install {path}")
-    check = (["drbdadm", "dump", "all"] if kind == "hosts" else ["nagios4", "-v", NAGIOS_CFG])
-    if any("/drbd.d/" in p for p in changed) or kind == "guests":
+    for check in _checks(kind, changed, resources):
         result = link.run(check, timeout=120)
         if not result.ok:
             _rollback(link, changed)
@@ -101,8 +111,7 @@ def run(options: Options, *, build: str, plan_only: bool, out=sys.stdout) -> int
         raise HerdError(f"{tree}: no MANIFEST.json: run nagios-herd generate --output {tree} first")
     bad = failures(validate(tree))
     if bad:
-        raise HerdError(f"{tree}: {len(bad)} file(s) fail validation, nothing deployed; first: "
-                        f"{bad[0].path}: {bad[0].message}")
+        raise HerdError(f"{tree}: {len(bad)} file(s) fail validation, nothing deployed; first: {bad[0].line()}")
     command = command_line("deploy", build=build, plan=plan_only)
     failed = 0
     with Run(options, command, mutating=not plan_only, with_guests=True) as run_:
@@ -120,7 +129,7 @@ def run(options: Options, *, build: str, plan_only: bool, out=sys.stdout) -> int
                     stale = sorted(p for p, d in files.items() if have.get(p) != d)
                     print(f"{link.name}: would install {len(stale)} file(s): {' '.join(stale) or '-'}", file=out)
                     continue
-                changed = push(link, tree, kind, files, out)
+                changed = push(link, tree, kind, files, out, [g.name for g in run_.herd.guests])
                 if changed:
                     reload(link, kind, changed, out)
                 run_.journal.write(link.name, "end", "done", command=command, detail=" ".join(changed) or "no change")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ..errors import HerdError
 from ..model import Herd
 from ..remote import HostDown, Link
 from .journal import Journal
@@ -61,7 +62,7 @@ class Engine:
         try:
             for step in plan.steps:
                 since = self._run_step(step, since)
-        except (StepFailed, HostDown) as error:
+        except HerdError as error:  # a failed step, a host gone, a probe that could not be read
             self.journal.write(plan.guest, "end", "stopped", detail=str(error))
             self.say(plan.guest, "STOPPED", str(error))
             return Outcome(plan.guest, False, str(error))

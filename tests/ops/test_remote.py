@@ -30,17 +30,18 @@ def options(sshd, **changes) -> remote.SshOptions:
 
 def test_command_is_quoted_bounded_and_in_the_c_locale():
     line = remote.build_command(["xl", "shutdown", "-w", "team db; rm -rf /"], timeout=30, sudo=False)
-    assert line == "LC_ALL=C timeout -k 5 30 xl shutdown -w 'team db; rm -rf /'"
+    assert line == "LC_ALL=C timeout -k 5 30 xl shutdown -w 'team db; rm -rf /' </dev/null"
     assert remote.build_command(["xl", "list"], timeout=2.5, sudo=True) == \
-        "LC_ALL=C timeout -k 5 2.5 sudo -n xl list"
+        "LC_ALL=C timeout -k 5 2.5 sudo -n xl list </dev/null"
 
 
 def test_pinned_key_runs_commands_and_reports_exit_codes(sshd):
     before = remote.OPENED["primary"]
     with remote.Session([host(sshd.address)], options(sshd)) as session:
         link = session["primary"]
-        result = link.run(["sh", "-c", 'echo "$LC_ALL" "$1"; exit 17', "sh", "it's; $(quoted)"])
-        assert (result.exited, result.stdout) == (17, "C it's; $(quoted)\n")
+        result = link.run(["sh", "-c", 'read -r line; echo "$LC_ALL" "$1" "[$line]"; exit 17', "sh",
+                           "it's; $(quoted)"], timeout=10)
+        assert (result.exited, result.stdout) == (17, "C it's; $(quoted) []\n")  # stdin: end of file
         assert not result.ok and "exit 17" in result.why()
         slow = link.run(["sleep", "10"], timeout=0.5)
         assert slow.timed_out
