@@ -7,7 +7,7 @@ the connections (handshakes, lost links) and saves it atomically. Both lab hosts
 peers see each other over the wire.
 
 Python API for tests and the lab: :func:`init_state`, :func:`transaction`, :func:`canary`,
-:func:`acknowledged`, :func:`snapshot`.
+:func:`acknowledged`, :func:`snapshot`, :func:`stop_hooks` (faults are in :mod:`.faults`).
 """
 
 from __future__ import annotations
