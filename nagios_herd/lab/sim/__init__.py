@@ -1,10 +1,11 @@
 """Simulators of ``xl``, ``drbdadm`` and ``drbdsetup`` for the two-host lab, sharing one replication state.
 
 Each lab host runs the simulators as plain executables (see :func:`install_wrappers`); they know who they
-are from ``LAB_HOST`` and find the lab's shared state in ``NAGIOS_HERD_LAB_STATE``. Modules:
-``state`` (file, lock, init, canary API), ``engine`` (replication and guest semantics), ``drbd_ops``
-(drbdadm actions with the real refusals), ``views`` + ``drbd_format`` (what drbdsetup reports, in DRBD 9 formats), ``xl`` (reading xl.cfg with :mod:`nagios_herd.xlcfg`),
-``drbdadm``/``drbdsetup`` (entry points), ``faults`` (fault injection), ``hooks`` (domain-event hook runner).
+are from ``LAB_HOST`` and find the lab's shared state in ``NAGIOS_HERD_LAB_STATE``. Modules: ``state``
+(file, lock, init, canary API), ``engine`` (replication and guest semantics), ``drbd_ops`` (drbdadm
+actions with the real refusals), ``views`` + ``drbd_format`` (what drbdsetup reports, in DRBD 9
+formats), ``xl`` (reads xl.cfg with :mod:`nagios_herd.xlcfg`), ``drbdadm``/``drbdsetup`` (entry points),
+``faults`` (fault injection), ``hooks`` (domain-event hook runner).
 """
 
 from __future__ import annotations
