@@ -27,6 +27,7 @@ def test_xl_list_matches_real_layout_and_parses(lab: SimLab) -> None:
     domains = xen.parse_list(out)
     assert [d.name for d in domains] == ["Domain-0", "team-db"]
     assert domains[0].is_dom0 and domains[1].alive and domains[1].domid == 1
+    assert [d.name for d in xen.parse_list(lab.ok("backup", "xl", "list", "Domain-0"))] == ["Domain-0"]
     single = lab.ok("backup", "xl", "list", "team-ops")
     assert [d.name for d in xen.parse_list(single)] == ["team-ops"]
 

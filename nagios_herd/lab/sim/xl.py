@@ -38,13 +38,14 @@ def _find(lab: Lab, host: str, name: str) -> dict[str, Any]:
 def _list(lab: Lab, host: str, names: list[str], long: bool) -> str:
     info = lab.host(host)
     for name in names:
-        _find(lab, host, name)
+        if name != "Domain-0":
+            _find(lab, host, name)
     doms = sorted(((n, d) for n, d in lab.domains(host).items() if not names or n in names),
                   key=lambda item: item[1]["domid"])
     if long:
         return json.dumps([{"domid": d["domid"], "config": _libxl_config(n, d)} for n, d in doms], indent=4) + "\n"
     out = [HEADER]
-    if not names:
+    if not names or "Domain-0" in names:
         out.append(_row("Domain-0", 0, info["dom0_memory_mb"], 2, "r-----", (lab.now - info["booted_at"]) * 0.05))
     for name, dom in doms:
         state = "r-----" if lab.now < dom["boot_until"] else "-b----"
