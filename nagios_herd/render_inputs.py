@@ -1,8 +1,8 @@
 """What a rendering depends on, as digests: the headers' inputs sha and publish's no-change stamp.
 
 :func:`digests` names files relative to the main inventory file, so a checkout's location does not matter, and
-is scoped: host files carry a digest of the main file and the templates; a guest's files add only that guest's
-team file. Editing one team's file therefore changes only that guest's tree, and publish reloads only that guest.
+is scoped: host files carry a digest of the main file and the host templates; a guest's files, of the main file,
+the guest templates and that guest's team file. Editing one team's file therefore changes only that guest's tree, and publish reloads only that guest.
 ``stamp`` is publish's cheap "did anything change?" test: a map of absolute path → sha256 over the inventory files, the templates and the
 generator's own modules, which can be re-hashed in milliseconds without parsing the inventory. If the main file is
 unchanged, the set of team files it includes is unchanged too, so re-hashing the recorded files is sufficient.
@@ -45,8 +45,8 @@ def template_files(templates: Path) -> list[Path]:
 
 @dataclass(frozen=True)
 class Digests:
-    hosts: str  # main inventory file + templates
-    guests: dict[str, str]  # guest -> main file + its team file + templates
+    hosts: str  # main inventory file + the host templates
+    guests: dict[str, str]  # guest -> main file + its team file + the guest templates
     all: str  # every input: the manifest's inputs_sha256
 
 
@@ -58,12 +58,17 @@ def digests(herd: Herd, templates: Path) -> Digests:
     """sha256 over (kind, relative name, content sha) of the inputs of each part of the tree."""
     base = Path(herd.source).parent
     main = f"inventory\0{os.path.basename(herd.source)}\0{_sha(Path(herd.source))}"
-    shared = [main] + [f"template\0{path.relative_to(templates).as_posix()}\0{_sha(path)}"
-                       for path in template_files(templates)]
+    kinds: dict[str, list[str]] = {"host": [], "guest": []}
+    for path in template_files(templates):
+        name = path.relative_to(templates).as_posix()
+        for kind in kinds if "/" not in name else [name.split("/", 1)[0]]:
+            kinds.setdefault(kind, []).append(f"template\0{name}\0{_sha(path)}")
     teams = {guest.name: f"team\0{os.path.relpath(guest.team.source, base)}\0{_sha(Path(guest.team.source))}"
              for guest in herd.guests}
-    return Digests(hosts=_combine(shared), guests={name: _combine([*shared, team]) for name, team in teams.items()},
-                   all=_combine([*shared, *teams.values()]))
+    return Digests(hosts=_combine([main, *kinds["host"]]),
+                   guests={name: _combine([main, *kinds["guest"], team]) for name, team in teams.items()},
+                   all=_combine([main, *(entry for entries in kinds.values() for entry in entries),
+                                 *teams.values()]))
 
 
 def stamp_files(herd: Herd, templates: Path) -> list[Path]:

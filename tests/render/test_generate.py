@@ -9,7 +9,7 @@ import shutil
 import herdbuilder
 import pytest
 
-from conftest import FIXTURE_INVENTORY, SHIPPED, cli, generate
+from conftest import FIXTURE_INVENTORY, ROOT, SHIPPED, cli, generate
 from nagios_herd.buildtree import read_manifest, write_tree
 from nagios_herd.errors import HerdError
 from nagios_herd.render import render
@@ -98,3 +98,16 @@ def test_editing_one_team_changes_only_that_guests_files(tmp_path):
     after = _tree(generate(inventory / "herd.toml", tmp_path / "after"))
     changed = {path for path in before if before[path] != after[path]} - {"MANIFEST.json"}
     assert changed and all(path.startswith("guests/team-web/") for path in changed)
+
+
+def test_editing_a_host_template_leaves_every_guest_tree_as_it_was(tmp_path, monkeypatch):
+    before = _tree(generate(FIXTURE_INVENTORY, tmp_path / "before"))
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    xen = templates / "host" / "xen.cfg.j2"
+    xen.write_text(xen.read_text().replace("on_reboot = \"restart\"", "on_reboot = \"restart\"\n# edited"))
+    monkeypatch.setenv("NAGIOS_HERD_TEMPLATES", str(templates))
+    after = _tree(generate(FIXTURE_INVENTORY, tmp_path / "after"))
+    changed = {path for path in before if before[path] != after[path]} - {"MANIFEST.json"}
+    assert any(path.endswith(".cfg") and "/etc/xen/" in path for path in changed)
+    assert all(path.startswith("hosts/") for path in changed)
