@@ -111,3 +111,16 @@ def test_editing_a_host_template_leaves_every_guest_tree_as_it_was(tmp_path, mon
     changed = {path for path in before if before[path] != after[path]} - {"MANIFEST.json"}
     assert any(path.endswith(".cfg") and "/etc/xen/" in path for path in changed)
     assert all(path.startswith("hosts/") for path in changed)
+
+
+def test_an_undefined_template_variable_is_one_line_naming_file_and_template(tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    sudoers = templates / "host" / "sudoers.j2"
+    sudoers.write_text(sudoers.read_text() + "{{ no_such_variable }}\n")
+    done = cli("generate", "--inventory", str(FIXTURE_INVENTORY), "--output", str(tmp_path / "build"),
+               env={**os.environ, "NAGIOS_HERD_TEMPLATES": str(templates)})
+    assert done.returncode == 1
+    assert done.stderr == ("nagios-herd: hosts/xen-a/etc/sudoers.d/nagios-herd: template error in host/sudoers.j2: "
+                           "'no_such_variable' is undefined\n")
+    assert not (tmp_path / "build").exists()
