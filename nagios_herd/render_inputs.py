@@ -2,10 +2,13 @@
 
 :func:`digests` names files relative to the main inventory file, so a checkout's location does not matter, and
 is scoped: host files carry a digest of the main file and the host templates; a guest's files, of the main file,
-the guest templates and that guest's team file. Editing one team's file therefore changes only that guest's tree, and publish reloads only that guest.
-``stamp`` is publish's cheap "did anything change?" test: a map of absolute path → sha256 over the inventory files, the templates and the
-generator's own modules, which can be re-hashed in milliseconds without parsing the inventory. If the main file is
-unchanged, the set of team files it includes is unchanged too, so re-hashing the recorded files is sufficient.
+the guest templates and that guest's team file. Editing one team's file therefore changes only that guest's
+tree, and publish reloads only that guest.
+
+``stamp`` is publish's cheap "did anything change?" test: a map of absolute path → sha256 over the inventory
+files, the templates and the generator's own modules, which can be re-hashed in milliseconds without parsing the
+inventory. If the main file is unchanged, the set of team files it includes is unchanged too, so re-hashing the
+recorded files is sufficient.
 """
 
 from __future__ import annotations
