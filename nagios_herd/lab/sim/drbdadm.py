@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 
 from nagios_herd.lab.sim import drbd_ops
 from nagios_herd.lab.sim.common import main_wrapper, session, this_host
@@ -31,16 +30,18 @@ COMMANDS = {*ACTIONS, "primary", "connect", "create-md", "status", "dump", "role
 USAGE = "USAGE: drbdadm [-c FILE] COMMAND [OPTION...] {all|RESOURCE...}"
 
 
-@dataclass
 class Request:
-    command: str = ""
-    resources: list[str] = field(default_factory=list)
-    config: str = ""
-    flags: set[str] = field(default_factory=set)
+    """One parsed command line (a plain class: ``dataclasses`` costs start-up time on every call)."""
+
+    def __init__(self, config: str) -> None:
+        self.command = ""
+        self.resources: list[str] = []
+        self.config = config
+        self.flags: set[str] = set()
 
 
 def parse(argv: list[str]) -> Request:
-    req = Request(config=os.environ.get("NAGIOS_HERD_LAB_DRBD_CONF", DEFAULT_CONFIG))
+    req = Request(os.environ.get("NAGIOS_HERD_LAB_DRBD_CONF", DEFAULT_CONFIG))
     args = iter(argv)
     for arg in args:
         if arg in ("-c", "--config-file"):
