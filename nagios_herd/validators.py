@@ -222,10 +222,15 @@ def check_manifest(root: Path) -> list[Result]:
     return [Result(MANIFEST, not problems, "; ".join(problems[:5]))]
 
 
-def _tasks(root: Path, only: str) -> tuple[list[Callable[[], list[Result]]], set[str]]:
-    """One callable per validator run under the ``only`` subtree (all when empty), and the files they cover."""
-    tasks: list[Callable[[], list[Result]]] = [lambda: check_manifest(root)]
-    covered = {MANIFEST}
+Task = tuple[list[str], Callable[[], list[Result]]]  # the files one validator run reports on, and the run
+
+
+def _tasks(root: Path, only: str) -> list[Task]:
+    """One task per validator run under the ``only`` subtree (all when empty)."""
+    def rel(paths: Iterable[Path]) -> list[str]:
+        return sorted(path.relative_to(root).as_posix() for path in paths if path.is_file())
+
+    tasks: list[Task] = [([MANIFEST], lambda: check_manifest(root))]
     for host_dir in _parts(root, "hosts", only):
         etc = host_dir / "etc"
         per_file = [(etc / "sudoers.d" / "nagios-herd", check_sudoers),
@@ -234,16 +239,22 @@ def _tasks(root: Path, only: str) -> tuple[list[Callable[[], list[Result]]], set
         per_file += [(path, check_xl) for path in sorted((etc / "xen").glob("*.cfg"))]
         for path, check in per_file:
             if path.is_file():
-                tasks.append(lambda path=path, check=check: check(root, path))
-                covered.add(path.relative_to(root).as_posix())
+                tasks.append((rel([path]), lambda path=path, check=check: check(root, path)))
         if (etc / "drbd.d").is_dir():
-            tasks.append(lambda host=host_dir.name: check_drbd_host(root, host))
-            covered.update(path.relative_to(root).as_posix() for path in (etc / "drbd.d").iterdir())
+            tasks.append((rel((etc / "drbd.d").iterdir()), lambda host=host_dir.name: check_drbd_host(root, host)))
     for guest_dir in _parts(root, "guests", only):
-        tasks.append(lambda guest=guest_dir.name: check_nagios_tree(root, guest))
-        covered.update(path.relative_to(root).as_posix()
-                       for path in (guest_dir / "etc" / "nagios4").rglob("*") if path.is_file())
-    return tasks, covered
+        tasks.append((rel((guest_dir / "etc" / "nagios4").rglob("*")),
+                      lambda guest=guest_dir.name: check_nagios_tree(root, guest)))
+    return tasks
+
+
+def _guarded(task: Task) -> list[Result]:
+    """Run one task; a file it cannot even read fails every file of the task instead of raising."""
+    files, run = task
+    try:
+        return run()
+    except (OSError, UnicodeDecodeError) as error:
+        return [Result(path, False, f"cannot check: {error}") for path in files]
 
 
 def _parts(root: Path, kind: str, only: str) -> list[Path]:
@@ -257,10 +268,11 @@ def _parts(root: Path, kind: str, only: str) -> list[Path]:
 
 def validate(root: Path, jobs: int | None = None, only: str = "") -> list[Result]:
     """Every file of the tree (or of the ``only`` subtree, e.g. ``guests/NAME``), checked; sorted by path."""
-    tasks, covered = _tasks(root, only)
+    tasks = _tasks(root, only)
+    covered = {path for files, _ in tasks for path in files}
     results: list[Result] = []
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
-        for batch in pool.map(lambda task: task(), tasks):
+        for batch in pool.map(_guarded, tasks):
             results.extend(batch)
     prefix = only.strip("/") + "/" if only.strip("/") else ""
     stray = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} - covered

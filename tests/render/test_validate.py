@@ -95,3 +95,11 @@ def test_staging_rewrites_only_path_values():
     assert paths == [("/stage/etc/nagios4/objects/hosts.cfg", False), ("/stage/var/lib/nagios4/s.dat", False),
                      ("/stage/tmp", True)]
     assert {"check_result_path", "lock_file", "command_file"} <= set(PATH_DIRECTIVES)
+
+
+def test_a_guest_tree_without_its_main_file_fails_every_file_of_it(broken_lab):
+    (broken_lab / "guests/lab-db/etc/nagios4/nagios.cfg").unlink()
+    results = {result.path: result for result in validate(broken_lab, only="guests/lab-db")}
+    hosts = results["guests/lab-db/etc/nagios4/objects/hosts.cfg"]
+    assert not hosts.ok and hosts.reason.startswith("cannot check: ")
+    assert "guests/lab-db/etc/nagios4/nagios.cfg missing" in results[MANIFEST].reason
