@@ -224,15 +224,26 @@ def parse_status_text(text: str) -> DrbdStatus:
 
 
 _EVENT_VERBS = ("exists", "create", "change", "destroy", "call", "response")
+NO_RESOURCES = "# No currently configured DRBD found."  # drbdsetup status text when nothing is configured
+
+
+def _first_line(text: str) -> tuple[int, str]:
+    """The number and text of the first line that is not blank (without building a list of all)."""
+    start = number = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        number += 1
+        line = text[start:end].strip()
+        if line:
+            return number, line
+        start = end + 1
+    raise DrbdParseError("empty input: no DRBD status")
 
 
 def detect_format(text: str) -> str:
     """``proc``, ``json``, ``events2`` or ``text`` from the first meaningful line; else DrbdParseError."""
-    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
-    if not lines:
-        raise DrbdParseError("empty input: no DRBD status")
-    number, raw = lines[0]
-    first = raw.strip()
+    number, first = _first_line(text)
     if first[0] in "[{":
         return "json"
     words = first.split()
@@ -242,7 +253,7 @@ def detect_format(text: str) -> str:
         words[0].endswith(":") and is_count(words[0][:-1]) and len(words) > 1 and words[1].startswith("cs:")
     ):
         return "proc"
-    if not raw[0].isspace() and len(words) > 1 and all(":" in word for word in words[1:]):
+    if first == NO_RESOURCES or (":" not in words[0] and len(words) > 1 and all(":" in w for w in words[1:])):
         return "text"
     raise DrbdParseError(f"line {number}: not a DRBD status format: {first[:60]!r}")
 

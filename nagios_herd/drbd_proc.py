@@ -53,9 +53,11 @@ class _Minor:
         self.remaining: int | None = None
         self.eta: int | None = None
         self.stalled = False
+        self.counted = False  # the kernel prints an "ns: nr: ..." line under every configured minor
 
     def stats(self, line: str, where: str) -> None:
         words = line.replace("finish:", " finish:").split()
+        self.counted = self.counted or words[0].startswith("ns:")
         for index, word in enumerate(words):
             following = words[index + 1] if index + 1 < len(words) else ""
             if word.startswith("oos:"):
@@ -121,6 +123,7 @@ def parse(text: str) -> DrbdStatus:
     minors: list[_Minor] = []
     unconfigured: list[int] = []
     current: _Minor | None = None
+    seen: set[int] = set()
     for number, raw in enumerate(text.replace("\x00", "").splitlines(), 1):
         line = raw.strip()
         where = f"line {number}"
@@ -134,6 +137,9 @@ def parse(text: str) -> DrbdStatus:
             continue
         if words[0].endswith(":") and is_count(words[0][:-1]):
             minor, fields, flags = _minor_line(words, where)
+            if minor in seen:
+                raise DrbdParseError(f"{where}: minor {minor} listed twice")
+            seen.add(minor)
             if fields["cs"] == "Unconfigured":
                 unconfigured.append(minor)
                 current = None
@@ -150,6 +156,9 @@ def parse(text: str) -> DrbdStatus:
         raise NoStatusSource(
             f"DRBD {version} /proc/drbd carries no resource state: use drbdsetup status --json"
         )
+    cut = next((m.minor for m in minors if not m.counted), None)
+    if cut is not None:
+        raise DrbdParseError(f"minor {cut}: no 'ns: nr: ...' counters line after its state (output cut short?)")
     if version is None and not minors and not unconfigured:
         raise DrbdParseError("no version line and no minors: not a /proc/drbd")
     return DrbdStatus("proc", version, [m.resource() for m in minors], unconfigured_minors=tuple(unconfigured))

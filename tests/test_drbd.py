@@ -278,7 +278,7 @@ def test_predicates() -> None:
     ('[{"name": "a", "role": "Primary", "devices": [{"volume": -1, "disk-state": "UpToDate"}]}]',
      "'volume' is not a count: -1"),
     ("version: 8.4.2\n 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n"
-     " 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n", "resource 0 listed twice"),
+     " 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n", "minor 0 listed twice"),
     ("r0 role:Primary\n  volume:0 disk:UpToDate\n  volume:0 disk:UpToDate\n", "volume 0 listed twice"),
     ("r0 role:Primary\n  disk:UpToDate\n  p role:Secondary\n  p role:Secondary\n", "peer p listed twice"),
     ("version: 8.4.2\n \u00b2: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n",

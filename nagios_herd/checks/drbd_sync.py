@@ -144,7 +144,7 @@ def _sync_percent(resource: Resource, connected: bool, peer: PeerDevice) -> floa
         return 100.0
     size = next((d.size_bytes for d in resource.devices if d.volume == peer.volume), None)
     if size and peer.out_of_sync_bytes is not None:
-        return max(0.0, round(100.0 * (1 - peer.out_of_sync_bytes / size), 2))
+        return max(0.0, int(10000 * (1 - peer.out_of_sync_bytes / size)) / 100)  # floor: never 100 while oos > 0
     return None
 
 
