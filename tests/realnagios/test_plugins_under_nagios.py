@@ -38,7 +38,7 @@ CASES = {
     "DRBD broken": (case("check_drbd_sync", "ganeti/proc_drbd84.txt"), CRITICAL,
                     "WFConnection, StandAlone, local Diskless"),
     "DRBD 9 proc": (case("check_drbd_sync", "linbit-documentation/UG9_proc_drbd_v9.txt"), UNKNOWN,
-                    "DRBD 9 /proc/drbd with no status source"),
+                    "DRBD 9 /proc/drbd with no status source"),  # the listing's prompt line is dropped below
     "XEN running": (case("check_xen_domain", "ganeti/xen-xl-list-4.0.1-four-instances.txt",
                          "--domain", "server01.example.com"), OK, "r/b states, expected domain runs"),
     "XEN migrating": (case("check_xen_domain", "xenlvm-synthetic/xl_list_migration.txt"), WARNING,
@@ -58,6 +58,15 @@ CASES = {
 }
 
 
+def _tool_output(fixture: Path, root: Path) -> str:
+    """The fixture as the tool printed it: a documentation listing loses its ``$ command`` prompt line."""
+    if not fixture.is_file() or not fixture.read_text().startswith("$ "):
+        return str(fixture)
+    reduced = root / fixture.name
+    reduced.write_text("".join(fixture.read_text().splitlines(keepends=True)[1:]))
+    return str(reduced)
+
+
 @pytest.fixture(scope="module")
 def herd_nagios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealNagios]:
     root = tmp_path_factory.mktemp("plugins")
@@ -66,6 +75,7 @@ def herd_nagios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealNagios
     state = ["--state-file", str(root / "drbd-state.json"), "--stall-time", "3600"]
     services = {}
     for name, (argv, _, _) in CASES.items():
+        argv = [*argv[:2], _tool_output(Path(argv[2]), root), *argv[3:]]
         full = [*argv, *state] if argv[0].endswith("check_drbd_sync") else argv
         services[name] = shlex.join(full)
     with RealNagios(root, host="xenhost", services=services) as nagios:
@@ -87,6 +97,12 @@ def test_states_through_statusjson(herd_nagios: RealNagios) -> None:
                           timeout=10).json()
     got = answer["data"]["servicelist"]["xenhost"]
     assert got == {service: STATUS_BITS[expected] for service, (_, expected, _) in CASES.items()}
+
+
+def test_drbd9_proc_reason(herd_nagios: RealNagios) -> None:
+    """UNKNOWN for the right reason: a DRBD 9 /proc/drbd has no state (not "not a DRBD status format")."""
+    status = herd_nagios.wait_for_service_state("xenhost", "DRBD 9 proc", UNKNOWN)
+    assert "/proc/drbd carries no resource state" in status.plugin_output, status.plugin_output
 
 
 def test_perfdata_reaches_nagios(herd_nagios: RealNagios) -> None:
