@@ -234,7 +234,7 @@ def _publish_locked(options: Options) -> str | None:
     old = live_manifest.get("files", {}) if live_manifest else {}
     reload_needed = scoped_checksum(old, options.scope) != scoped_checksum(digests, options.scope)
     _activate(options, name, previous, reload_needed)
-    _prune(live, options.keep, {name, previous or ""})
+    _prune(live, options.keep, {name})
     new_state.update(generation=name, checksum=content)
     _write_json(live / STATE, new_state)
     reloaded = " and reloaded" if reload_needed and (options.reload or options.nagios_cfg) else ""
