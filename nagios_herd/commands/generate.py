@@ -15,7 +15,7 @@ DEFAULT_OUTPUT = "build"
 def configure(parser: argparse.ArgumentParser) -> None:
     from . import publish
 
-    parser.add_argument("--inventory", metavar="FILE", help="herd inventory (default: see DESIGN §3.1)")
+    parser.add_argument("--inventory", metavar="FILE", help=publish.INVENTORY_HELP)
     parser.add_argument("--output", metavar="DIR", default=DEFAULT_OUTPUT,
                         help=f"build tree to (re)write (default {DEFAULT_OUTPUT}/)")
     parser.add_argument("--publish", action="store_true",

@@ -15,6 +15,7 @@ import argparse
 
 HELP = "cron mode: render, validate, swap the live tree atomically and reload, only when something changed"
 DEFAULT_LIVE = "/var/lib/nagios-herd/live"  # under model.Paths.state_dir's default; importing model costs start-up
+INVENTORY_HELP = "herd inventory (default: $NAGIOS_HERD_INVENTORY, /etc/nagios-herd/herd.toml, ./etc/herd.toml)"
 GUEST_NAGIOS_CFG = "/etc/nagios4/nagios.cfg"
 GUEST_RELOAD = "systemctl reload nagios4"
 
@@ -22,7 +23,7 @@ GUEST_RELOAD = "systemctl reload nagios4"
 def add_options(parser: argparse.ArgumentParser, *, with_inventory: bool = True) -> None:
     """Options shared with ``generate --publish``."""
     if with_inventory:
-        parser.add_argument("--inventory", metavar="FILE", help="herd inventory (default: see DESIGN §3.1)")
+        parser.add_argument("--inventory", metavar="FILE", help=INVENTORY_HELP)
     parser.add_argument("--live", metavar="DIR", default=DEFAULT_LIVE, help=f"live root (default {DEFAULT_LIVE})")
     parser.add_argument("--keep", metavar="N", type=int, default=5, help="generations to keep (default 5)")
     parser.add_argument("--guest", metavar="NAME", help="this machine is guest NAME: validate and reload its Nagios")
