@@ -85,7 +85,7 @@ def _plan(herd: Herd) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
         yield f"{base}/cgi.cfg", guest.name, "guest/cgi.cfg.j2", {
             **common, "cgi_readers": [*contacts, CGI_READER], "cgi_admins": contacts}
         yield f"{base}/resource.cfg", guest.name, "guest/resource.cfg.j2", {
-            **common, "authfile": f"{herd.paths.state_dir.rstrip('/')}/cgi-auth"}
+            **common, "authfile": f"{herd.paths.state_dir.rstrip('/')}/cgi-auth", "cgi_reader": CGI_READER}
         for name in OBJECT_FILES:
             yield (f"{base}/objects/{name}", guest.name, f"guest/objects/{name}.j2",
                    {**common, "nrpe_timeout": NRPE_TIMEOUT})
