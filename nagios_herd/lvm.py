@@ -15,7 +15,9 @@ Public API
     the type its field needs.
 ``Report``
     ``vgs`` (tuple of ``VG``), ``lvs`` (tuple of ``LV``), ``log`` (tuple of dicts, the ``log``
-    rows as printed), ``vg(name) -> VG | None``, ``lvs_of(vg_name) -> list[LV]``.
+    rows as printed), ``sections`` (frozenset of the report sections present, even empty: ``vg``,
+    ``lv``, ``pv``…; a ``pvs`` report says nothing about VGs), ``vg(name) -> VG | None``,
+    ``lvs_of(vg_name) -> list[LV]``.
 ``VG``
     ``name``, ``attr`` (6 chars), ``size`` / ``free`` / ``extent_size`` (bytes or None),
     ``extent_count`` / ``free_count`` / ``pv_count`` / ``missing_pv_count`` / ``lv_count`` /
@@ -203,10 +205,12 @@ class LV(Record):
 class Report(Record):
     """Everything the given documents said, VGs and LVs merged by name."""
 
-    __slots__ = ("vgs", "lvs", "log")
+    __slots__ = ("vgs", "lvs", "log", "sections")
+    _defaults = {"sections": frozenset()}
     vgs: tuple[VG, ...]
     lvs: tuple[LV, ...]
     log: tuple[dict, ...]
+    sections: frozenset[str]
 
     def vg(self, name: str) -> VG | None:
         return next((vg for vg in self.vgs if vg.name == name), None)
@@ -233,6 +237,7 @@ def parse_report(text: str) -> Report:
     vgs: dict[str, dict] = {}
     lvs: dict[tuple[str, str], dict] = {}
     log: list[dict] = []
+    sections: set[str] = set()
     for number, document in enumerate(documents, start=1):
         where = f"document {number}"
         if not isinstance(document, dict) or not isinstance(document.get("report"), list):
@@ -241,6 +246,7 @@ def parse_report(text: str) -> Report:
         for element in document["report"]:
             if not isinstance(element, dict):
                 raise LvmParseError(f"{where}: report element is not an object")
+            sections.update(element)
             element_vgs = _rows(element, "vg", where)
             for row in element_vgs:
                 _merge(vgs, _name(row, "vg_name", where), row, _VG_FIELDS, where)
@@ -254,13 +260,18 @@ def parse_report(text: str) -> Report:
         lvs=tuple(LV(name=name, vg=vg, hidden=values.pop("hidden"), **values)
                   for (vg, name), values in lvs.items()),
         log=tuple(log),
+        sections=frozenset(sections),
     )
 
 
 def _documents(text: str) -> list:
     """Decode concatenated JSON documents; retry once without lvm2#130's trailing commas."""
-    if not text.strip():
+    stripped = text.strip()
+    if not stripped:
         raise LvmParseError("empty input: expected lvm `--reportformat json` output")
+    if stripped[0] not in "{[":
+        first = stripped.split("\n", 1)[0].strip()
+        raise LvmParseError(f"invalid JSON at line 1 column 1: not a `--reportformat json` report: {first[:60]!r}")
     try:
         return _decode_all(text)
     except LvmParseError as strict:

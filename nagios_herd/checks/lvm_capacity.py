@@ -66,7 +66,7 @@ def check(options: Options) -> Report:
         lvm = parse_report(text)
     except LvmParseError as error:
         raise CheckError(f"{source}: {error}") from None
-    if not lvm.vgs and not options.vg:
+    if not lvm.sections & {"vg", "lv"} or not (lvm.vgs or options.vg):
         raise CheckError(f"{source}: the report lists no volume group (need vgs or lvm fullreport)")
     report = evaluate(lvm, options)
     errors = [row.get("log_message", "") for row in lvm.log if row.get("log_type") == "error"]
