@@ -57,7 +57,7 @@ def peer_device(values: dict[str, str], volume: int, where: str, *, replication:
     state = values.get("replication", replication)
     done = values.get("done")
     done_percent = None if done is None else percent(done, f"{where}: done")
-    eta = number(values, "eta", where)
+    eta = None if values.get("eta", "").lstrip("-") in ("nan", "inf") else number(values, "eta", where)  # %.0f of NAN
     return PeerDevice(
         volume, state, values.get("peer-disk", values.get("disk", "DUnknown")),
         peer_client=values.get("peer-client") == "yes",

@@ -62,15 +62,15 @@ class _Minor:
             following = words[index + 1] if index + 1 < len(words) else ""
             if word.startswith("oos:"):
                 self.oos = _kib(word[4:], where)
-            elif word == "sync'ed:" and following.endswith("%"):
-                self.done = percent(following[:-1], f"{where}: sync'ed")
+            elif word in ("sync'ed:", "verified:") and following.endswith("%"):  # verified: during Verify*
+                self.done = percent(following[:-1], f"{where}: {word}")
             elif word.startswith("(") and "/" in word and word[-1] in "KM" and word[-2] == ")":
                 remaining = word[1:].split("/", 1)[0]
                 if is_count(remaining):
                     self.remaining = int(remaining) * (1024 if word[-1] == "K" else 1024 * 1024)
             elif word == "finish:":
                 self.eta = _seconds(following)
-            elif word == "stalled":
+            elif word.strip("()") == "stalled":  # 8.3: "stalled" on its own line; 8.4: "K/sec (stalled)"
                 self.stalled = True
 
     def resource(self) -> Resource:

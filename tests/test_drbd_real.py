@@ -59,7 +59,7 @@ def test_real_output_verdict(name: str, code: int, fragments: list[str], tmp_pat
 def test_every_issue_fixture_has_a_verdict() -> None:
     tested = {name for name, _, _ in VERDICTS}
     drbd_files = {p.name for p in (FIXTURES / ISSUES).iterdir()
-                  if any(key in p.name for key in ("drbd", "crowbar", "ha_cluster_exporter", "trinity", "linstor"))}
+                  if any(key in p.name for key in ("drbd", "crowbar", "ha_cluster_exporter", "trinity"))}
     assert drbd_files <= tested
 
 

@@ -110,8 +110,12 @@ def judge(resource: Resource, stall: Callable[[str, PeerDevice], float | None]) 
             if oos:
                 found.append((State.WARNING, f"{format_bytes(oos)} out of sync with {connection.peer}"))
             continue
-        if not connection.peer_devices:
+        reported = {p.volume for p in connection.peer_devices}
+        unreported = [str(d.volume) for d in resource.devices if d.volume not in reported]
+        if unreported and not reported:
             found.append((State.WARNING, f"peer {connection.peer}: no volume state reported"))
+        elif unreported:  # drbdsetup prints every volume under a connected peer: the output was cut
+            found.append((State.WARNING, f"peer {connection.peer}: no state reported for volume {','.join(unreported)}"))
         for peer in connection.peer_devices:
             key = f"{resource.name}/{peer.volume}/{connection.peer}"
             where = f"peer {connection.peer} " if len(resource.connections) > 1 else ""

@@ -1,0 +1,103 @@
+"""States no real capture shows, written with the printers' own formats (tests/fixtures/drbd-synthetic/).
+
+/proc/drbd 8.4 follows ``drbd_seq_show``/``drbd_syncer_progress`` (``verified:`` during Verify*, ``K/sec
+(stalled)``, ``a``/``p``/``u`` pause flags, a blank line after a gap in the minors); the drbdsetup texts
+follow ``resource_status``/``device_status``/``connection_status``/``peer_device_status`` with
+``wrap_printf`` at 80 columns (stdout not a terminal); events2 follows ``--timestamps`` and ``--diff``.
+Each state gets the verdict of the DESIGN §3.2 table.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from drbd_support import FIXTURES, read, run_check
+from nagios_herd.drbd import detect_and_parse
+
+OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
+PROC = "drbd-synthetic/proc_drbd_8.4_states.txt"
+TEXT = "drbd-synthetic/drbdadm_status_states.txt"
+
+CASES = [  # fixture, --resource, exit code, fragment of the status line
+    (PROC, "0", WARNING, "0: online verify VerifyS 12.3% done, ETA 0:00:41"),
+    (PROC, "1", WARNING, "1: resync PausedSyncT paused (dependency)"),
+    (PROC, "2", CRITICAL, "2: local disk Outdated; resync WFBitMapT"),
+    (PROC, "3", CRITICAL, "3: peer disk Outdated; replication Ahead (congested); 20.0 MiB out of sync"),
+    (PROC, "4", CRITICAL, "4: I/O suspended (io)"),
+    (PROC, "5", CRITICAL, "5: peer disk Outdated"),
+    (PROC, "6", CRITICAL, "6: resync SyncTarget 0.5% done, ETA 23:59:59: resync stalled"),
+    (PROC, "7", WARNING, "7: resync PausedSyncS paused (user)"),
+    (PROC, "8", CRITICAL, "8: minor 8 is Unconfigured"),
+    (PROC, "9", CRITICAL, "9: resource not found"),
+    (PROC, "10", OK, "1 resource connected and UpToDate: 10"),
+    (PROC, "11", WARNING, "11: local disk Consistent"),
+    (PROC, "12", WARNING, "12: resync SyncSource 40.2% done, ETA 0:02:03"),
+    (TEXT, "r-ahead", CRITICAL, "r-ahead: peer disk Outdated; replication Ahead (congested)"),
+    (TEXT, "r-client", OK, "1 resource connected and UpToDate: r-client"),
+    (TEXT, "r-dual", CRITICAL, "r-dual: 2 Primaries (both sides Primary)"),
+    (TEXT, "r-failed", CRITICAL, "r-failed: local disk Failed"),
+    (TEXT, "r-nameless", CRITICAL, "r-nameless: not connected to 1 (Unconnected)"),
+    (TEXT, "r-ok", OK, "1 resource connected and UpToDate: r-ok"),
+    (TEXT, "r-outdated", CRITICAL, "r-outdated: local disk Outdated; not connected to peer (Connecting)"),
+    (TEXT, "r-pausedsyncs", WARNING, "r-pausedsyncs: resync PausedSyncS 10% done paused (dependency)"),
+    (TEXT, "r-quorum", CRITICAL, "r-quorum: I/O suspended (quorum); quorum lost; not connected to peer"),
+    (TEXT, "r-standalone", CRITICAL, "r-standalone: split brain suspected; not connected to peer (StandAlone)"),
+    (TEXT, "r-synctarget", WARNING, "r-synctarget: resync SyncTarget 45.12% done"),
+    (TEXT, "r-two-volumes", WARNING, "r-two-volumes: volume 1: resync SyncSource 80.5% done"),
+    (TEXT, "r-verifys", WARNING, "r-verifys: online verify VerifyS 12% done"),
+    (TEXT, "r-wfbitmaps", WARNING, "r-wfbitmaps: resync WFBitMapS (progress unknown)"),
+    ("drbd-synthetic/drbdsetup_status_verbose_statistics_synctarget_wrapped.txt", None, WARNING,
+     "pvc-3f1e5a0b-9c8d-4e2a-b7f6-1a2b3c4d5e6f: resync SyncTarget 45% done, ETA 0:00:55"),
+    ("drbd-synthetic/drbdsetup_status_verbose_statistics_synctarget_eta_nan.txt", None, WARNING,
+     "pvc-stalled-8d1c: resync SyncTarget 45% done |"),
+    ("drbd-synthetic/events2_timestamps_diff_connection_lost.txt", None, CRITICAL,
+     "guest01: not connected to backup (Connecting)"),
+]
+
+
+@pytest.mark.parametrize(("name", "resource", "code", "fragment"), CASES,
+                         ids=[f"{c[0].split('/')[1][:30]}-{c[1]}" for c in CASES])
+def test_synthetic_state_verdict(name: str, resource: str | None, code: int, fragment: str, tmp_path) -> None:
+    args = ["--resource", resource] if resource else []
+    result = run_check("--input", str(FIXTURES / name), *args, state_dir=tmp_path)
+    first = result.stdout.splitlines()[0]
+    assert result.returncode == code and result.stderr == "", result.stdout
+    assert fragment in first, first
+
+
+def test_every_synthetic_resource_is_covered() -> None:
+    names = {r.name for name in (PROC, TEXT) for r in detect_and_parse(read(name)).resources}
+    assert names == {resource for _, resource, _, _ in CASES if resource} - {"8", "9"}
+
+
+def test_proc_84_flags_and_progress_words() -> None:
+    status = detect_and_parse(read(PROC))
+    assert status.unconfigured_minors == (8,)
+    peer = {r.name: r.connections[0].peer_devices[0] for r in status.resources}
+    assert (peer["0"].replication_state, peer["0"].sync_done_percent) == ("VerifyS", 12.3)
+    assert peer["1"].resync_suspended == ("dependency",) and peer["7"].resync_suspended == ("user",)
+    assert peer["6"].stalled and not peer["12"].stalled
+    assert status.find("4").suspended == ("io",) and status.find("12").suspended == ()
+    assert peer["12"].out_of_sync_bytes == 12582912 * 1024
+
+
+def test_wrapped_verbose_statistics_facts() -> None:
+    (r,) = detect_and_parse(read("drbd-synthetic/drbdsetup_status_verbose_statistics_synctarget_wrapped.txt")).resources
+    (device,) = r.devices
+    (connection,) = r.connections
+    (peer,) = connection.peer_devices
+    assert (device.minor, device.size_bytes, device.quorum) == (1001, 10485760 * 1024, True)
+    assert (connection.peer, connection.node_id, connection.peer_role) == ("nagios-primary-host.example.org", 0,
+                                                                           "Primary")
+    assert (peer.sync_done_percent, peer.eta_seconds, peer.out_of_sync_bytes) == (45.0, 55, 5767168 * 1024)
+    nan = detect_and_parse(read("drbd-synthetic/drbdsetup_status_verbose_statistics_synctarget_eta_nan.txt"))
+    assert nan.resources[0].connections[0].peer_devices[0].eta_seconds is None
+
+
+def test_events2_diff_applies_in_order() -> None:
+    status = detect_and_parse(read("drbd-synthetic/events2_timestamps_diff_connection_lost.txt"))
+    (r,) = status.resources
+    (c,) = r.connections
+    assert status.complete and (r.role, c.peer, c.state, c.peer_role) == ("Primary", "backup", "Connecting", "Unknown")
+    assert [(p.replication_state, p.peer_disk_state) for p in c.peer_devices] == [("Off", "DUnknown")]
+    assert r.devices[0].quorum is True
