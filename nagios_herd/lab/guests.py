@@ -94,17 +94,17 @@ def serve(layout: Layout, herd: Herd, guest: Guest, host: str) -> None:
     """Start the guest's sshd (and Nagios + web server) for ``host``; restart if it ran elsewhere."""
     with _locked(layout, guest.name):
         run = read_json(layout.guest_run(guest.name))
-        if run and run.get("host") == host and procs.runs(run.get("pid"), "sshd"):
+        if run and run.get("host") == host and procs.alive(run):
             return
         _stop_unlocked(layout, guest.name)
         guest_dir = layout.guest_dir(guest.name)
-        pid, namespace = sshd.start(
+        server = sshd.start(
             name=guest.name, config_file=guest_dir / "sshd_config", binds=_binds(layout, herd, guest),
             log=guest_dir / "sshd.log", address=guest.address, port=22, unmount=_host_mounts(layout, herd))
-        run = {"host": host, "pid": pid, "ns": namespace}
+        run = {"host": host, **server}
         write_json(layout.guest_run(guest.name), run)
         if guest.serve_nagios:
-            run.update(_start_nagios(layout, guest, pid))
+            run.update(_start_nagios(layout, guest, server["pid"]))
             write_json(layout.guest_run(guest.name), run)
 
 
@@ -129,10 +129,8 @@ def _start_nagios(layout: Layout, guest: Guest, holder: int) -> dict[str, int]:
     conf = guest_dir / "lighttpd.conf"
     conf.write_text(nagios_serve.lighttpd_conf(address=guest.address, port=HTTP_PORT, root=web_root,
                                                cgi_config=cgi_cfg))
-    web = procs.spawn(_nsenter(holder, [nagios_serve.LIGHTTPD, "-D", "-f", str(conf)]),
-                      guest_dir / "lighttpd.log")
-    procs.wait_for(lambda: procs.accepting(guest.address, HTTP_PORT), 10,
-                   f"{guest.name}: lighttpd on {guest.address}:{HTTP_PORT}")
+    web = procs.start_server(_nsenter(holder, [nagios_serve.LIGHTTPD, "-D", "-f", str(conf)]),
+                             guest_dir / "lighttpd.log", guest.address, HTTP_PORT, f"{guest.name}: lighttpd")
     return {"lighttpd_pid": web.pid}
 
 
@@ -158,7 +156,7 @@ def _stop_unlocked(layout: Layout, name: str) -> None:
     run = read_json(layout.guest_run(name))
     if run is None:
         return
-    procs.end_namespace(run.get("pid"), "sshd", run.get("ns"))
+    procs.end_namespace(run, str(layout.root))
     layout.guest_run(name).unlink()
 
 
@@ -167,6 +165,5 @@ def describe(layout: Layout, name: str) -> str:
     run = read_json(layout.guest_run(name))
     if not run:
         return "not served"
-    alive = procs.runs(run.get("pid"), "sshd")
     pids = " ".join(shlex.quote(f"{key}={value}") for key, value in sorted(run.items()) if key.endswith("pid"))
-    return f"served for {run['host']} ({pids}){'' if alive else ' [sshd gone]'}"
+    return f"served for {run['host']} ({pids}){'' if procs.alive(run) else ' [sshd gone]'}"

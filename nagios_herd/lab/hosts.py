@@ -17,6 +17,7 @@ the mount out of other running labs).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..model import Herd, XenHost
 from . import sshd
@@ -87,8 +88,8 @@ def prepare(layout: Layout, herd: Herd, host: XenHost) -> None:
     ))
 
 
-def start(layout: Layout, herd: Herd, host: XenHost) -> tuple[int, str]:
-    """Start the host's sshd in its own namespace; (pid, namespace)."""
+def start(layout: Layout, herd: Herd, host: XenHost) -> dict[str, Any]:
+    """Start the host's sshd in its own namespace; its identity (pid, start, ns)."""
     host_dir = layout.host_dir(host.name)
     return sshd.start(name=host.name, config_file=host_dir / "sshd_config", binds=binds(layout, herd, host),
                       overlays=[(host_dir / "sbin", "/usr/sbin")], log=host_dir / "sshd.log",

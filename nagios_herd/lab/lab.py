@@ -21,9 +21,6 @@ from ..model import Herd, XenHost
 from . import guests, hosts, procs, provision, simlink, sshd, volumes
 from .layout import Layout, read_json, write_json
 
-SSHD_NEEDLE = "sshd"
-
-
 class Lab:
     """One lab, everything below ``state_dir``; addresses and names come from ``herd``."""
 
@@ -67,7 +64,7 @@ class Lab:
         return self.layout.client_key
 
     def host_up(self, name: str) -> bool:
-        return procs.runs(self._host_record(name).get("pid"), SSHD_NEEDLE)
+        return procs.alive(self._host_record(name))
 
     def ssh_argv(self, address: str, command: str, port: int = 22) -> list[str]:
         """An ``ssh`` argv reaching a lab machine as root with the lab's key and pinned host keys."""
@@ -125,8 +122,8 @@ class Lab:
         volumes.create_vg(host, self.layout.lvm_dir(host.name), loop, plan)
 
     def _start_host(self, host: XenHost) -> None:
-        pid, namespace = hosts.start(self.layout, self.herd, host)
-        self._update_host(host.name, pid=pid, ns=namespace, address=host.address, port=host.ssh_port)
+        server = hosts.start(self.layout, self.herd, host)
+        self._update_host(host.name, **server, address=host.address, port=host.ssh_port)
 
     def _write_known_hosts(self) -> None:
         lines = []
@@ -169,8 +166,8 @@ class Lab:
         with simlink.hooks_paused(self.layout):
             for guest in self.herd.guests:
                 guests.stop(self.layout, guest.name, host.name)
-            fields = self._host_record(host.name)
-            procs.end_namespace(fields.get("pid"), SSHD_NEEDLE, fields.get("ns"))
+            procs.end_namespace(self._host_record(host.name), str(self.layout.root))
+            self._update_host(host.name, pid=None, start=None, ns=None)
             simlink.crash(self.layout, host.name)
 
     def revive(self, name: str) -> None:
@@ -200,7 +197,7 @@ def teardown(state_dir: Path) -> str:
         for guest_dir in sorted(layout.root.glob("guests/*")):
             guests.stop(layout, guest_dir.name)
         for fields in record.get("hosts", {}).values():
-            procs.end_namespace(fields.get("pid"), SSHD_NEEDLE, fields.get("ns"))
+            procs.end_namespace(fields, str(layout.root))
         for fields in record.get("hosts", {}).values():
             volumes.detach(fields.get("loop"), Path(fields.get("image", "")))
         shutil.rmtree(layout.root)

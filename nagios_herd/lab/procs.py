@@ -1,9 +1,11 @@
 """Start and end the lab's processes by pid, and only those.
 
 The lab starts long-running servers (sshd, nagios4, lighttpd) in mount namespaces of their own, so a
-host or a guest is "every process in that namespace". Ending one therefore means: verify each
-recorded pid still runs the program we started (``/proc/PID/cmdline``), then end every process whose
-``/proc/PID/ns/mnt`` is the recorded namespace — never anything found by name.
+host or a guest is "every process in that namespace". A server is recorded by its :func:`identity`
+(pid, start time, namespace): pids wrap and namespace inodes are reused, so a record only designates a
+process while all three still match. Ending a host or guest means: when its recorded server is still
+that process, end it and everything in its namespace; otherwise end only what in that namespace names
+the lab's directory (command line or environment) — never anything found by name alone.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import HerdError
 
@@ -36,11 +39,37 @@ def mount_ns(pid: int) -> str | None:
         return None
 
 
-def runs(pid: int | None, needle: str) -> bool:
-    """True when ``pid`` is alive (not a zombie) and its argv contains ``needle``."""
-    if not pid or _gone(pid):
+def start_time(pid: int) -> int | None:
+    """Clock ticks after boot at which ``pid`` started (None when it is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def identity(pid: int) -> dict[str, Any]:
+    """What designates this process later: pid, start time and mount namespace."""
+    return {"pid": pid, "start": start_time(pid), "ns": mount_ns(pid)}
+
+
+def alive(recorded: Mapping[str, Any] | None) -> bool:
+    """True while the recorded process still runs (same pid, start time and namespace, not a zombie)."""
+    if not recorded or not recorded.get("pid"):
         return False
-    return any(needle in part for part in cmdline(pid))
+    pid = int(recorded["pid"])
+    return (not _gone(pid) and start_time(pid) == recorded.get("start")
+            and mount_ns(pid) == recorded.get("ns"))
+
+
+def _mentions(pid: int, marker: str) -> bool:
+    needle = marker.encode()
+    for part in ("cmdline", "environ"):
+        try:
+            if needle in Path(f"/proc/{pid}/{part}").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def pids_in_ns(ns: str) -> list[int]:
@@ -98,19 +127,31 @@ def kill_all(pids: Iterable[int], timeout: float = 5.0) -> None:
     wait_for(lambda: all(_gone(pid) for pid in pending), timeout, f"pids {pending} to die")
 
 
-def end_namespace(pid: int | None, needle: str, ns: str | None) -> None:
-    """End the recorded server ``pid`` (if it still runs ``needle``) and everything left in ``ns``.
+def end_namespace(recorded: Mapping[str, Any] | None, marker: str) -> None:
+    """End the recorded server and the rest of its namespace, like a machine losing power.
 
-    Killing the whole namespace also ends SSH sessions and daemons started from them, like a host
-    losing power; processes are re-listed until the namespace is empty (sessions may fork meanwhile).
+    While the server still runs, the namespace is pinned (an open ``/proc/PID/ns/mnt``) before anything
+    is killed, so its inode cannot pass to a new namespace while we list its processes. When the server
+    is gone, the namespace may be someone else's by now: only processes there naming ``marker`` (the
+    lab's directory) are ended. Processes are re-listed until none is left (sessions may fork meanwhile).
     """
-    if runs(pid, needle):
-        kill_all([pid])  # type: ignore[list-item]
-    for _ in range(5):
-        left = pids_in_ns(ns or "")
-        if not left:
-            return
-        kill_all(left)
+    if not recorded or not recorded.get("ns"):
+        return
+    pid = int(recorded.get("pid") or 0)
+    try:
+        pin = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY) if pid else None
+    except OSError:
+        pin = None
+    try:
+        ours = pin is not None and alive(recorded)
+        for _ in range(5):
+            left = [p for p in pids_in_ns(recorded["ns"]) if ours or _mentions(p, marker)]
+            if not left:
+                return
+            kill_all(left)
+    finally:
+        if pin is not None:
+            os.close(pin)
 
 
 def spawn(argv: Sequence[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -120,6 +161,29 @@ def spawn(argv: Sequence[str], log: Path, env: dict[str, str] | None = None) -> 
             list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
             start_new_session=True, env=env,
         )
+
+
+def start_server(argv: Sequence[str], log: Path, address: str, port: int, what: str,
+                 timeout: float = 30.0, attempts: int = 3) -> subprocess.Popen:
+    """Spawn a server and wait until it accepts on ``address:port``; retried when a signal killed it.
+
+    On this shared machine pids wrap quickly and other tools stop processes by recorded pid, so a fresh
+    server that inherited a stale pid can be signalled before it is ready (sshd then logs "Received
+    signal"). Any other early exit is an error naming the end of ``log``.
+    """
+    for attempt in range(1, attempts + 1):
+        process = spawn(argv, log)
+
+        def ready() -> bool:
+            return process.poll() is not None or accepting(address, port)
+
+        wait_for(ready, timeout, f"{what} on {address}:{port}")
+        if process.returncode is None:
+            return process
+        tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
+        if attempt == attempts or not (process.returncode < 0 or "Received signal" in tail):
+            raise HerdError(f"lab: {what} exited with {process.returncode}: {tail}")
+    raise AssertionError("unreachable")
 
 
 def accepting(address: str, port: int) -> bool:

@@ -13,6 +13,7 @@ import os
 import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import HerdError
 from . import procs
@@ -61,8 +62,8 @@ Subsystem sftp internal-sftp
 
 def start(*, name: str, config_file: Path, binds: Sequence[tuple[Path, str]], log: Path,
           address: str, port: int, overlays: Sequence[tuple[Path, str]] = (),
-          unmount: Sequence[str] = (), timeout: float = 15.0) -> tuple[int, str]:
-    """Start ``sshd -D`` in a new mount namespace after the bind mounts; (pid, namespace).
+          unmount: Sequence[str] = (), timeout: float = 30.0) -> dict[str, Any]:
+    """Start ``sshd -D`` in a new mount namespace after the bind mounts; its :func:`procs.identity`.
 
     ``overlays`` are (layer, target) pairs: a read-only overlay puts the files of ``layer`` on top of
     the machine's ``target`` directory (how ``/usr/sbin/xl`` appears on a lab host). ``unmount`` lists
@@ -86,20 +87,12 @@ def start(*, name: str, config_file: Path, binds: Sequence[tuple[Path, str]], lo
                      f"-o {shlex.quote(f'lowerdir={layer}:{target}')} {shlex.quote(target)}")
     steps.append(f"exec {SSHD} -D -e -f {shlex.quote(str(config_file))}")
     script = "set -e; " + "; ".join(steps)
-    process = procs.spawn(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
-                          log)
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
-            raise HerdError(f"lab: {name}: sshd exited with {process.returncode}: {tail}")
-        return procs.accepting(address, port)
-
-    procs.wait_for(ready, timeout, f"{name}: sshd on {address}:{port}")
-    namespace = procs.mount_ns(process.pid)
-    if namespace is None:
+    process = procs.start_server(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                                 log, address, port, f"{name}: sshd", timeout)
+    server = procs.identity(process.pid)
+    if server["ns"] is None or server["start"] is None:
         raise HerdError(f"lab: {name}: sshd (pid {process.pid}) vanished after starting")
-    return process.pid, namespace
+    return server
 
 
 def check_namespace_support() -> None:

@@ -71,6 +71,9 @@ def test_a_resync_after_the_link_heals_is_a_warning_with_progress(lab):
     lab.heal_link()
     out = _drbd_verdict(lab, primary, WARNING)
     assert "% done, ETA " in out and "_sync=" in out and "_eta=" in out
+    # a resync touches neither the domains nor the volume groups
+    assert _check(lab, primary, "check_xen_domain", *_domain_args(lab, primary))[0] == OK
+    assert _check(lab, primary, "check_lvm_capacity", "--vg", primary.volume_group)[0] == OK
     faults.set_resync_rate(str(lab.layout.sim_dir), 100)
     _drbd_verdict(lab, primary, OK)
 
@@ -78,7 +81,8 @@ def test_a_resync_after_the_link_heals_is_a_warning_with_progress(lab):
 def test_a_crashed_host_is_critical_from_its_peer_and_answers_nothing(lab):
     primary, backup = lab.herd.primary, lab.herd.backup
     lab.crash(backup.name)
-    assert _check(lab, backup, "check_drbd_sync")[0] == 255  # ssh: the host does not answer
+    for plugin in ("check_drbd_sync", "check_xen_domain", "check_lvm_capacity"):
+        assert _check(lab, backup, plugin)[0] == 255  # ssh: the host does not answer
     assert _drbd_verdict(lab, primary, CRITICAL)
     # the survivor runs its own guests; the crashed host's guests run nowhere
     survivors = {guest.name for guest in lab.herd.guests_preferring(primary.name)}

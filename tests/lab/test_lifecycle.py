@@ -53,10 +53,11 @@ def test_up_twice_down_twice_through_the_command_leaves_nothing(tmp_path):
         up = _cli("up", "--inventory", str(inventory), "--state-dir", str(state))
         assert up.returncode == 0 and up.stdout.startswith("lab up in "), up.stderr
         record = lab.record()
-        pids = [fields["pid"] for fields in record["hosts"].values()]
-        namespaces = [fields["ns"] for fields in record["hosts"].values()]
+        servers = list(record["hosts"].values())
+        namespaces = [server["ns"] for server in servers]
         assert len(set(namespaces)) == 2 and os.readlink("/proc/self/ns/mnt") not in namespaces
-        assert all(procs.runs(pid, "sshd") for pid in pids)
+        assert all(procs.alive(server) and "sshd" in " ".join(procs.cmdline(server["pid"]))
+                   for server in servers)
         assert len(_loop_devices_backed_by(lab.layout.root)) == 2
         assert _mounts_mentioning(lab.layout.root)  # the hosts' bind mounts, inside their namespaces
 
@@ -72,7 +73,7 @@ def test_up_twice_down_twice_through_the_command_leaves_nothing(tmp_path):
     finally:
         down = _cli("down", "--state-dir", str(state))
         assert down.returncode == 0 and down.stdout.startswith("lab down"), down.stderr
-    assert not any(procs.runs(pid, "sshd") for pid in pids)
+    assert not any(procs.alive(server) for server in servers)
     assert not any(procs.pids_in_ns(ns) for ns in namespaces)
     assert _loop_devices_backed_by(lab.layout.root) == []
     assert _mounts_mentioning(lab.layout.root) == []
