@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .buildtree import checksum, file_digests, read_manifest, write_tree
+from .buildtree import MANIFEST, checksum, file_digests, read_manifest, write_tree
 from .errors import HerdError
 from .render_inputs import stamp, stamp_files, templates_dir
 
@@ -109,6 +109,8 @@ def unchanged(options: Options, state: dict, current: str | None) -> bool:
     """The fast path: same inventory and templates, same live generation, every recorded input byte-identical."""
     recorded = state.get("stamp")
     if not current or not isinstance(recorded, dict) or state.get("generation") != current:
+        return False
+    if not (options.live / CURRENT / MANIFEST).is_file():  # the live generation was removed behind our back
         return False
     if state.get("inventory") != str(options.inventory.resolve()) or \
             state.get("templates") != str(options.templates.resolve()):

@@ -211,3 +211,12 @@ def test_bad_live_root_or_unknown_scope_is_one_line_not_a_traceback(herd, tmp_pa
     assert unknown.stderr == ("nagios-herd: scope 'guests/no-such-guest' matches no generated file "
                               "(no such guest or host?)\n")
     assert not (tmp_path / "live" / "current").exists()
+
+
+def test_a_live_generation_removed_by_hand_is_published_again(herd, tmp_path):
+    live = tmp_path / "live"
+    assert publish(herd, live).returncode == 0
+    shutil.rmtree(live / os.readlink(live / "current"))
+    again = publish(herd, live)
+    assert again.returncode == 0 and again.stdout.startswith("published generation 000001-"), again.stderr
+    assert (live / "current" / "MANIFEST.json").is_file()
