@@ -42,6 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import shlex
     from pathlib import Path
 
     from ..errors import HerdError
@@ -50,6 +51,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.keep < 1:
         raise HerdError(f"--keep must be at least 1, not {args.keep}", exit_code=2)
+    for command in args.reload:
+        try:
+            if not shlex.split(command):
+                raise ValueError("empty command")
+        except ValueError as error:
+            raise HerdError(f"--reload {command!r}: {error}", exit_code=2) from None
     scope, reload, nagios_cfg = args.scope or "", list(args.reload), list(args.nagios_cfg)
     if args.guest:
         scope = scope or f"guests/{args.guest}"
