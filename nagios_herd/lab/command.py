@@ -69,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fault(lab: Lab, target: str, action: str, seconds: float | None) -> None:
+    if seconds is not None and action != "slow-shutdown":
+        raise HerdError(f"lab fault: SECONDS only goes with slow-shutdown, not {action}", exit_code=2)
     if target == "link":
         if action not in LINK_ACTIONS:
             raise HerdError(f"lab fault link: ACTION must be cut or heal, not {action!r}", exit_code=2)
@@ -77,7 +79,7 @@ def _fault(lab: Lab, target: str, action: str, seconds: float | None) -> None:
         return
     if target not in {host.name for host in lab.herd.hosts}:
         raise HerdError(f"lab fault: unknown host {target!r} (hosts: "
-                    f"{', '.join(host.name for host in lab.herd.hosts)}; or 'link')", exit_code=2)
+                        f"{', '.join(host.name for host in lab.herd.hosts)}; or 'link')", exit_code=2)
     if action == "slow-shutdown":
         if seconds is None or seconds < 0:
             raise HerdError("lab fault HOST slow-shutdown: SECONDS (>= 0) is required", exit_code=2)

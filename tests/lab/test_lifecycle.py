@@ -120,3 +120,24 @@ def test_a_herd_inventory_with_real_addresses_is_refused():
     herd = load(Path(__file__).resolve().parents[2] / "etc" / "herd.toml")
     with pytest.raises(HerdError, match="not a loopback address"):
         check_loopback(herd)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nohost", "crash"], "lab fault: unknown host 'nohost' (hosts: primary, backup; or 'link')"),
+    (["link", "crash"], "lab fault link: ACTION must be cut or heal, not 'crash'"),
+    (["primary", "slow-shutdown"], "lab fault HOST slow-shutdown: SECONDS (>= 0) is required"),
+    (["primary", "crash", "5"], "lab fault: SECONDS only goes with slow-shutdown, not crash"),
+])
+def test_bad_fault_requests_are_one_line_exit_2(lab_record, args, message):
+    done = _cli("fault", *args, "--state-dir", str(lab_record))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"nagios-herd: {message}"]
+
+
+@pytest.fixture
+def lab_record(tmp_path):
+    """A lab record naming the shipped inventory: enough for ``fault`` to validate its arguments."""
+    from nagios_herd.lab.layout import SHIPPED_INVENTORY, write_json
+
+    write_json(tmp_path / "lab.json", {"inventory": str(SHIPPED_INVENTORY), "hosts": {}})
+    return tmp_path
