@@ -228,17 +228,12 @@ NO_RESOURCES = "# No currently configured DRBD found."  # drbdsetup status text 
 
 
 def _first_line(text: str) -> tuple[int, str]:
-    """The number and text of the first line that is not blank (without building a list of all)."""
-    start = number = 0
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        number += 1
-        line = text[start:end].strip()
-        if line:
-            return number, line
-        start = end + 1
-    raise DrbdParseError("empty input: no DRBD status")
+    """The number and text of the first line that is not blank (C-speed even after megabytes of blanks)."""
+    body = text.lstrip()
+    if not body:
+        raise DrbdParseError("empty input: no DRBD status")
+    skipped = text[:len(text) - len(body)]
+    return skipped.count("\n") + 1, body.split("\n", 1)[0].strip()
 
 
 def detect_format(text: str) -> str:

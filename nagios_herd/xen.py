@@ -174,9 +174,9 @@ class HostInfo(Record):
 
 def parse_list(text: str) -> list[Domain]:
     """Parse ``xl list`` or ``xm list`` output (header line first) into domains, in order."""
-    rows = [(n, line.rstrip()) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    if not rows:
+    if not text.strip():  # before splitting: megabytes of blank lines are still only blank
         raise XenParseError("empty input: expected `xl list` output with a 'Name ID Mem' header")
+    rows = [(n, line.rstrip()) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
     lineno, header = rows[0]
     if not _HEADER.match(header.strip()):
         raise XenParseError(f"line {lineno}: not an `xl list`/`xm list` header: {_clip(header)!r}")
