@@ -21,6 +21,7 @@ from ..model import Herd, XenHost
 from . import guests, hosts, procs, provision, simlink, sshd, volumes
 from .layout import Layout, read_json, write_json
 
+
 class Lab:
     """One lab, everything below ``state_dir``; addresses and names come from ``herd``."""
 
@@ -115,10 +116,9 @@ class Lab:
 
     def _make_volumes(self, host: XenHost) -> None:
         image = self.layout.disk_image(host.name)
-        sizes = [volume.size_mb for guest in self.herd.guests for volume in guest.volumes]
-        loop = volumes.attach(image, volumes.disk_mb(sizes))
-        self._update_host(host.name, loop=loop, image=str(image))
         plan = [(volume.name, volume.size_mb) for guest in self.herd.guests for volume in guest.volumes]
+        loop = volumes.attach(image, volumes.disk_mb([size for _, size in plan]))
+        self._update_host(host.name, loop=loop, image=str(image))
         volumes.create_vg(host, self.layout.lvm_dir(host.name), loop, plan)
 
     def _start_host(self, host: XenHost) -> None:
@@ -200,7 +200,10 @@ def teardown(state_dir: Path) -> str:
             procs.end_namespace(fields, str(layout.root))
         for fields in record.get("hosts", {}).values():
             volumes.detach(fields.get("loop"), Path(fields.get("image", "")))
-        shutil.rmtree(layout.root)
+        try:
+            shutil.rmtree(layout.root)
+        except OSError as error:
+            raise HerdError(f"lab down: cannot remove {layout.root}: {error}") from None
     return f"lab down: removed {layout.root}"
 
 
