@@ -107,7 +107,8 @@ def main() -> int:
             faults.slow_shutdown(sim, host.name, 2.0)
             faults.set_boot_time(sim, host.name, 2.0)
         options = Options(inventory=str(lab.inventory), known_hosts=str(lab.known_hosts),
-                          identity=str(lab.client_key), state_dir=str(Path(tmp) / "state"), parallel=GUESTS)
+                          identity=str(lab.client_key), state_dir=str(Path(tmp) / "state"), parallel=GUESTS,
+                          channels=2 * GUESTS)
 
         def failover(guest: str | None, everything: bool, failback: bool = False):
             return lambda out: move.run(options, task="failback" if failback else "failover", guest=guest,

@@ -74,17 +74,17 @@ class Engine:
         """Run one step on state probed after ``since``; returns when its effects were last probed."""
         guest = self.herd.guest(step.guest)
         view = self.prober.view(guest, after=since)
-        before = view.summary()
         if step.done(view):
-            self.journal.write(step.guest, step.name, "skipped", host=step.host, before=before,
+            self.journal.write(step.guest, step.name, "skipped", host=step.host, before=view.summary(),
                                detail=f"already: {step.done.text}")
             self.say(step.guest, step.name, f"skip (already {step.done.text})")
             return since
         for check in step.requires:
             if not check(view):
-                self.journal.write(step.guest, step.name, "refused", host=step.host, before=before,
+                self.journal.write(step.guest, step.name, "refused", host=step.host, before=view.summary(),
                                    detail=f"precondition failed: {check.text}")
                 raise StepFailed(f"{step.guest}: {step.name} on {step.host}: precondition failed: {check.text}")
+        before = view.summary()
         started = time.monotonic()
         self.say(step.guest, step.name, f"on {step.host}: {step.describe()}")
         command, detail = "", ""

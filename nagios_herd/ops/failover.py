@@ -140,8 +140,8 @@ def steps(herd: Herd, guest: Guest, source: str, target: str, options: MoveOptio
     out: list[Step] = []
     if options.fenced is None:
         out += [
-            Step("shutdown", g, source, absent(source), command=("xl", "shutdown", name),
-                 timeout=30, wait=options.shutdown_timeout, tolerate=True),
+            Step("shutdown", g, source, absent(source), command=("xl", "shutdown", "-w", name),
+                 timeout=options.shutdown_timeout, wait=5, tolerate=True),
             Step("destroy", g, source, absent(source), command=("xl", "destroy", name), timeout=30, wait=15),
             Step("demote", g, source, not_primary(source), requires=(absent(source),),
                  command=("drbdadm", "secondary", name), timeout=30, wait=10),

@@ -52,7 +52,7 @@ def run(options: Options, *, task: str, guest: str | None, everything: bool, mov
         guests = select(herd, guest, everything)
         facts = run_.facts()
         offline = herdstate.offline(run_.state_dir)
-        snaps = run_.prober.snapshots()
+        snaps = run_.prober.everything()
         views = {g.name: GuestView(g, snaps) for g in guests}
         targets = {g.name: target_of(herd, g, move, away_from) for g in guests}
         needed: dict[str, int] = {}

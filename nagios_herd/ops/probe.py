@@ -1,9 +1,11 @@
 """Read-only probes of the hosts, through the project's parsers, and the per-guest view the steps test.
 
-Why a coalescing prober: during ``failover --all`` every guest's worker re-probes before and after each step.
-Each host answers one ``xl list`` + one ``drbdsetup status --json`` for *all* guests; a worker that needs
-state fresher than time T reuses a probe that started after T (or waits for the one in flight), so 14
-workers cost about as many probes as one. A host that is down yields a snapshot with ``down`` set.
+Why lazy, coalescing probes: during ``failover --all`` every guest's worker re-probes before and after each
+step. A snapshot asks a host's ``xl list`` or ``drbdsetup status --json`` (each covers *all* guests) only
+when a check reads it, and a worker that needs an answer fresher than time T reuses one that started after
+T (or waits for the one in flight), so 14 workers cost about as many commands as one, and a step that only
+looks at the source's domains does not ask DRBD at all. A host that is down yields snapshots with ``down``
+set.
 """
 
 from __future__ import annotations
@@ -21,21 +23,49 @@ from ..remote import HostDown, Link
 PROBE_TIMEOUT = 20
 
 
-@dataclass(frozen=True)
 class Snapshot:
-    """One host at one moment: its domains and DRBD resources (empty when ``down``)."""
+    """One host as probed at or after ``after``: each tool's answer is fetched on first use (and shared)."""
 
-    host: str
-    taken: float  # time.monotonic() when the probe started
-    down: str | None = None
-    domains: tuple[xen.Domain, ...] = ()
-    drbd: drbd.DrbdStatus | None = None
+    def __init__(self, host: str, taken: float = 0.0, down: str | None = None,
+                 domains: tuple[xen.Domain, ...] = (), drbd: drbd.DrbdStatus | None = None, *,
+                 sources: dict[str, _Source] | None = None, link: Link | None = None) -> None:
+        self.host, self.taken = host, taken
+        self._down, self._link, self._sources = down, link, sources or {}
+        self._values: dict[str, object] = {} if sources else {"xl": tuple(domains), "drbd": drbd}
+        self._lock = threading.Lock()
+
+    @property
+    def down(self) -> str | None:
+        if self._down is None and self._link is not None:
+            self._down = self._link.down
+        return self._down
+
+    def _get(self, tool: str) -> object:
+        """The tool's parsed answer; a host lost while asking raises HostDown (the step cannot decide)."""
+        with self._lock:
+            if tool not in self._values:
+                if self.down:
+                    return None
+                self._values[tool] = self._sources[tool].get(self.taken)
+            return self._values[tool]
+
+    def fetched(self, tool: str) -> bool:
+        return tool in self._values
+
+    @property
+    def domains(self) -> tuple[xen.Domain, ...]:
+        return self._get("xl") or ()
+
+    @property
+    def drbd(self) -> drbd.DrbdStatus | None:
+        return self._get("drbd")  # type: ignore[return-value]
 
     def domain(self, guest: str) -> xen.Domain | None:
         return next((d for d in self.domains if d.base_name == guest and not d.is_dom0), None)
 
     def resource(self, guest: str) -> drbd.Resource | None:
-        return self.drbd.find(guest) if self.drbd is not None else None
+        status = self.drbd
+        return status.find(guest) if status is not None else None
 
 
 def run_parsed(link: Link, argv: list[str], parse, what: str, timeout: float = PROBE_TIMEOUT):
@@ -49,61 +79,61 @@ def run_parsed(link: Link, argv: list[str], parse, what: str, timeout: float = P
         raise HerdError(f"{link.name}: cannot read {what}: {error}") from None
 
 
-def take(link: Link) -> Snapshot:
-    """``xl list`` and ``drbdsetup status --json`` of one host, the two asked at the same time."""
-    started = time.monotonic()
-    if link.down is not None:
-        return Snapshot(link.name, started, down=link.down)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        domains = pool.submit(run_parsed, link, ["xl", "list"], xen.parse_list, "xl list")
-        status = pool.submit(run_parsed, link, ["drbdsetup", "status", "--json"], drbd.parse_status_json,
-                             "drbdsetup status --json")
-        try:
-            return Snapshot(link.name, started, domains=tuple(domains.result()), drbd=status.result())
-        except HostDown as error:
-            return Snapshot(link.name, started, down=str(error))
+TOOLS = {"xl": (["xl", "list"], lambda text: tuple(xen.parse_list(text)), "xl list"),
+         "drbd": (["drbdsetup", "status", "--json"], drbd.parse_status_json, "drbdsetup status --json")}
 
 
-class _HostProber:
-    def __init__(self, link: Link) -> None:
+class _Source:
+    """One read-only command on one host; concurrent askers share an answer that started after their time."""
+
+    def __init__(self, link: Link, tool: str) -> None:
         self.link = link
+        self.argv, self.parse, self.what = TOOLS[tool]
         self._cond = threading.Condition()
-        self._latest: Snapshot | None = None
-        self._running_since: float | None = None
+        self._latest: tuple[float, object] | None = None
+        self._running = False
 
-    def get(self, after: float) -> Snapshot:
+    def get(self, after: float) -> object:
         with self._cond:
             while True:
-                if self._latest is not None and self._latest.taken >= after:
-                    return self._latest
-                if self._running_since is None:
-                    self._running_since = time.monotonic()
+                if self._latest is not None and self._latest[0] >= after:
+                    return self._latest[1]
+                if not self._running:
+                    self._running = True
                     break
                 self._cond.wait()
-        snapshot: Snapshot | None = None
+        started, answer = time.monotonic(), None
         try:
-            snapshot = take(self.link)
+            answer = (started, run_parsed(self.link, self.argv, self.parse, self.what))
         finally:
             with self._cond:
-                if snapshot is not None and (self._latest is None or snapshot.taken > self._latest.taken):
-                    self._latest = snapshot
-                self._running_since = None
+                if answer is not None and (self._latest is None or answer[0] > self._latest[0]):
+                    self._latest = answer
+                self._running = False
                 self._cond.notify_all()
-        return snapshot
+        return answer[1]
 
 
 class Prober:
     """Fresh snapshots of every host, shared between the threads of one run."""
 
     def __init__(self, links: dict[str, Link]) -> None:
-        self._hosts = {name: _HostProber(link) for name, link in links.items()}
+        self._links = links
+        self._sources = {name: {tool: _Source(link, tool) for tool in TOOLS} for name, link in links.items()}
 
     def snapshots(self, after: float | None = None) -> dict[str, Snapshot]:
-        """Every host probed at or after ``after`` (default: now), the hosts asked in parallel."""
+        """Lazy snapshots of every host: each tool is asked (once, shared) when a check first reads it."""
         after = time.monotonic() if after is None else after
-        with ThreadPoolExecutor(max_workers=len(self._hosts)) as pool:
-            futures = {name: pool.submit(prober.get, after) for name, prober in self._hosts.items()}
-            return {name: future.result() for name, future in futures.items()}
+        return {name: Snapshot(name, after, sources=self._sources[name], link=self._links[name])
+                for name in self._links}
+
+    def everything(self) -> dict[str, Snapshot]:
+        """Snapshots with every tool of every host already asked, all at the same time (status, verify)."""
+        snaps = self.snapshots()
+        with ThreadPoolExecutor(max_workers=2 * len(snaps)) as pool:
+            for future in [pool.submit(snap._get, tool) for snap in snaps.values() for tool in TOOLS]:
+                future.result()
+        return snaps
 
     def view(self, guest: Guest, after: float | None = None) -> GuestView:
         return GuestView(guest, self.snapshots(after))
@@ -195,14 +225,19 @@ class GuestView:
         return resource is not None and drbd.is_connected(resource) and drbd.is_uptodate(resource)
 
     def summary(self) -> dict[str, str]:
-        """The state the journal records as ``before``."""
+        """What the checks of a step read, per host: the state the journal records as ``before``."""
         out = {}
-        for host in self.snaps:
-            if self.down(host):
+        for host, snap in self.snaps.items():
+            if snap.down:
                 out[host] = "down"
                 continue
-            domain = self.domain(host)
-            where = f"domain {domain.condition}" if domain else "no domain"
-            out[host] = (f"{where}; drbd {self.role(host)}/{self.connection(host)}/{self.disk(host)}"
-                         f" peer {self.peer_role(host)}/{self.peer_disk(host)} {self.replication(host)}")
+            parts = []
+            if snap.fetched("xl"):
+                domain = self.domain(host)
+                parts.append(f"domain {domain.condition}" if domain else "no domain")
+            if snap.fetched("drbd"):
+                parts.append(f"drbd {self.role(host)}/{self.connection(host)}/{self.disk(host)} peer "
+                             f"{self.peer_role(host)}/{self.peer_disk(host)} {self.replication(host)}")
+            if parts:
+                out[host] = "; ".join(parts)
         return out

@@ -90,9 +90,9 @@ def run(options: Options, *, host: str | None, guest: str | None, plan_only: boo
             raise HerdError(f"--guest {guest!r}: not a guest of this herd")
         guests = list(herd.guests) if host else [herd.guest(guest)]
         facts = run_.facts()
-        plans, views = [], {}
+        plans, views, snaps = [], {}, run_.prober.everything()
         for g in guests:
-            view = views[g.name] = run_.prober.view(g)
+            view = views[g.name] = GuestView(g, snaps)
             rebuilt = host or _secondary_side(herd, view)
             survivor = herd.peer_of(rebuilt).name
             plan = GuestPlan(g.name, survivor, rebuilt, notes=[f"resync {survivor} -> {rebuilt}; "

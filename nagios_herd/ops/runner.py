@@ -38,6 +38,7 @@ class Options:
     state_dir: str | None = None
     connect_timeout: int = 5
     parallel: int = 8
+    channels: int = 8  # commands at once per host; keep below the hosts' sshd MaxSessions (default 10)
 
 
 def load_herd(inventory: str | None) -> Herd:
@@ -66,7 +67,7 @@ class Run:
             identity = self.options.identity or os.environ.get(IDENTITY_ENV)
             ssh = SshOptions(known_hosts=Path(known) if known else None,
                              identity=Path(identity) if identity else None,
-                             connect_timeout=self.options.connect_timeout)
+                             connect_timeout=self.options.connect_timeout, channels=self.options.channels)
             guests = [Endpoint(g.name, g.address) for g in self.herd.guests] if self.with_guests else []
             self.session = self._stack.enter_context(Session([*self.herd.hosts, *guests], ssh))
         except BaseException:

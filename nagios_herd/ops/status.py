@@ -57,7 +57,7 @@ def table(herd: Herd, views: list[GuestView]) -> list[str]:
 
 def run(options: Options, out=sys.stdout) -> int:
     with Run(options, "fab status", mutating=False) as run_:
-        snaps = run_.prober.snapshots()
+        snaps = run_.prober.everything()
         views = [GuestView(guest, snaps) for guest in run_.herd.guests]
         for line in table(run_.herd, views):
             print(line, file=out)

@@ -95,14 +95,15 @@ def findings(run_: Run) -> list[Finding]:
             except HostDown as error:
                 out.append(Finding(ERROR, "V1", str(error)))
     out += _versions(herd, links, facts)
-    snaps = run_.prober.snapshots()
+    snaps = run_.prober.everything()
     views = [GuestView(guest, snaps) for guest in herd.guests]
     out += checks.resources(herd, views)
     out += checks.domains(herd, views, snaps, herdstate.placements(run_.state_dir))
     out += checks.volumes(herd, facts) + checks.memory(herd, facts, snaps) + checks.configs(herd, facts)
     if any(view.syncing(h.name) for view in views for h in herd.hosts):
         time.sleep(SAMPLE_GAP)
-        out += _stalled(herd, views, [run_.prober.view(guest) for guest in herd.guests])
+        later = run_.prober.everything()
+        out += _stalled(herd, views, [GuestView(guest, later) for guest in herd.guests])
     return out + _state(run_)
 
 

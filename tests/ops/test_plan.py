@@ -53,7 +53,7 @@ def test_planned_failover_steps_in_safe_order(herd):
     promote = p.steps[4]
     assert promote.command == ("drbdadm", "primary", "lab-db") and 17 in promote.stops
     text = render([p], {"lab-db": healthy(herd)}, "plan")
-    assert "1. shutdown on primary: xl shutdown lab-db  [to do]" in text
+    assert "1. shutdown on primary: xl shutdown -w lab-db  [to do]" in text
     assert "requires: no domain on primary" in text
 
 
