@@ -17,6 +17,7 @@ from nagios_herd.drbd import detect_and_parse
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 PROC = "drbd-synthetic/proc_drbd_8.4_states.txt"
 TEXT = "drbd-synthetic/drbdadm_status_states.txt"
+JSON = "drbd-synthetic/drbdsetup_status_json_states.json"
 
 CASES = [  # fixture, --resource, exit code, fragment of the status line
     (PROC, "0", WARNING, "0: online verify VerifyS 12.3% done, ETA 0:00:41"),
@@ -50,6 +51,10 @@ CASES = [  # fixture, --resource, exit code, fragment of the status line
      "pvc-3f1e5a0b-9c8d-4e2a-b7f6-1a2b3c4d5e6f: resync SyncTarget 45% done, ETA 0:00:55"),
     ("drbd-synthetic/drbdsetup_status_verbose_statistics_synctarget_eta_nan.txt", None, WARNING,
      "pvc-stalled-8d1c: resync SyncTarget 45% done |"),
+    (JSON, "guest01", WARNING, "guest01: resync SyncTarget 45% done, ETA 0:00:28"),
+    (JSON, "guest02", CRITICAL, "guest02: split brain suspected; not connected to backup (StandAlone); 80.0 MiB out"),
+    (JSON, "guest03", WARNING, "guest03: resync PausedSyncT 90% done paused (user)"),
+    (JSON, "guest04", CRITICAL, "guest04: I/O suspended (io); quorum lost; not connected to backup (Connecting)"),
     ("drbd-synthetic/events2_timestamps_diff_connection_lost.txt", None, CRITICAL,
      "guest01: not connected to backup (Connecting)"),
 ]
@@ -66,7 +71,7 @@ def test_synthetic_state_verdict(name: str, resource: str | None, code: int, fra
 
 
 def test_every_synthetic_resource_is_covered() -> None:
-    names = {r.name for name in (PROC, TEXT) for r in detect_and_parse(read(name)).resources}
+    names = {r.name for name in (PROC, TEXT, JSON) for r in detect_and_parse(read(name)).resources}
     assert names == {resource for _, resource, _, _ in CASES if resource} - {"8", "9"}
 
 
@@ -92,6 +97,15 @@ def test_wrapped_verbose_statistics_facts() -> None:
     assert (peer.sync_done_percent, peer.eta_seconds, peer.out_of_sync_bytes) == (45.0, 55, 5767168 * 1024)
     nan = detect_and_parse(read("drbd-synthetic/drbdsetup_status_verbose_statistics_synctarget_eta_nan.txt"))
     assert nan.resources[0].connections[0].peer_devices[0].eta_seconds is None
+
+
+def test_json_sync_details_and_unknown_eta() -> None:
+    status = detect_and_parse(read(JSON))
+    sync = status.find("guest01").connections[0].peer_devices[0]
+    paused = status.find("guest03").connections[0].peer_devices[0]
+    assert (sync.sync_done_percent, sync.eta_seconds, sync.out_of_sync_bytes) == (45.0, 28, 5767168 * 1024)
+    assert (paused.eta_seconds, paused.resync_suspended) == (None, ("user",))  # 987654321 = unknown
+    assert status.find("guest04").devices[0].quorum is False
 
 
 def test_events2_diff_applies_in_order() -> None:
