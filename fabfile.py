@@ -24,13 +24,18 @@ COMMON = {
     "connect_timeout": "seconds to wait for a host's SSH answer (default 5)",
 }
 PLAN = {"plan": "print the plan (steps, preconditions, postconditions) and change nothing"}
+PARALLEL = {"parallel": "guests moved at the same time with --all (default 8)",
+            "channels": "commands at once per host on its one SSH connection (default 8; below sshd MaxSessions)",
+            "shutdown_timeout": "seconds for a clean shutdown before xl destroy (default 60)",
+            "nagios_wait": "seconds to wait for the guest's Nagios to answer (default 60; 0: do not ask)"}
 
 
-def _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel=8):
+def _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel=8, channels=8):
     from nagios_herd.ops.runner import Options
 
     return Options(inventory=inventory, known_hosts=known_hosts, identity=identity, state_dir=state_dir,
-                   connect_timeout=int(connect_timeout), parallel=max(1, int(parallel)))
+                   connect_timeout=int(connect_timeout), parallel=max(1, int(parallel)),
+                   channels=max(1, int(channels)))
 
 
 def _finish(operation) -> None:
@@ -61,19 +66,16 @@ def verify(c, inventory=None, known_hosts=None, identity=None, state_dir=None, c
     _finish(lambda: op.run(_options(inventory, known_hosts, identity, state_dir, connect_timeout)))
 
 
-@task(help={**COMMON, **PLAN, "guest": "the guest to move", "all": "every guest",
+@task(help={**COMMON, **PLAN, **PARALLEL, "guest": "the guest to move", "all": "every guest",
             "away_from": "move the guests away from this host (default: away from each preferred host)",
             "force": "the source host is dead: promote without it (needs --fenced)",
             "fenced": "the dead host, which you confirm is powered off (fenced)",
             "allow_stale": "with --force: promote data that is not UpToDate (needs --confirm GUEST)",
-            "confirm": "type the guest name again to confirm --allow-stale",
-            "shutdown_timeout": "seconds for a clean shutdown before xl destroy (default 60)",
-            "nagios_wait": "seconds to wait for the guest's Nagios to answer (default 60; 0: do not ask)",
-            "parallel": "guests moved at the same time with --all (default 8)"},
+            "confirm": "type the guest name again to confirm --allow-stale"},
       auto_shortflags=False)
 def failover(c, guest=None, all=False, away_from=None, force=False, fenced=None, allow_stale=False,
-             confirm=None, plan=False, shutdown_timeout=60, nagios_wait=60, parallel=8, inventory=None,
-             known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
+             confirm=None, plan=False, shutdown_timeout=60, nagios_wait=60, parallel=8, channels=8,
+             inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
     """Move guests to the other host (A1); --force --fenced HOST when that host is dead (A3)."""
     from nagios_herd.ops import move
     from nagios_herd.ops.failover import MoveOptions
@@ -83,7 +85,7 @@ def failover(c, guest=None, all=False, away_from=None, force=False, fenced=None,
             raise HerdError("--force and --fenced HOST go together: confirm the dead host is powered off")
         if allow_stale and not force:
             raise HerdError("--allow-stale only applies to a forced failover (--force --fenced HOST)")
-        options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel)
+        options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
         moving = MoveOptions(shutdown_timeout=float(shutdown_timeout), nagios_wait=float(nagios_wait),
                              fenced=fenced, allow_stale=allow_stale, confirm=confirm)
         return move.run(options, task="failover", guest=guest, everything=all, move=moving,
@@ -92,17 +94,15 @@ def failover(c, guest=None, all=False, away_from=None, force=False, fenced=None,
     _finish(operation)
 
 
-@task(help={**COMMON, **PLAN, "guest": "the guest to move back", "all": "every guest",
-            "shutdown_timeout": "seconds for a clean shutdown before xl destroy (default 60)",
-            "nagios_wait": "seconds to wait for the guest's Nagios to answer (default 60; 0: do not ask)",
-            "parallel": "guests moved at the same time with --all (default 8)"}, auto_shortflags=False)
-def failback(c, guest=None, all=False, plan=False, shutdown_timeout=60, nagios_wait=60, parallel=8,
+@task(help={**COMMON, **PLAN, **PARALLEL, "guest": "the guest to move back", "all": "every guest"},
+      auto_shortflags=False)
+def failback(c, guest=None, all=False, plan=False, shutdown_timeout=60, nagios_wait=60, parallel=8, channels=8,
              inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
     """Move guests back to their preferred host (A2), only once the resync has finished."""
     from nagios_herd.ops import move
     from nagios_herd.ops.failover import MoveOptions
 
-    options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel)
+    options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
     moving = MoveOptions(shutdown_timeout=float(shutdown_timeout), nagios_wait=float(nagios_wait), failback=True)
     _finish(lambda: move.run(options, task="failback", guest=guest, everything=all, move=moving,
                              plan_only=plan))

@@ -34,8 +34,11 @@ class Journal:
         data = (json.dumps(line, sort_keys=True) + "\n").encode()
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    data = b"\n" + data  # a run killed mid-line left a torn line: start a fresh one
                 os.write(fd, data)
                 os.fsync(fd)
             finally:

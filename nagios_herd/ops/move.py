@@ -43,13 +43,14 @@ def run(options: Options, *, task: str, guest: str | None, everything: bool, mov
     command = command_line(task, guest=guest, all=everything, away_from=away_from, force=bool(move.fenced),
                            fenced=move.fenced, allow_stale=move.allow_stale, confirm=move.confirm,
                            plan=plan_only)
-    with Run(options, command, mutating=not plan_only) as run_:
-        herd = run_.herd
-        _check_host(herd, move.fenced, "--fenced")
-        _check_host(herd, away_from, "--from")
-        if move.allow_stale and move.confirm != guest:
-            raise HerdError("--allow-stale needs one --guest NAME and --confirm with that same NAME")
-        guests = select(herd, guest, everything)
+    run_ = Run(options, command, mutating=not plan_only)
+    herd = run_.herd
+    _check_host(herd, move.fenced, "--fenced")
+    _check_host(herd, away_from, "--away-from")
+    if move.allow_stale and move.confirm != guest:
+        raise HerdError("--allow-stale needs one --guest NAME and --confirm with that same NAME")
+    guests = select(herd, guest, everything)
+    with run_:
         facts = run_.facts()
         offline = herdstate.offline(run_.state_dir)
         snaps = run_.prober.everything()

@@ -80,15 +80,16 @@ def steps(herd: Herd, guest: Guest, rebuilt: str, size: int, link: Link) -> list
 
 def run(options: Options, *, host: str | None, guest: str | None, plan_only: bool, out=sys.stdout) -> int:
     command = command_line("rebuild", host=host, guest=guest, plan=plan_only)
-    with Run(options, command, mutating=not plan_only) as run_:
-        herd = run_.herd
-        if bool(host) == bool(guest):
-            raise HerdError("name the replaced host with --host NAME, or one guest with --guest NAME")
-        if host is not None and host not in {h.name for h in herd.hosts}:
-            raise HerdError(f"--host {host!r}: not a host of this herd")
-        if guest is not None and guest not in {g.name for g in herd.guests}:
-            raise HerdError(f"--guest {guest!r}: not a guest of this herd")
-        guests = list(herd.guests) if host else [herd.guest(guest)]
+    run_ = Run(options, command, mutating=not plan_only)
+    herd = run_.herd
+    if bool(host) == bool(guest):
+        raise HerdError("name the replaced host with --host NAME, or one guest with --guest NAME")
+    if host is not None and host not in {h.name for h in herd.hosts}:
+        raise HerdError(f"--host {host!r}: not a host of this herd")
+    if guest is not None and guest not in {g.name for g in herd.guests}:
+        raise HerdError(f"--guest {guest!r}: not a guest of this herd")
+    guests = list(herd.guests) if host else [herd.guest(guest)]
+    with run_:
         facts = run_.facts()
         plans, views, snaps = [], {}, run_.prober.everything()
         for g in guests:

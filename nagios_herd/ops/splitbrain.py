@@ -68,14 +68,15 @@ def steps(herd: Herd, guest: Guest, victim: str, survivor: str) -> list[Step]:
 
 def run(options: Options, *, guest: str | None, victim: str | None, plan_only: bool, out=sys.stdout) -> int:
     command = command_line("resolve-split-brain", guest=guest, victim=victim, plan=plan_only)
-    with Run(options, command, mutating=not plan_only) as run_:
-        herd = run_.herd
-        if not guest or not victim:
-            raise HerdError("name the guest (--guest NAME) and the host whose changes are discarded (--victim HOST)")
-        try:
-            g, survivor = herd.guest(guest), herd.peer_of(herd.host(victim).name).name
-        except KeyError as error:
-            raise HerdError(f"unknown guest or host: {error}") from None
+    run_ = Run(options, command, mutating=not plan_only)
+    herd = run_.herd
+    if not guest or not victim:
+        raise HerdError("name the guest (--guest NAME) and the host whose changes are discarded (--victim HOST)")
+    try:
+        g, survivor = herd.guest(guest), herd.peer_of(herd.host(victim).name).name
+    except KeyError as error:
+        raise HerdError(f"unknown guest or host: {error}") from None
+    with run_:
         view = run_.prober.view(g)
         plan = GuestPlan(g.name, survivor, victim, notes=[f"the changes made on {victim} since the split are "
                                                           f"DISCARDED; {survivor}'s data is kept"])

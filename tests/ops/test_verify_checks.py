@@ -1,0 +1,81 @@
+"""verify's pure checks on probe results parsed from real-format text (V6, V7, V10, V11, V13)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nagios_herd import xen
+from nagios_herd.inventory import load
+from nagios_herd.ops import journal, verify_checks
+from nagios_herd.ops.facts import HostFacts
+
+from .states import resource, snapshot, view, xl_list
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def herd():
+    return load(ROOT / "etc/lab.toml")
+
+
+def views_of(herd, primary_xl, primary_res, backup_xl, backup_res):
+    snaps = {"primary": snapshot("primary", primary_xl, primary_res),
+             "backup": snapshot("backup", backup_xl, backup_res)}
+    return [view(herd.guest("lab-db"), snaps)], snaps
+
+
+def test_two_primaries_and_a_domain_on_both_hosts_are_errors(herd):
+    views, snaps = views_of(
+        herd, xl_list(("lab-db", 64, "-b----")),
+        [resource("lab-db", 3, "Primary", "UpToDate", connection="StandAlone", peer_role="Unknown")],
+        xl_list(("lab-db", 64, "r-----")),
+        [resource("lab-db", 3, "Primary", "UpToDate", connection="StandAlone", peer_role="Unknown")])
+    found = [str(f) for f in verify_checks.resources(herd, views) + verify_checks.domains(herd, views, snaps, {})]
+    assert "ERROR V6   lab-db: Primary on primary and backup (two Primaries)" in found
+    assert any(f.startswith("ERROR V6") and "split brain suspected" in f for f in found)
+    assert "ERROR V7   lab-db: domain exists on primary and backup" in found
+
+
+def test_resync_is_a_warning_with_progress_and_a_wrong_record_is_reported(herd):
+    views, snaps = views_of(
+        herd, xl_list(("lab-db", 64, "-b----")),
+        [resource("lab-db", 3, "Primary", "UpToDate", peer_disk="Inconsistent", replication="SyncSource",
+                  done=37.5)],
+        xl_list(), [resource("lab-db", 3, "Secondary", "Inconsistent", peer_role="Primary",
+                             replication="SyncTarget", done=37.5)])
+    found = [str(f) for f in verify_checks.resources(herd, views)]
+    assert "WARN  V6   lab-db: SyncTarget on backup, 37.5% done" in found
+    assert not any(f.startswith("ERROR") for f in found)
+    record = verify_checks.domains(herd, views, snaps, {"lab-db": "backup"})
+    assert [str(f) for f in record] == ["WARN  V13  lab-db: recorded on backup, runs on primary"]
+
+
+def test_n_plus_one_memory(herd):
+    info = xen.parse_info((ROOT / "tests/fixtures/ganeti/xen-xl-info-4.0.1.txt").read_text())
+    small = HostFacts("backup", 100, info, None, {})
+    snaps = {"primary": snapshot("primary", xl_list(), []), "backup": snapshot("backup", xl_list(), [])}
+    facts = {"primary": HostFacts("primary", info.free_memory_mb, info, None, {}), "backup": small}
+    assert [f.check for f in verify_checks.memory(herd, facts, snaps)] == ["V10"]
+
+
+def test_drbd_safety_reads_settings_not_comments():
+    safe = ("# no become-primary-on here\nnet {\n after-sb-1pri disconnect;\n after-sb-2pri disconnect;\n"
+            " allow-two-primaries no;\n}\n")
+    assert verify_checks.drbd_safety("primary", safe) == []
+    risky = "net { after-sb-1pri discard-secondary; after-sb-2pri disconnect; allow-two-primaries; }\n" \
+            "startup { become-primary-on both; }"
+    found = [f.message for f in verify_checks.drbd_safety("primary", risky)]
+    assert len(found) == 3 and any("after-sb-1pri" in m for m in found)
+
+
+def test_an_interrupted_job_is_unfinished_until_a_later_run_closes_it(tmp_path):
+    first = journal.Journal(tmp_path, "fab failover --guest lab-db")
+    first.write("lab-db", "shutdown", "done", host="primary")
+    with open(tmp_path / "journal.jsonl", "a") as torn:
+        torn.write('{"torn": ')  # a crash in the middle of a line
+    assert journal.unfinished(tmp_path)["lab-db"]["step"] == "shutdown"
+    journal.Journal(tmp_path, "fab failover --guest lab-db").write("lab-db", "end", "done")
+    assert journal.unfinished(tmp_path) == {}
