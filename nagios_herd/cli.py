@@ -1,7 +1,8 @@
 """The ``nagios-herd`` command: a tiny ``main`` over a reusable :class:`Program`.
 
-Each subcommand lives in its own module exposing ``HELP``, ``configure(parser)`` and
-``run(args) -> int``; heavy imports happen inside ``run`` so ``--help`` stays fast.
+Each subcommand lives in its own module exposing ``configure(parser)`` and ``run(args) -> int``. Only the
+module of the subcommand being run is imported (cron runs ``publish`` every few minutes, so start-up counts);
+the one-line summaries ``--help`` lists live here so listing them imports nothing.
 """
 
 from __future__ import annotations
@@ -10,39 +11,68 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from . import __version__
 from .errors import HerdError
 
-COMMANDS: dict[str, str] = {
-    "generate": "nagios_herd.commands.generate",
-    "validate": "nagios_herd.commands.validate",
-    "publish": "nagios_herd.commands.publish",
-    "adopt": "nagios_herd.commands.adopt",
-    "lab": "nagios_herd.lab.command",
+
+DESCRIPTION = "Generate, validate and publish the files of a herd of Nagios servers run as Xen guests."
+
+
+class Subcommand(NamedTuple):
+    module: str
+    summary: str
+
+
+COMMANDS: dict[str, Subcommand] = {
+    "generate": Subcommand(
+        "nagios_herd.commands.generate",
+        "render the herd's files (Xen, DRBD, NRPE, sudoers, volume plan, every guest's Nagios) into a build tree",
+    ),
+    "validate": Subcommand(
+        "nagios_herd.commands.validate",
+        "check every generated file with its real validator (nagios4 -v, drbdadm dump, visudo -cf, xl.cfg parser)",
+    ),
+    "publish": Subcommand(
+        "nagios_herd.commands.publish",
+        "cron mode: render, validate, swap the live tree atomically and reload, only when something changed",
+    ),
+    "adopt": Subcommand(
+        "nagios_herd.commands.adopt",
+        "write an existing Nagios server's hosts, services and contacts into a team's inventory file",
+    ),
+    "lab": Subcommand(
+        "nagios_herd.lab.command",
+        "run the two-host rehearsal lab (sshd per host, LVM on loop devices, xl/drbd simulators)",
+    ),
 }
 
 
 class Program:
     """Builds the argument parser from :data:`COMMANDS` and runs one subcommand."""
 
-    def __init__(self, name: str = "nagios-herd", commands: dict[str, str] | None = None) -> None:
+    def __init__(self, name: str = "nagios-herd", commands: dict[str, Subcommand] | None = None) -> None:
         self.name = name
         self.commands = dict(COMMANDS if commands is None else commands)
 
-    def parser(self) -> argparse.ArgumentParser:
-        parser = argparse.ArgumentParser(prog=self.name, description=__doc__.splitlines()[0])
+    def parser(self, chosen: str | None = None) -> argparse.ArgumentParser:
+        """The full parser; only ``chosen``'s module is imported to add its options."""
+        parser = argparse.ArgumentParser(prog=self.name, description=DESCRIPTION)
         parser.add_argument("-V", "--version", action="version", version=f"%(prog)s {__version__}")
         subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-        for name, module_name in self.commands.items():
-            module = importlib.import_module(module_name)
-            sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
-            module.configure(sub)
-            sub.set_defaults(_run=module.run)
+        for name, (module_name, summary) in self.commands.items():
+            sub = subparsers.add_parser(name, help=summary, description=summary)
+            if name == chosen:
+                module = importlib.import_module(module_name)
+                module.configure(sub)
+                sub.set_defaults(_run=module.run)
         return parser
 
     def run(self, argv: Sequence[str] | None = None) -> int:
-        args = self.parser().parse_args(argv)
+        argv = list(sys.argv[1:] if argv is None else argv)
+        chosen = next((arg for arg in argv if not arg.startswith("-")), None)
+        args = self.parser(chosen if chosen in self.commands else None).parse_args(argv)
         try:
             return int(args._run(args))
         except HerdError as error:

@@ -16,7 +16,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-HELP = "write an existing Nagios server's hosts, services and contacts into a team's inventory file"
 
 _NAGIOS_FIELDS = {
     "contacts": {"name": "contact_name"},

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "render the herd's files (Xen, DRBD, NRPE, sudoers, volume plan, every guest's Nagios) into a build tree"
 DEFAULT_OUTPUT = "build"
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "cron mode: render, validate, swap the live tree atomically and reload, only when something changed"
 DEFAULT_LIVE = "/var/lib/nagios-herd/live"  # under model.Paths.state_dir's default; importing model costs start-up
 INVENTORY_HELP = "herd inventory (default: $NAGIOS_HERD_INVENTORY, /etc/nagios-herd/herd.toml, ./etc/herd.toml)"
 GUEST_NAGIOS_CFG = "/etc/nagios4/nagios.cfg"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "check every generated file with its real validator (nagios4 -v, drbdadm dump, visudo -cf, xl.cfg parser)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -19,7 +19,6 @@ from .layout import SHIPPED_INVENTORY, default_state_dir
 if TYPE_CHECKING:
     from .lab import Lab
 
-HELP = "run the two-host rehearsal lab (sshd per host, LVM on loop devices, xl/drbd simulators)"
 LAB_INVENTORY_ENV = "NAGIOS_HERD_LAB_INVENTORY"
 HOST_ACTIONS = ("crash", "revive", "slow-shutdown")
 LINK_ACTIONS = ("cut", "heal")
