@@ -3,7 +3,8 @@
 Token-based rather than regex-based: ``re`` (with ``enum``) would cost a third of the check's start-up
 budget, and the format is whitespace-separated ``key:value`` words. Quirks handled (ganeti
 ``drbd_info.py``, Checkmk and node_exporter fixtures): ``st:`` (8.0) or ``ro:`` (8.3+) roles; NUL bytes;
-TAB or space indentation; blank lines; missing ``version:`` line; ``Unconfigured`` minors; the
+TAB, space or no indentation (a paste that lost it, a build tag wrapped onto a second line); blank
+lines; missing ``version:`` line; ``Unconfigured`` minors; the
 progress bar and ``finish:`` on one line (kernel 2.6.39); ``stalled``; ``want:``/``delay_probe:``;
 ``oos:`` in KiB; I/O flags (``s`` = I/O suspended, ``a``/``p``/``u`` = resync paused).
 """
@@ -123,6 +124,7 @@ def parse(text: str) -> DrbdStatus:
     minors: list[_Minor] = []
     unconfigured: list[int] = []
     current: _Minor | None = None
+    tag_wraps = False  # a pasted copy may wrap the build tag onto one further line
     seen: set[int] = set()
     for number, raw in enumerate(text.replace("\x00", "").splitlines(), 1):
         line = raw.strip()
@@ -133,8 +135,9 @@ def parse(text: str) -> DrbdStatus:
         if line.startswith(_HEADER_KEYS):
             if words[0] == "version:" and len(words) > 1:
                 version = words[1]
-            current = None
+            current, tag_wraps = None, words[0] in ("GIT-hash:", "srcversion:")
             continue
+        wrapped, tag_wraps = tag_wraps, False
         if words[0].endswith(":") and is_count(words[0][:-1]):
             minor, fields, flags = _minor_line(words, where)
             if minor in seen:
@@ -147,8 +150,10 @@ def parse(text: str) -> DrbdStatus:
                 current = _Minor(minor, fields, flags)
                 minors.append(current)
             continue
-        if current is not None and raw[:1].isspace():
-            current.stats(line, where)
+        if current is not None and (raw[:1].isspace() or ":" in words[0] or line[0] == "["):
+            current.stats(line, where)  # indented, or key:value / progress bar when a paste lost the indent
+            continue
+        if wrapped:
             continue
         raise DrbdParseError(f"{where}: unexpected /proc/drbd line {line[:60]!r}")
     major = (version or "").split(".")[0]

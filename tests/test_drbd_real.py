@@ -20,6 +20,10 @@ VERDICTS = [  # fixture, exit code, fragments of the status line
      ["1: local disk Inconsistent without a resync; not connected to peer (WFConnection); 38.6 GiB out of sync"]),
     ("clustervision_trinity_651_proc_drbd_StandAlone_Primary.txt", CRITICAL,
      ["1: split brain suspected; not connected to peer (StandAlone)", "1/0_oos=41419485184B"]),
+    ("rio-ke_proof-of-concepts_drbd-issue_proc_drbd_8.4.0_split_brain_node1.txt", CRITICAL,
+     ["0: split brain suspected; not connected to peer (StandAlone); 76.0 KiB out of sync"]),
+    ("rio-ke_proof-of-concepts_drbd-issue_proc_drbd_8.4.0_split_brain_node2.txt", CRITICAL,
+     ["0: split brain suspected; not connected to peer (StandAlone); 100.0 KiB out of sync", "0/0_oos=102400B"]),
     ("cockpit-project_cockpit_17042_proc_drbd_8.4.11_two_syncs.txt", WARNING,
      ["1: resync SyncSource 17.9% done, ETA 10:43:36; 2: resync SyncTarget 28.9% done, ETA 3:50:39",
       "1/0_eta=38616s", "2/0_sync=28.9%"]),
@@ -71,6 +75,16 @@ def test_trinity_standalone_primary_facts() -> None:
         "Primary", "UpToDate", "StandAlone", "Unknown")
     assert (peer.peer_disk_state, peer.out_of_sync_bytes) == ("Inconsistent", 40448716 * 1024)
     assert drbd.split_brain_suspected(r)
+
+
+def test_proc_paste_without_indentation_and_a_wrapped_build_tag() -> None:
+    """rio-ke/proof-of-concepts quotes /proc/drbd with every indent gone and the build date cut in two."""
+    status = detect_and_parse(read(ISSUES + "rio-ke_proof-of-concepts_drbd-issue_proc_drbd_8.4.0_split_brain_node2.txt"))
+    (r,) = status.resources
+    assert (status.version, r.name, r.role, r.devices[0].disk_state) == ("8.4.0", "0", "Primary", "UpToDate")
+    assert r.connections[0].peer_devices[0].out_of_sync_bytes == 100 * 1024
+    with pytest.raises(DrbdParseError, match="unexpected /proc/drbd line"):
+        detect_and_parse("version: 8.4.0 (api:1/proto:86-100)\nGIT-hash: 1 build by x\nwrapped\nsecond garbage\n")
 
 
 def test_cockpit_two_resyncs_facts() -> None:
