@@ -29,10 +29,18 @@ PROC_FIXTURES = [
     "ganeti/proc_drbd84_sync.txt", "checkmk/proc_drbd_8.3.8_connected.txt",
     "checkmk/proc_drbd_8.3.8_sync_stalled.txt", "checkmk/proc_drbd_8.3.8_syncsource_delay_probe.txt",
     "node_exporter/drbd", "linbit-documentation/UG84_proc_drbd_8.4.0.txt",
+    "issues/clustervision_trinity_651_proc_drbd_WFConnection_Inconsistent.txt",
+    "issues/clustervision_trinity_651_proc_drbd_StandAlone_Primary.txt",
+    "issues/cockpit-project_cockpit_17042_proc_drbd_8.4.11_two_syncs.txt",
+    "issues/rio-ke_proof-of-concepts_drbd-issue_proc_drbd_8.4.0_split_brain_node1.txt",
+    "issues/rio-ke_proof-of-concepts_drbd-issue_proc_drbd_8.4.0_split_brain_node2.txt",
+    "drbd-synthetic/proc_drbd_8.4_states.txt",
 ]
 
 OOS_FIRST = "check_drbd exits WARNING on oos>0 before evaluating any state"
 PEER_DISK = "check_drbd reads only the local half of ds:, so an unintended Diskless peer passes"
+SUSPENDED = "check_drbd never reads the flags column, so I/O suspended (s-----) passes"
+CONSISTENT = "check_drbd rates a Consistent disk OK; it is not UpToDate (DESIGN: OK needs both UpToDate)"
 STANDALONE = "check_drbd rates StandAlone WARNING; DESIGN: not connected is CRITICAL (UpToDate: split brain suspect)"
 
 # (fixture, minor): (check_drbd status, our status, reason check_drbd is wrong)
@@ -48,6 +56,19 @@ KNOWN_WRONG = {
     ("ganeti/proc_drbd84_sync.txt", "0"): (WARNING, CRITICAL, OOS_FIRST + ", masking StandAlone Primary"),
     ("checkmk/proc_drbd_8.3.8_sync_stalled.txt", "0"): (WARNING, CRITICAL,
                                                         OOS_FIRST + "; the 'stalled' marker is never read"),
+    ("issues/clustervision_trinity_651_proc_drbd_WFConnection_Inconsistent.txt", "1"): (
+        WARNING, CRITICAL, OOS_FIRST + ", masking WFConnection with a local Inconsistent disk"),
+    ("issues/clustervision_trinity_651_proc_drbd_StandAlone_Primary.txt", "1"): (
+        WARNING, CRITICAL, OOS_FIRST + ", masking StandAlone Primary (split brain)"),
+    ("issues/rio-ke_proof-of-concepts_drbd-issue_proc_drbd_8.4.0_split_brain_node1.txt", "0"): (
+        WARNING, CRITICAL, OOS_FIRST + ", masking StandAlone (split brain)"),
+    ("issues/rio-ke_proof-of-concepts_drbd-issue_proc_drbd_8.4.0_split_brain_node2.txt", "0"): (
+        WARNING, CRITICAL, OOS_FIRST + ", masking StandAlone Primary (split brain)"),
+    ("drbd-synthetic/proc_drbd_8.4_states.txt", "3"): (WARNING, CRITICAL, OOS_FIRST + ", masking an Outdated peer"),
+    ("drbd-synthetic/proc_drbd_8.4_states.txt", "4"): (OK, CRITICAL, SUSPENDED),
+    ("drbd-synthetic/proc_drbd_8.4_states.txt", "5"): (OK, CRITICAL, PEER_DISK),
+    ("drbd-synthetic/proc_drbd_8.4_states.txt", "6"): (WARNING, CRITICAL, OOS_FIRST + "; '(stalled)' is never read"),
+    ("drbd-synthetic/proc_drbd_8.4_states.txt", "11"): (OK, WARNING, CONSISTENT),
     ("node_exporter/drbd", "1"): (WARNING, CRITICAL,
                                   OOS_FIRST + "; ro: is never parsed, so Primary/Primary goes unseen"),
 }
