@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from nagios_herd.lab import guests, procs
+from nagios_herd.lab.status import report
 
 pytestmark = [pytest.mark.lab, pytest.mark.real]
 
@@ -87,6 +88,10 @@ def test_a_crashed_host_takes_its_guests_down_and_revives_with_the_same_key(lab)
     assert not procs.accepting(guest.address, 22)
     assert guests.served_on(lab.layout, guest.name) is None
     assert lab.ssh(host.address, "true", host.ssh_port).returncode == 255
+    lines = report(lab)
+    assert any(line.startswith(f"host {host.name}: DOWN") for line in lines)
+    assert f"  {host.name}: simulators do not answer (host crashed?)" in lines
+    assert f"guest {guest.name}: runs nowhere; not served" in lines
 
     lab.revive(host.name)
     assert lab.ssh(host.address, "echo $LAB_HOST", host.ssh_port).stdout == f"{host.name}\n"
