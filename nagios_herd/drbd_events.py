@@ -4,8 +4,9 @@ Each line is ``[TIMESTAMP] VERB OBJECT key:value...`` (drbd-utils ``tests/v9/eve
 events are applied in order (``exists``/``create``/``change`` update, ``destroy`` removes), so a dump that
 goes on after ``exists -`` (a stream) ends in its final state, and an event for an object not seen yet
 creates it (drbdsetup may print lines out of order). ``--diff`` values ``a->b`` keep ``b``. ``call``/
-``response`` helper lines and ``path`` objects do not change the state. Indented lines continue the
-previous line (documentation wrapping). ``exists -`` ends the initial dump: without it the dump was cut
+``response`` helper lines and ``path`` objects do not change the state. Indented lines, and lines that
+begin with ``key:value`` rather than a verb, continue the previous line (documentation wrapping).
+``exists -`` ends the initial dump: without it the dump was cut
 short and ``complete`` is False.
 """
 
@@ -19,11 +20,15 @@ _OBJECTS = ("resource", "device", "connection", "peer-device", "path", "helper",
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Event lines with their wrapped tails joined: an indented line, or one that starts with
+    ``key:value`` instead of a verb (a wrap whose indentation was lost in a paste)."""
     lines: list[tuple[int, str]] = []
     for lineno, raw in enumerate(text.splitlines(), 1):
-        if not raw.strip():
+        words = raw.split()
+        if not words:
             continue
-        if raw[0].isspace() and lines:
+        starts_event = words[0] in _VERBS or (len(words) > 1 and words[1] in _VERBS)
+        if lines and (raw[0].isspace() or (not starts_event and ":" in words[0])):
             lines[-1] = (lines[-1][0], lines[-1][1] + " " + raw.strip())
         else:
             lines.append((lineno, raw.strip()))

@@ -115,3 +115,16 @@ def test_events2_diff_applies_in_order() -> None:
     assert status.complete and (r.role, c.peer, c.state, c.peer_role) == ("Primary", "backup", "Connecting", "Unknown")
     assert [(p.replication_state, p.peer_disk_state) for p in c.peer_devices] == [("Off", "DUnknown")]
     assert r.devices[0].quorum is True
+
+
+def test_events2_wrapped_without_indentation_is_joined() -> None:
+    """A wrapped event whose indentation a paste dropped still starts with key:value, never with a verb."""
+    text = ("exists resource name:r0 role:Primary suspended:no\n"
+            "exists connection name:r0 peer-node-id:1 conn-name:b\nconnection:Connected role:Secondary\n"
+            "exists device name:r0 volume:0 minor:0 disk:UpToDate\n"
+            "exists peer-device name:r0 peer-node-id:1 conn-name:b volume:0\nreplication:SyncSource\n"
+            "peer-disk:Inconsistent done:12.50\nexists -\n")
+    (r,) = detect_and_parse(text).resources
+    (c,) = r.connections
+    assert (c.peer, c.state, c.peer_role) == ("b", "Connected", "Secondary")
+    assert [(p.replication_state, p.sync_done_percent) for p in c.peer_devices] == [("SyncSource", 12.5)]
