@@ -6,8 +6,7 @@ goes on after ``exists -`` (a stream) ends in its final state, and an event for 
 creates it (drbdsetup may print lines out of order). ``--diff`` values ``a->b`` keep ``b``. ``call``/
 ``response`` helper lines and ``path`` objects do not change the state. Indented lines, and lines that
 begin with ``key:value`` rather than a verb, continue the previous line (documentation wrapping).
-``exists -`` ends the initial dump: without it the dump was cut
-short and ``complete`` is False.
+``exists -`` ends the initial dump: without it the dump was cut short and ``complete`` is False.
 """
 
 from __future__ import annotations
