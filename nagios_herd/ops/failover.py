@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..model import Guest, Herd
 from . import herdstate
+from .conditions import absent, primary_uptodate, running, secondary
 from .facts import XEN_CONFIG, HostFacts
 from .nagios_confirm import confirm_step
 from .plan import Check, GuestPlan, Step
@@ -36,23 +37,6 @@ class MoveOptions:
     fenced: str | None = None  # forced failover away from this (dead, fenced) host (A3)
     allow_stale: bool = False
     confirm: str | None = None  # the guest name typed by the operator with --allow-stale
-
-
-def absent(host: str) -> Check:
-    return Check(f"no domain on {host}", lambda v: v.down(host) is None and v.domain(host) is None)
-
-
-def not_primary(host: str) -> Check:
-    return Check(f"{host} is Secondary", lambda v: v.role(host) == "Secondary")
-
-
-def primary_uptodate(host: str) -> Check:
-    return Check(f"{host} is Primary with UpToDate data",
-                 lambda v: v.role(host) == "Primary" and v.disk(host) == "UpToDate")
-
-
-def running(host: str) -> Check:
-    return Check(f"domain running on {host}", lambda v: v.alive_on(host))
 
 
 def refusals(view: GuestView, source: str, target: str, facts: dict[str, HostFacts],
@@ -143,14 +127,14 @@ def steps(herd: Herd, guest: Guest, source: str, target: str, options: MoveOptio
             Step("shutdown", g, source, absent(source), command=("xl", "shutdown", "-w", name),
                  timeout=options.shutdown_timeout, wait=5, tolerate=True),
             Step("destroy", g, source, absent(source), command=("xl", "destroy", name), timeout=30, wait=15),
-            Step("demote", g, source, not_primary(source), requires=(absent(source),),
+            Step("demote", g, source, secondary(source), requires=(absent(source),),
                  command=("drbdadm", "secondary", name), timeout=30, wait=10),
             Step("handshake", g, target,
                  Check(f"{target} Connected to {source}, both UpToDate, {source} Secondary",
                        lambda v: v.handshake_done(target) and v.peer_role(target) == "Secondary"),
                  wait=options.handshake_timeout),
         ]
-        promote_requires = (absent(source), Check(f"{source} is Secondary",
+        promote_requires = (absent(source), Check(f"{source} is Secondary (as {target} sees it)",
                                                   lambda v: v.peer_role(target) == "Secondary"))
         promote = ("drbdadm", "primary", name)
     else:

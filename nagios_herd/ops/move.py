@@ -7,11 +7,9 @@ import sys
 from ..errors import HerdError
 from ..model import Guest, Herd
 from . import herdstate
-from .engine import Engine
 from .failover import MoveOptions, plan_guest
-from .plan import render
 from .probe import GuestView
-from .runner import Options, Run, command_line, report
+from .runner import Options, Run, command_line
 
 
 def select(herd: Herd, guest: str | None, everything: bool) -> list[Guest]:
@@ -62,8 +60,4 @@ def run(options: Options, *, task: str, guest: str | None, everything: bool, mov
                 needed[targets[g.name]] = needed.get(targets[g.name], 0) + g.memory_mb
         plans = [plan_guest(herd, views[g.name], herd.peer_of(targets[g.name]).name, targets[g.name], facts,
                             offline, needed, move, run_.state_dir) for g in guests]
-        if plan_only:
-            print(render(plans, views, f"plan for: {command} (nothing is changed)"), file=out)
-            return 1 if any(plan.refusals for plan in plans) else 0
-        engine = Engine(herd, run_.links, run_.prober, run_.journal, out=out)
-        return report(engine.run(plans, parallel=options.parallel), out=out)
+        return run_.execute(plans, views, plan_only, out)

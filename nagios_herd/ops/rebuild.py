@@ -17,11 +17,11 @@ from ..errors import HerdError
 from ..model import Guest, Herd
 from ..remote import Link
 from . import herdstate, verify
-from .engine import Engine
+from .conditions import synced
 from .facts import HostFacts, lvs_command
-from .plan import Check, GuestPlan, Step, render
+from .plan import Check, GuestPlan, Step
 from .probe import GuestView, run_parsed
-from .runner import Options, Run, command_line, report
+from .runner import Options, Run, command_line
 
 SYNC_WAIT = 6 * 3600  # a full sync of a few GB over a busy link can take hours
 
@@ -73,8 +73,7 @@ def steps(herd: Herd, guest: Guest, rebuilt: str, size: int, link: Link) -> list
         Step("up", name, rebuilt, is_up, requires=(Check(f"not Primary on {rebuilt}",
                                                          lambda v: v.role(rebuilt) != "Primary"),),
              command=("drbdadm", "up", name), wait=10),
-        Step("resync", name, rebuilt, Check(f"{rebuilt} Connected, UpToDate on both sides",
-                                            lambda v: v.handshake_done(rebuilt)), wait=SYNC_WAIT),
+        Step("resync", name, rebuilt, synced(rebuilt), wait=SYNC_WAIT),
     ]
 
 
@@ -103,12 +102,8 @@ def run(options: Options, *, host: str | None, guest: str | None, plan_only: boo
                 size = facts[survivor].lv_size(herd.host(survivor).volume_group, g.root_lv)
                 plan.steps = steps(herd, g, rebuilt, size, run_.links[rebuilt])
             plans.append(plan)
-        if plan_only:
-            print(render(plans, views, f"plan for: {command} (nothing is changed)"), file=out)
-            return 1 if any(plan.refusals for plan in plans) else 0
-        engine = Engine(herd, run_.links, run_.prober, run_.journal, out=out)
-        code = report(engine.run(plans, parallel=options.parallel), out=out)
-        if host is not None and code == 0:
+        code = run_.execute(plans, views, plan_only, out)
+        if host is not None and code == 0 and not plan_only:
             code = _release(run_, host, out)
     return code
 

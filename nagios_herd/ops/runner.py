@@ -21,7 +21,9 @@ from ..remote import Endpoint, Session, SshOptions
 from .facts import HostFacts, gather
 from .journal import Journal
 from .lock import Lock
-from .probe import Prober
+from .engine import Engine
+from .plan import GuestPlan, render
+from .probe import GuestView, Prober
 
 KNOWN_HOSTS_ENV = "NAGIOS_HERD_KNOWN_HOSTS"
 IDENTITY_ENV = "NAGIOS_HERD_IDENTITY"
@@ -81,6 +83,14 @@ class Run:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+
+    def execute(self, plans: list[GuestPlan], views: dict[str, GuestView], plan_only: bool, out) -> int:
+        """``--plan``: print the plans (exit 1 if any guest is refused); else run them and report per guest."""
+        if plan_only:
+            print(render(plans, views, f"plan for: {self.command} (nothing is changed)"), file=out)
+            return 1 if any(plan.refusals for plan in plans) else 0
+        engine = Engine(self.herd, self.links, self.prober, self.journal, out=out)
+        return report(engine.run(plans, parallel=self.options.parallel), out=out)
 
     def facts(self) -> dict[str, HostFacts]:
         """Both hosts' facts, gathered at the same time."""

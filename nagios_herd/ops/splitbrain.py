@@ -15,11 +15,10 @@ import time
 
 from ..errors import HerdError
 from ..model import Guest, Herd
-from .engine import Engine
-from .failover import absent
-from .plan import Check, GuestPlan, Step, render
+from .conditions import absent, secondary, synced
+from .plan import Check, GuestPlan, Step
 from .probe import GuestView
-from .runner import Options, Run, command_line, report
+from .runner import Options, Run, command_line
 
 RESYNC_WAIT = 3600
 
@@ -52,17 +51,16 @@ def steps(herd: Herd, guest: Guest, victim: str, survivor: str) -> list[Step]:
                                                 f"{guest.root_lv}-sb{stamp}", f"{vg}/{guest.root_lv}"),
              tolerate=True, wait=0),
         Step("disconnect", name, victim, standalone, command=("drbdadm", "disconnect", name), wait=10),
-        Step("secondary", name, victim, Check(f"{victim} is Secondary", lambda v: v.role(victim) == "Secondary"),
-             requires=(absent(victim),), command=("drbdadm", "secondary", name), wait=10),
+        Step("secondary", name, victim, secondary(victim), requires=(absent(victim),),
+             command=("drbdadm", "secondary", name), wait=10),
         Step("discard", name, victim, Check(f"{victim} is no longer StandAlone",
                                             lambda v: v.connection(victim) != "StandAlone"),
-             requires=(standalone, Check(f"{victim} is Secondary", lambda v: v.role(victim) == "Secondary")),
+             requires=(standalone, secondary(victim)),
              command=("drbdadm", "connect", "--discard-my-data", name), wait=10),
         Step("reconnect", name, survivor, Check(f"{survivor} is no longer StandAlone",
                                                 lambda v: v.connection(survivor) != "StandAlone"),
              command=("drbdadm", "connect", name), wait=10),
-        Step("resync", name, victim, Check(f"{victim} Connected, UpToDate on both sides",
-                                           lambda v: v.handshake_done(victim)), wait=RESYNC_WAIT),
+        Step("resync", name, victim, synced(victim), wait=RESYNC_WAIT),
     ]
 
 
@@ -83,8 +81,4 @@ def run(options: Options, *, guest: str | None, victim: str | None, plan_only: b
         plan.refusals = refusals(view, victim, survivor)
         if not plan.refusals:
             plan.steps = steps(herd, g, victim, survivor)
-        if plan_only:
-            print(render([plan], {g.name: view}, f"plan for: {command} (nothing is changed)"), file=out)
-            return 1 if plan.refusals else 0
-        engine = Engine(herd, run_.links, run_.prober, run_.journal, out=out)
-        return report(engine.run([plan]), out=out)
+        return run_.execute([plan], {g.name: view}, plan_only, out)

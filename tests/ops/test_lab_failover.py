@@ -24,6 +24,10 @@ def test_plan_changes_nothing(ops):
     result = ops.fab("failover", "--guest", "lab-db", "--plan")
     assert result.returncode == 0, result.stderr
     assert "5. promote on backup: drbdadm primary lab-db  [to do]" in result.stdout
+    away = ops.fab("failover", "--all", "--away-from", "backup", "--plan")
+    assert away.returncode == 0, away.stderr
+    assert "lab-web: backup -> primary" in away.stdout and "lab-db: backup -> primary" in away.stdout
+    assert "5. promote on primary: drbdadm primary lab-db  [already true, skipped]" in away.stdout
     assert ops.where("lab-db") == ["primary"] and ops.journal() == []
 
 
