@@ -61,17 +61,6 @@ def _versions(herd: Herd, links: dict[str, Link], facts: dict[str, HostFacts]) -
     return out
 
 
-def _stalled(herd: Herd, views: list[GuestView], later: list[GuestView]) -> list[Finding]:
-    """V12: a resync whose percentage did not move between the two samples."""
-    out = []
-    for first, second in zip(views, later):
-        for host in herd.hosts:
-            before, after = first.sync_percent(host.name), second.sync_percent(host.name)
-            if before is not None and after is not None and after <= before:
-                out.append(Finding(ERROR, "V12", f"{first.name}: resync on {host.name} stuck at {after:.1f}%"))
-    return out
-
-
 def _state(run_: Run) -> list[Finding]:
     out = []
     for name, entry in herdstate.offline(run_.state_dir).items():
@@ -103,7 +92,7 @@ def findings(run_: Run) -> list[Finding]:
     if any(view.syncing(h.name) for view in views for h in herd.hosts):
         time.sleep(SAMPLE_GAP)
         later = run_.prober.everything()
-        out += _stalled(herd, views, [GuestView(guest, later) for guest in herd.guests])
+        out += checks.stalled(herd, views, [GuestView(guest, later) for guest in herd.guests])
     return out + _state(run_)
 
 

@@ -161,3 +161,19 @@ def drbd_safety(host: str, config_text: str) -> list[Finding]:
         if present:
             out.append(Finding(ERROR, "V11", f"{host}: '{bad}' set in the DRBD configuration"))
     return out
+
+
+def stalled(herd: Herd, views: list[GuestView], later: list[GuestView]) -> list[Finding]:
+    """V12: a resync DRBD calls stalled, or whose percentage and out-of-sync bytes both stood still."""
+    out = []
+    for first, second in zip(views, later):
+        for host in herd.hosts:
+            before, after = first.sync_percent(host.name), second.sync_percent(host.name)
+            if before is None or after is None:
+                continue
+            peer = second.peer_device(host.name)
+            still = after <= before and second.out_of_sync(host.name) >= first.out_of_sync(host.name)
+            if (peer is not None and peer.stalled) or still:
+                out.append(Finding(ERROR, "V12", f"{first.name}: resync on {host.name} stuck at {after:.1f}% "
+                                                 f"({second.out_of_sync(host.name)} bytes to go)"))
+    return out

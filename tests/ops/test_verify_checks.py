@@ -79,3 +79,16 @@ def test_an_interrupted_job_is_unfinished_until_a_later_run_closes_it(tmp_path):
     assert journal.unfinished(tmp_path)["lab-db"]["step"] == "shutdown"
     journal.Journal(tmp_path, "fab failover --guest lab-db").write("lab-db", "end", "done")
     assert journal.unfinished(tmp_path) == {}
+
+
+def test_a_resync_that_does_not_move_between_samples_is_stuck(herd):
+    def sample(done, oos_kib):
+        return views_of(herd, xl_list(("lab-db", 64, "-b----")),
+                        [resource("lab-db", 3, "Primary", "UpToDate", peer_disk="Inconsistent",
+                                  replication="SyncSource", done=done, out_of_sync_kib=oos_kib)],
+                        xl_list(), [resource("lab-db", 3, "Secondary", "Inconsistent", peer_role="Primary",
+                                             replication="SyncTarget", done=done, out_of_sync_kib=oos_kib)])[0]
+    moving = verify_checks.stalled(herd, sample(40.0, 1000), sample(40.0, 900))
+    assert moving == []  # the percentage did not move, the bytes to go did
+    stuck = verify_checks.stalled(herd, sample(40.0, 1000), sample(40.0, 1000))
+    assert [f.check for f in stuck] == ["V12", "V12"] and "stuck at 40.0%" in stuck[0].message
