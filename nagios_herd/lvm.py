@@ -7,7 +7,8 @@ Public API
 ----------
 ``parse_report(text) -> Report``
     One or several concatenated ``--reportformat json`` documents (``vgs``, ``lvs [-a]``,
-    ``lvm fullreport``, with or without a ``log`` section). Rows describing the same VG (by name) or
+    ``lvm fullreport``, with or without a ``log`` section; lvm's stderr lines captured before the first
+    document become ``log`` rows of type ``print``). Rows describing the same VG (by name) or
     LV (by VG and name) are merged, later fields filling in. An LV row also makes its VG known (with
     whatever ``vg_*`` columns it carries): an ``lvs``-only report has VGs whose sizes are None, so
     run ``vgs`` (or ``lvm fullreport``) too when free space or extents matter. Raises ``LvmParseError`` (one line: what
@@ -233,10 +234,11 @@ _LV_FIELDS = {"lv_attr": ("attr", LvAttr), "lv_size": ("size", parse_size),
 
 def parse_report(text: str) -> Report:
     """Parse one or more concatenated lvm JSON report documents."""
+    messages, text = _split_messages(text)
     documents = _documents(text)
     vgs: dict[str, dict] = {}
     lvs: dict[tuple[str, str], dict] = {}
-    log: list[dict] = []
+    log: list[dict] = [{"log_type": "print", "log_message": message} for message in messages]
     sections: set[str] = set()
     for number, document in enumerate(documents, start=1):
         where = f"document {number}"
@@ -262,6 +264,17 @@ def parse_report(text: str) -> Report:
         log=tuple(log),
         sections=frozenset(sections),
     )
+
+
+def _split_messages(text: str) -> tuple[list[str], str]:
+    """lvm's stderr lines (``  WARNING: ...``) that a capture put before the first document, and the rest."""
+    if text.lstrip()[:1] in ("{", "[", ""):
+        return [], text
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.lstrip()[:1] == "{"), None)
+    if start is None:
+        return [], text
+    return [line.strip() for line in lines[:start] if line.strip()], "".join(lines[start:])
 
 
 def _documents(text: str) -> list:

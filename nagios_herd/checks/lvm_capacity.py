@@ -70,6 +70,9 @@ def check(options: Options) -> Report:
         raise CheckError(f"{source}: the report lists no volume group (need vgs or lvm fullreport)")
     report = evaluate(lvm, options)
     errors = [row.get("log_message", "") for row in lvm.log if row.get("log_type") == "error"]
+    for row in lvm.log:
+        if row.get("log_type") == "print":
+            report.detail(f"lvm: {row.get('log_message', '')}")
     for failure in [*failures, *(f"lvm error: {message}" for message in errors)]:
         report.add(State.UNKNOWN, failure)
     return report

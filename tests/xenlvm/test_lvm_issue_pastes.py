@@ -93,3 +93,14 @@ def test_linstor_393_inactive_pool_is_not_a_wrong_number() -> None:
     run = run_check("check_lvm_capacity", "--input", "-", "-w", "5:", "-c", "1:", stdin=text.encode())
     assert "thin pool scratch/thin: inactive, usage unknown" in run.stdout
     assert "scratch/thin_data" not in run.perf
+
+
+def test_stderr_captured_before_the_report_is_kept_as_lvm_messages() -> None:
+    """``vgs ... 2>&1``: lvm's warnings come first; the report is still read, the warnings kept."""
+    stderr = read("lvm2-real/vgs_json_partial_missing_pv.stderr")
+    text = stderr + read("lvm2-real/vgs_json_partial_missing_pv.json")
+    report = parse_report(text)
+    assert [row["log_type"] for row in report.log] == ["print"] * len(stderr.strip().splitlines())
+    run = run_check("check_lvm_capacity", "--input", "-", "-v", stdin=text.encode())
+    assert run.status == 2 and "partial: 1 PV missing" in run.first
+    assert any(line.startswith("lvm: ") and "WARNING" in line for line in run.long), run.long
