@@ -28,6 +28,7 @@ class HostFacts:
     info: xen.HostInfo | None = None
     lvs: lvm.Report | None = None
     checksums: dict[str, str] = field(default_factory=dict)  # path -> sha256
+    bridge: bool | None = None  # the host's guest bridge exists (None: not asked)
 
     def lv_size(self, vg: str, name: str) -> int | None:
         """Size in bytes of ``vg/name``, None when it does not exist."""
@@ -49,6 +50,7 @@ def gather(herd: Herd, host: XenHost, link: Link) -> HostFacts:
     with ThreadPoolExecutor(max_workers=3) as pool:
         info_ = pool.submit(run_parsed, link, ["xl", "info"], xen.parse_info, "xl info")
         report_ = pool.submit(run_parsed, link, lvs_command(host.volume_group), lvm.parse_report, "lvs")
+        bridge = pool.submit(link.run, ["test", "-e", f"/sys/class/net/{host.bridge}"], timeout=20)
         result = pool.submit(link.run, ["sh", "-c", CONFIG_DIGESTS, "sh", *paths], timeout=20).result()
         info, report = info_.result(), report_.result()
     checksums = {}
@@ -56,4 +58,4 @@ def gather(herd: Herd, host: XenHost, link: Link) -> HostFacts:
         digest, _, path = line.partition(" ")
         if len(digest) == 64 and path:
             checksums[path] = digest
-    return HostFacts(host.name, info.free_memory_mb, info, report, checksums)
+    return HostFacts(host.name, info.free_memory_mb, info, report, checksums, bridge.result().ok)

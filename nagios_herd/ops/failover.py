@@ -69,6 +69,8 @@ def refusals(view: GuestView, source: str, target: str, facts: dict[str, HostFac
             problems.append(f"{target} has {free} MiB free, the guests moving there need "
                             f"{memory_needed[target]} MiB")
     problems += _files_present(guest, source, target, facts)
+    if target in facts and source in facts and facts[target].bridge is False and facts[source].bridge:
+        problems.append(f"the guests' bridge exists on {source} but not on {target}")
     return problems
 
 

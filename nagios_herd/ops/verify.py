@@ -36,8 +36,6 @@ def _host_checks(herd: Herd, link: Link, facts: HostFacts) -> list[Finding]:
         out.append(Finding(ERROR, "V14", f"{host.name}: {name} not found"))
     if facts.lvs is not None and facts.lvs.vg(host.volume_group) is None:
         out.append(Finding(ERROR, "V3", f"{host.name}: volume group {host.volume_group} not found"))
-    if not link.run(["test", "-e", f"/sys/class/net/{host.bridge}"], timeout=10).ok:
-        out.append(Finding(WARN, "V9", f"{host.name}: bridge {host.bridge} not found"))
     config = link.run(["sh", "-c", "cat /etc/drbd.conf /etc/drbd.d/*.conf /etc/drbd.d/*.res 2>/dev/null"])
     out += checks.drbd_safety(host.name, config.stdout)
     auto = link.run(["sh", "-c", "ls -A /etc/xen/auto 2>/dev/null"], timeout=10)
@@ -83,7 +81,7 @@ def findings(run_: Run) -> list[Finding]:
                 out += _host_checks(herd, link, facts[link.name])
             except HostDown as error:
                 out.append(Finding(ERROR, "V1", str(error)))
-    out += _versions(herd, links, facts)
+    out += _versions(herd, links, facts) + checks.bridges(herd, facts)
     snaps = run_.prober.everything()
     views = [GuestView(guest, snaps) for guest in herd.guests]
     out += checks.resources(herd, views)

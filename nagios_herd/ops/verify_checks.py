@@ -147,6 +147,17 @@ def configs(herd: Herd, facts: dict[str, HostFacts]) -> list[Finding]:
     return out
 
 
+def bridges(herd: Herd, facts: dict[str, HostFacts]) -> list[Finding]:
+    """V9: the guests' bridge on every host; ERROR when only one host lacks it (a failover there loses the
+    network), WARN when no host has one (a machine without Xen networking, like the lab)."""
+    missing = [h.name for h in herd.hosts if facts[h.name].bridge is False]
+    asked = [h.name for h in herd.hosts if facts[h.name].bridge is not None]
+    if not missing:
+        return []
+    severity = WARN if len(missing) == len(asked) else ERROR
+    return [Finding(severity, "V9", f"{host}: bridge {herd.host(host).bridge} not found") for host in missing]
+
+
 def drbd_safety(host: str, config_text: str) -> list[Finding]:
     """V11 over the host's DRBD configuration text (``/etc/drbd.d``; ``#`` comments ignored)."""
     out = []

@@ -142,3 +142,10 @@ def test_split_brain_is_refused_and_status_prints_the_recovery(herd):
     assert status.split_brain_hint(split, herd) == (
         "lab-db: split brain suspected; keep the data of primary (where it runs) with: "
         "fab resolve-split-brain --guest lab-db --victim backup")
+
+
+def test_target_without_the_bridge_the_source_has_is_refused(herd):
+    fx = facts()
+    fx["primary"] = HostFacts("primary", 8004, fx["primary"].info, None, fx["primary"].checksums, bridge=True)
+    fx["backup"] = HostFacts("backup", 8004, fx["backup"].info, None, fx["backup"].checksums, bridge=False)
+    assert plan(herd, healthy(herd), fx=fx).refusals == ["the guests' bridge exists on primary but not on backup"]

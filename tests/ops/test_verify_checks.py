@@ -92,3 +92,11 @@ def test_a_resync_that_does_not_move_between_samples_is_stuck(herd):
     assert moving == []  # the percentage did not move, the bytes to go did
     stuck = verify_checks.stalled(herd, sample(40.0, 1000), sample(40.0, 1000))
     assert [f.check for f in stuck] == ["V12", "V12"] and "stuck at 40.0%" in stuck[0].message
+
+
+def test_a_bridge_missing_on_one_host_is_an_error_on_every_host_a_warning(herd):
+    def facts(primary, backup):
+        return {"primary": HostFacts("primary", bridge=primary), "backup": HostFacts("backup", bridge=backup)}
+    assert [f.severity for f in verify_checks.bridges(herd, facts(True, False))] == ["ERROR"]
+    assert [f.severity for f in verify_checks.bridges(herd, facts(False, False))] == ["WARN", "WARN"]
+    assert verify_checks.bridges(herd, facts(True, None)) == []
