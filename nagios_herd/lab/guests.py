@@ -59,7 +59,24 @@ def _binds(layout: Layout, herd: Herd, guest: Guest) -> list[tuple[Path, str]]:
         source.mkdir(parents=True, exist_ok=True)
     for sub in NAGIOS_SUBDIRS:
         (disk / sub).mkdir(parents=True, exist_ok=True)
+        _owned_like_the_package(disk, sub)
+    _owned_like_the_package(layout.guest_dir(guest.name), "run", "/run/nagios4")
     return pairs
+
+
+def _owned_like_the_package(base: Path, relative: str, machine_path: str | None = None) -> None:
+    """Give ``base/relative`` and its parents below ``base`` the owner and mode the nagios4 package gave
+    the machine's own directories, as on a freshly installed guest (``nagios4 -v`` checks them)."""
+    own = base / relative
+    machine = Path(machine_path or "/" + relative)
+    while own != base:
+        try:
+            info = machine.stat()
+        except OSError:
+            return
+        os.chown(own, info.st_uid, info.st_gid)
+        own.chmod(info.st_mode & 0o7777)
+        own, machine = own.parent, machine.parent
 
 
 def _host_mounts(layout: Layout, herd: Herd) -> list[str]:

@@ -109,3 +109,11 @@ def test_reset_puts_every_guest_back_on_its_preferred_host(lab):
         assert lab.ssh(guest.address, "echo $LAB_GUEST").stdout == f"{guest.name}\n"
         if guest.serve_nagios:
             assert _status(guest).status_code == 200
+
+
+def test_a_guest_validates_its_generated_nagios_config_as_installed(lab):
+    """The deploy task runs ``nagios4 -v`` on the guest with the generated (nagios_user=nagios) config."""
+    guest = _nagios_guest(lab)
+    done = lab.ssh(guest.address, "nagios4 -v /etc/nagios4/nagios.cfg")
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "Things look okay" in done.stdout
