@@ -104,6 +104,8 @@ def test_slow_shutdown_is_destroyed_after_the_timeout(ops):
 
 def test_dead_primary_needs_fencing_then_moves_with_every_write(ops):
     ops.lab.crash("primary")
+    status = ops.fab("status", "--connect-timeout", "2")
+    assert status.returncode == 0 and "host primary is DOWN" in status.stdout
     planned = ops.fab("failover", "--guest", "lab-db", "--connect-timeout", "2")
     assert planned.returncode == 1 and "use --force --fenced primary" in planned.stdout
     unfenced = ops.fab("failover", "--guest", "lab-db", "--force")
@@ -117,6 +119,20 @@ def test_dead_primary_needs_fencing_then_moves_with_every_write(ops):
     back = ops.fab("failback", "--guest", "lab-db")
     assert back.returncode == 1 and "primary is marked offline" in back.stdout
     assert ops.where("lab-db") == ["backup"]
+
+
+def test_stale_data_is_promoted_only_with_the_extra_flag_and_the_guest_named(ops):
+    _degrade_backup(ops)
+    ops.lab.crash("primary")
+    forced = ["failover", "--guest", "lab-db", "--force", "--fenced", "primary", "--connect-timeout", "2"]
+    refused = ops.fab(*forced)
+    assert refused.returncode == 1 and "disk on backup is Inconsistent" in refused.stdout
+    assert "--allow-stale --confirm lab-db" in refused.stdout
+    wrong_name = ops.fab(*forced, "--allow-stale", "--confirm", "lab-ops")
+    assert wrong_name.returncode == 1 and "--confirm with that same NAME" in wrong_name.stderr
+    stale = ops.fab(*forced, "--allow-stale", "--confirm", "lab-db")
+    assert stale.returncode == 0, stale.stdout + stale.stderr
+    assert "drbdadm primary --force lab-db" in stale.stdout and ops.where("lab-db") == ["backup"]
 
 
 def test_failback_before_the_resync_ends_is_refused(ops):
