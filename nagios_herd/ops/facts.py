@@ -3,7 +3,8 @@
 Probed once per run per host (they do not change while guests move), through the project's parsers
 (``xen.parse_info``, ``lvm.parse_report``). Config checksums are sha256 over the lines that are not
 comments (the generator names the host in a comment; what xl reads must be identical); a missing file is
-simply absent from the answer.
+simply absent from the answer, and each config is checked to use the guest's DRBD device
+(``/dev/drbd/by-res/<guest>/``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from ..remote import Link
 from .probe import run_parsed
 
 XEN_CONFIG = "/etc/xen/{guest}.cfg"
-CONFIG_DIGESTS = ('for f; do [ -f "$f" ] || continue; '
-                  'd=$(grep -v "^[[:space:]]*#" "$f" | sha256sum); echo "${d%% *} $f"; done')
+CONFIG_DIGESTS = ('for f; do [ -f "$f" ] || continue; g=${f##*/}; g=${g%.cfg}; '
+                  'd=$(grep -v "^[[:space:]]*#" "$f" | sha256sum); '
+                  'if grep -v "^[[:space:]]*#" "$f" | grep -q "/dev/drbd/by-res/$g/"; then r=drbd; else r=-; fi; '
+                  'echo "${d%% *} $r $f"; done')
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class HostFacts:
     info: xen.HostInfo | None = None
     lvs: lvm.Report | None = None
     checksums: dict[str, str] = field(default_factory=dict)  # path -> sha256
+    on_drbd: frozenset[str] = frozenset()  # configs whose disk is the guest's /dev/drbd/by-res/<guest>/
     bridge: bool | None = None  # the host's guest bridge exists (None: not asked)
 
     def lv_size(self, vg: str, name: str) -> int | None:
@@ -53,9 +57,12 @@ def gather(herd: Herd, host: XenHost, link: Link) -> HostFacts:
         bridge = pool.submit(link.run, ["test", "-e", f"/sys/class/net/{host.bridge}"], timeout=20)
         result = pool.submit(link.run, ["sh", "-c", CONFIG_DIGESTS, "sh", *paths], timeout=20).result()
         info, report = info_.result(), report_.result()
-    checksums = {}
+    checksums, on_drbd = {}, set()
     for line in result.stdout.splitlines():
-        digest, _, path = line.partition(" ")
+        digest, device, path = (line.split(" ", 2) + ["", ""])[:3]
         if len(digest) == 64 and path:
             checksums[path] = digest
-    return HostFacts(host.name, info.free_memory_mb, info, report, checksums, bridge.result().ok)
+            if device == "drbd":
+                on_drbd.add(path)
+    return HostFacts(host.name, info.free_memory_mb, info, report, checksums, on_drbd=frozenset(on_drbd),
+                     bridge=bridge.result().ok)

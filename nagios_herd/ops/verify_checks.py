@@ -26,7 +26,7 @@ class Finding:
 
 
 def resources(herd: Herd, views: list[GuestView]) -> list[Finding]:
-    """V5 (configured on both) and V6 (one Primary, Connected, UpToDate/UpToDate)."""
+    """V5 (configured on both, no unknown resource) and V6 (one Primary, Connected, UpToDate/UpToDate)."""
     out = []
     for view in views:
         name = view.name
@@ -42,6 +42,13 @@ def resources(herd: Herd, views: list[GuestView]) -> list[Finding]:
             out.append(Finding(ERROR, "V6", f"{name}: no Primary anywhere (guest down)"))
         for host in live:
             out += _resource_on(view, host)
+    known = {guest.resource for guest in herd.guests}
+    for view in views[:1]:
+        for host, snap in view.snaps.items():
+            status = None if snap.down else snap.drbd
+            for resource in status.resources if status else ():
+                if resource.name not in known:
+                    out.append(Finding(WARN, "V5", f"{host}: DRBD resource {resource.name} belongs to no guest"))
     return out
 
 
@@ -134,7 +141,7 @@ def memory(herd: Herd, facts: dict[str, HostFacts], snaps: dict[str, Snapshot]) 
 
 
 def configs(herd: Herd, facts: dict[str, HostFacts]) -> list[Finding]:
-    """V8: each domU config present on every host and identical (sha256)."""
+    """V8: each domU config present on every host, identical (sha256) and on the guest's DRBD device."""
     out = []
     for guest in herd.guests:
         path = f"/etc/xen/{guest.name}.cfg"
@@ -144,6 +151,10 @@ def configs(herd: Herd, facts: dict[str, HostFacts]) -> list[Finding]:
             out.append(Finding(ERROR, "V8", f"{path} missing on {', '.join(missing)}"))
         elif len(set(sums.values())) > 1:
             out.append(Finding(ERROR, "V8", f"{path} differs between hosts"))
+        for host in sums:
+            if sums[host] and path not in facts[host].on_drbd:
+                out.append(Finding(ERROR, "V8", f"{host}: {path} does not use /dev/drbd/by-res/{guest.name}/ "
+                                                f"(the guest would bypass DRBD)"))
     return out
 
 

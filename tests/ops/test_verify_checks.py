@@ -100,3 +100,21 @@ def test_a_bridge_missing_on_one_host_is_an_error_on_every_host_a_warning(herd):
     assert [f.severity for f in verify_checks.bridges(herd, facts(True, False))] == ["ERROR"]
     assert [f.severity for f in verify_checks.bridges(herd, facts(False, False))] == ["WARN", "WARN"]
     assert verify_checks.bridges(herd, facts(True, None)) == []
+
+
+def test_configs_must_agree_and_use_the_drbd_device_and_unknown_resources_are_named(herd):
+    path = "/etc/xen/lab-db.cfg"
+    sums = {f"/etc/xen/{g.name}.cfg": "a" * 64 for g in herd.guests}
+    info = xen.parse_info((ROOT / "tests/fixtures/ganeti/xen-xl-info-4.0.1.txt").read_text())
+    good = frozenset(sums)
+    facts = {"primary": HostFacts("primary", 1, info, None, sums, on_drbd=good),
+             "backup": HostFacts("backup", 1, info, None, {**sums, path: "b" * 64}, on_drbd=good - {path})}
+    found = [str(f) for f in verify_checks.configs(herd, facts)]
+    assert found == ["ERROR V8   /etc/xen/lab-db.cfg differs between hosts",
+                     "ERROR V8   backup: /etc/xen/lab-db.cfg does not use /dev/drbd/by-res/lab-db/ "
+                     "(the guest would bypass DRBD)"]
+    views, _ = views_of(herd, xl_list(("lab-db", 64, "-b----")),
+                        [resource("lab-db", 3, "Primary", "UpToDate"), resource("old-team", 9, "Secondary", "UpToDate")],
+                        xl_list(), [resource("lab-db", 3, "Secondary", "UpToDate", peer_role="Primary")])
+    assert "WARN  V5   primary: DRBD resource old-team belongs to no guest" in \
+        [str(f) for f in verify_checks.resources(herd, views)]
