@@ -34,6 +34,8 @@ PROC_FIXTURES = [
     "issues/cockpit-project_cockpit_17042_proc_drbd_8.4.11_two_syncs.txt",
     "issues/rio-ke_proof-of-concepts_drbd-issue_proc_drbd_8.4.0_split_brain_node1.txt",
     "issues/rio-ke_proof-of-concepts_drbd-issue_proc_drbd_8.4.0_split_brain_node2.txt",
+    "issues/ganeti_ganeti_843_proc_drbd_8.3.11_SyncSource_finish_same_line.txt",
+    "issues/ganeti_ganeti_843_proc_drbd_8.3.11_SyncTarget_finish_same_line.txt",
     "drbd-synthetic/proc_drbd_8.4_states.txt",
 ]
 

@@ -24,6 +24,10 @@ VERDICTS = [  # fixture, exit code, fragments of the status line
      ["0: split brain suspected; not connected to peer (StandAlone); 76.0 KiB out of sync"]),
     ("rio-ke_proof-of-concepts_drbd-issue_proc_drbd_8.4.0_split_brain_node2.txt", CRITICAL,
      ["0: split brain suspected; not connected to peer (StandAlone); 100.0 KiB out of sync", "0/0_oos=102400B"]),
+    ("ganeti_ganeti_843_proc_drbd_8.3.11_SyncSource_finish_same_line.txt", WARNING,
+     ["1: resync SyncSource 0.1% done, ETA 4882:52:29", "1/0_eta=17578349s"]),
+    ("ganeti_ganeti_843_proc_drbd_8.3.11_SyncTarget_finish_same_line.txt", WARNING,
+     ["1: resync SyncTarget 0.1% done, ETA 4882:52:29"]),
     ("cockpit-project_cockpit_17042_proc_drbd_8.4.11_two_syncs.txt", WARNING,
      ["1: resync SyncSource 17.9% done, ETA 10:43:36; 2: resync SyncTarget 28.9% done, ETA 3:50:39",
       "1/0_eta=38616s", "2/0_sync=28.9%"]),
@@ -63,7 +67,7 @@ def test_real_output_verdict(name: str, code: int, fragments: list[str], tmp_pat
 def test_every_issue_fixture_has_a_verdict() -> None:
     tested = {name for name, _, _ in VERDICTS}
     drbd_files = {p.name for p in (FIXTURES / ISSUES).iterdir()
-                  if any(key in p.name for key in ("drbd", "crowbar", "ha_cluster_exporter", "trinity"))}
+                  if any(key in p.name for key in ("drbd", "crowbar", "ha_cluster_exporter", "trinity", "ganeti"))}
     assert drbd_files <= tested
 
 
