@@ -157,10 +157,9 @@ def parse(text: str) -> DrbdStatus:
             continue
         raise DrbdParseError(f"{where}: unexpected /proc/drbd line {line[:60]!r}")
     major = (version or "").split(".")[0]
-    if is_count(major) and int(major) >= 9:
-        raise NoStatusSource(
-            f"DRBD {version} /proc/drbd carries no resource state: use drbdsetup status --json"
-        )
+    if is_count(major) and int(major) >= 9:  # minors listed are only those in 8.4 compatibility mode
+        shown = "lists only 8.4-compatibility resources" if minors or unconfigured else "carries no resource state"
+        raise NoStatusSource(f"DRBD {version} /proc/drbd {shown}: use drbdsetup status --json")
     cut = next((m.minor for m in minors if not m.counted), None)
     if cut is not None:
         raise DrbdParseError(f"minor {cut}: no 'ns: nr: ...' counters line after its state (output cut short?)")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from drbd_support import FIXTURES, read, run_check
-from nagios_herd.drbd import detect_and_parse
+from nagios_herd.drbd import NoStatusSource, detect_and_parse
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 PROC = "drbd-synthetic/proc_drbd_8.4_states.txt"
@@ -174,3 +174,12 @@ def test_every_drbd9_state_name_gets_its_verdict(dimension: str, state: str, cod
                        for f in (lambda p: p.replication_state, lambda p: p.peer_disk_state)))
     result = run_check("--input", "-", stdin=text.encode(), state_dir=tmp_path)
     assert result.returncode == code, (text, result.stdout)
+
+
+def test_drbd9_proc_with_compat_minors_is_still_no_status_source() -> None:
+    """A DRBD 9 kernel shows only its 8.4-compatibility resources in /proc/drbd (drbd_legacy_84.c): not all."""
+    text = ("version: 9.3.0 (api:2/proto:86-124)\nGIT-hash: 0 build by x\n"
+            " 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n"
+            "    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n")
+    with pytest.raises(NoStatusSource, match="lists only 8.4-compatibility resources"):
+        detect_and_parse(text)
