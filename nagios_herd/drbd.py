@@ -23,7 +23,7 @@ Model (plain classes with ``__slots__``; ``dataclasses``/``typing`` cost too muc
   ``eta_seconds`` None when unknown (DRBD's 987654321 included); ``stalled`` from 8.x ``stalled``.
 
 Parsing (pure functions over text; raise ``DrbdParseError`` with the offending line, or
-``NoStatusSource`` for a DRBD 9 ``/proc/drbd`` that only carries the version)
+``NoStatusSource`` for a DRBD 9 ``/proc/drbd``: version only, or only 8.4-compatibility minors)
 - ``detect_and_parse(text) -> DrbdStatus`` — auto-detects the format (``detect_format(text)`` names it:
   ``proc``/``json``/``events2``/``text``); ANSI colours are stripped first (``strip_colors``).
 - ``parse_proc_drbd(text)``, ``parse_status_json(text)``, ``parse_events2(text)``, ``parse_status_text(text)``.
