@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import inventory_schema as schema
+from . import inventory_toml
 from . import inventory_values as values
 from .errors import InventoryError
 from .inventory_checks import HerdDraft, TeamDraft, check_herd
@@ -41,6 +42,9 @@ def read_toml(problems: Problems, path: Path, file: str,
         problems.add(file, "file", f"not UTF-8 text (byte {error.start})")
         return None
     problems.add_source(file, text)
+    document = inventory_toml.loads(text)  # the plain subset fast; everything else, and every error, from tomllib
+    if document is not None:
+        return document
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

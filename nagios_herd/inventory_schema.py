@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from . import inventory_values as values
@@ -24,6 +25,40 @@ class Field:
     unit: str = ""
 
 
+def _accepts(spec: Field) -> Callable[[Any], object]:
+    """A predicate truthy only for values :func:`_check_value` passes without a problem (the happy path)."""
+    if spec.kind is int:
+        low, high = spec.low, spec.high
+        return lambda value: type(value) is int and low <= value <= high  # type: ignore[operator]
+    kind, check = spec.kind, spec.check
+    accepts = values.accepts(check) if check else lambda value: True
+    if kind is list:
+        return lambda value: type(value) is list and all(type(item) is str and accepts(item) for item in value) \
+            and len(set(value)) == len(value)
+    if check is None:
+        return lambda value: type(value) is kind
+    return lambda value: type(value) is kind and accepts(value)
+
+
+class Spec(dict[str, Field]):
+    """The fields of one kind of table, with a test that a whole table is fine precomputed per field.
+
+    Almost every table of a real inventory is fine; :func:`read_table` tests that first (no message, path or
+    intermediate dict is built) and walks the problem-reporting path only for a table that fails the test.
+    """
+
+    def __init__(self, fields: dict[str, Field]) -> None:
+        super().__init__(fields)
+        self.required = frozenset(key for key, spec in fields.items() if spec.required)
+        self.accepts = {key: _accepts(spec) for key, spec in fields.items()}
+
+    def fine(self, table: dict[str, Any]) -> bool:
+        if not (table.keys() <= self.keys() and table.keys() >= self.required):
+            return False
+        accepts = self.accepts
+        return all(accepts[key](value) for key, value in table.items())
+
+
 def _str(check: values.Check, required: bool = True) -> Field:
     return Field(str, required, check)
 
@@ -32,20 +67,20 @@ def _int(low: int, high: int, unit: str = "", required: bool = True) -> Field:
     return Field(int, required, None, low, high, unit)
 
 
-HERD = {
+HERD = Spec({
     "name": _str(values.name),
     "watcher": _str(values.name),
     "watcher_peer": _str(values.name),
     "drbd_protocol": _str(values.drbd_protocol, required=False),
-}
-PATHS = {
+})
+PATHS = Spec({
     "plugin_dir": _str(values.abs_path, required=False),
     "standard_plugin_dir": _str(values.abs_path, required=False),
     "state_dir": _str(values.abs_path, required=False),
     "nagios_cgi_path": _str(values.abs_path, required=False),
-}
-HERD_COMMAND = {"line": _str(values.command_line)}
-XEN_HOST = {
+})
+HERD_COMMAND = Spec({"line": _str(values.command_line)})
+XEN_HOST = Spec({
     "role": _str(values.role),
     "address": _str(values.ipv4),
     "replication_address": _str(values.ipv4),
@@ -55,8 +90,8 @@ XEN_HOST = {
     "bridge": _str(values.bridge),
     "ssh_port": _int(1, 65535, required=False),
     "ssh_user": _str(values.unix_user, required=False),
-}
-GUEST = {
+})
+GUEST = Spec({
     "team": _str(values.include),
     "preferred_host": _str(values.name),
     "memory_mb": _int(64, 4096, " MB"),
@@ -68,30 +103,30 @@ GUEST = {
     "drbd_minor": _int(0, 1048575),
     "drbd_port": _int(1, 65535),
     "serve_nagios": Field(bool, required=False),
-}
-TEAM = {"name": _str(values.name), "alias": _str(values.text)}
-CONTACT = {
+})
+TEAM = Spec({"name": _str(values.name), "alias": _str(values.text)})
+CONTACT = Spec({
     "name": _str(values.nagios_name),
     "alias": _str(values.text),
     "email": _str(values.email),
     "pager": _str(values.pager, required=False),
-}
-TEAM_COMMAND = {"name": _str(values.nagios_name), "line": _str(values.command_line)}
-MONITORED_HOST = {
+})
+TEAM_COMMAND = Spec({"name": _str(values.nagios_name), "line": _str(values.command_line)})
+MONITORED_HOST = Spec({
     "name": _str(values.nagios_name),
     "address": _str(values.host_address),
     "alias": _str(values.text),
     "groups": Field(list, False, values.nagios_name),
     "parents": Field(list, False, values.nagios_name),
     "contacts": Field(list, False, values.nagios_name),
-}
-SERVICE = {
+})
+SERVICE = Spec({
     "host": _str(values.nagios_name),
     "description": _str(values.description),
     "command": _str(values.nagios_name),
     "args": Field(list, False, values.command_arg),
     "contacts": Field(list, False, values.nagios_name),
-}
+})
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "a boolean (true/false)", list: "a list", dict: "a table"}
 
@@ -135,8 +170,15 @@ def _check_value(problems: Problems, file: str, path: str, spec: Field, value: A
     return True
 
 
-def read_table(problems: Problems, file: str, path: str, table: Any, spec: dict[str, Field]) -> dict[str, Any]:
+def read_table(problems: Problems, file: str, path: str, table: Any, spec: Spec) -> dict[str, Any]:
     """The fields of ``table`` that are well-formed; every problem (unknown, missing, mistyped) is recorded."""
+    if type(table) is dict and spec.fine(table):
+        return {key: tuple(value) if type(value) is list else value for key, value in table.items()}
+    return read_reporting(problems, file, path, table, spec)
+
+
+def read_reporting(problems: Problems, file: str, path: str, table: Any, spec: Spec) -> dict[str, Any]:
+    """:func:`read_table` for a table that is not fine: each field checked and each problem recorded."""
     if not isinstance(table, dict):
         problems.add(file, path, f"expected a table, got {type_name(table)}")
         return {}
@@ -157,7 +199,7 @@ def read_table(problems: Problems, file: str, path: str, table: Any, spec: dict[
 
 
 def read_array(problems: Problems, file: str, key: str, document: dict[str, Any],
-               spec: dict[str, Field]) -> list[tuple[str, dict[str, Any]]]:
+               spec: Spec) -> list[tuple[str, dict[str, Any]]]:
     """Each table of the array of tables ``key`` as ``(path, good fields)``."""
     items = document.get(key, [])
     if not isinstance(items, list):
@@ -168,7 +210,7 @@ def read_array(problems: Problems, file: str, key: str, document: dict[str, Any]
 
 
 def read_named_tables(problems: Problems, file: str, key: str, document: dict[str, Any],
-                      spec: dict[str, Field], check_name: values.Check) -> list[tuple[str, dict[str, Any]]]:
+                      spec: Spec, check_name: values.Check) -> list[tuple[str, dict[str, Any]]]:
     """Each ``[key.NAME]`` table as ``(NAME, good fields)``; NAME itself must pass ``check_name``."""
     tables = document.get(key, {})
     if not isinstance(tables, dict):

@@ -61,8 +61,22 @@ def screened(check: Check) -> Check:
     return guarded
 
 
+_ACCEPTS: dict[Check, Callable[[str], object]] = {}
+
+
 def pattern(regex: re.Pattern[str], what: str) -> Check:
-    return screened(lambda value: None if regex.match(value) else f"{value!r} is not {what}")
+    check = screened(lambda value: None if regex.match(value) else f"{value!r} is not {what}")
+    _ACCEPTS[check] = regex.fullmatch  # every allowlist here excludes the screened characters
+    return check
+
+
+def accepts(check: Check) -> Callable[[str], object]:
+    """A predicate truthy exactly for the values ``check`` finds no problem with, as cheap as possible.
+
+    For an allowlist pattern that is the pattern's ``fullmatch``: it admits no screened character (none of the
+    allowlists contains one), and ``fullmatch`` refuses the trailing newline ``match``'s ``$`` lets through.
+    """
+    return _ACCEPTS.get(check) or (lambda value: check(value) is None)
 
 
 name = pattern(NAME, "a valid name (lowercase letters, digits and '-', 2-32 characters, starting with a letter)")
