@@ -2,11 +2,12 @@
 
 Input (auto-detected): ``/proc/drbd`` (8.x), ``drbdsetup status --json``, ``drbdsetup events2 --now
 [--statistics]``, ``drbdadm status`` / ``drbdsetup status [--verbose --statistics]``. Without --input
-it runs ``/usr/sbin/drbdsetup status --json`` and falls back to /proc/drbd (DRBD 8.x); a DRBD 9
-/proc/drbd alone is UNKNOWN. Verdicts (DESIGN §3.2, worst wins): connected + UpToDate + at most one
-Primary OK; resync or out-of-sync WARNING (with % done and ETA); not connected, bad disk, both Primary,
-I/O suspended, quorum lost, resync stalled (``stalled`` marker, or no progress since an earlier run),
-split brain suspected, a --resource missing CRITICAL; unreadable input UNKNOWN.
+it runs ``/usr/sbin/drbdsetup status --json``, then ``drbdsetup events2 --now --statistics all``, then
+reads /proc/drbd (DRBD 8.x); a DRBD 9 /proc/drbd alone is UNKNOWN. Verdicts (DESIGN §3.2, worst wins):
+connected + UpToDate + at most one Primary OK; resync or out-of-sync WARNING (with % done and ETA);
+not connected, bad disk, both Primary, I/O suspended, quorum lost, resync stalled (``stalled`` marker,
+or no progress since an earlier run), split brain suspected, a --resource missing CRITICAL; unreadable
+input UNKNOWN.
 Perfdata per resource/volume: ``_sync`` %, ``_oos`` bytes, ``_eta`` seconds (while resyncing).
 """
 
@@ -23,6 +24,7 @@ from .drbd_verdict import facts, judge
 
 LABEL = "DRBD"
 DRBDSETUP = "/usr/sbin/drbdsetup"
+LIVE_SOURCES = (("status", "--json"), ("events2", "--now", "--statistics", "all"))
 PROC_DRBD = "/proc/drbd"
 BY_RES = "/dev/drbd/by-res"
 DEFAULT_STALL_SECONDS = 30.0
@@ -82,15 +84,17 @@ def parse(text: str, source: str) -> DrbdStatus:
 
 
 def read_live_status() -> DrbdStatus:
-    """``drbdsetup status --json`` (DRBD 9, or 8.4 with new utils), else ``/proc/drbd`` (DRBD 8.x)."""
+    """The first source that answers: ``drbdsetup status --json`` (DRBD 9), ``drbdsetup events2 --now``
+    (drbd-utils 8.9.3+ without ``--json``, also on 8.4 kernels: names, not minors), ``/proc/drbd`` (8.x)."""
     problems: list[str] = []
-    try:
-        result = run_tool([DRBDSETUP, "status", "--json"])
-    except CheckError as error:
-        problems.append(str(error))
-    else:
+    for args in LIVE_SOURCES:
+        try:
+            result = run_tool([DRBDSETUP, *args])
+        except CheckError as error:  # missing or hung: another form of the same program fares no better
+            problems.append(str(error))
+            break
         if result.ok:
-            return parse(result.stdout, f"{DRBDSETUP} status --json")
+            return parse(result.stdout, f"{DRBDSETUP} {' '.join(args)}")
         problems.append(result.failure())
     try:
         text = read_input(PROC_DRBD)
