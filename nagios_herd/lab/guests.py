@@ -3,8 +3,9 @@
 The simulator calls the domain-event hook when a domain starts or stops on a host; the hook calls
 :func:`serve` or :func:`stop`. A served guest is one mount namespace (held by its sshd on the guest's
 own address) in which ``/etc/nagios4`` is the guest's generated tree and ``/var/lib/nagios4``,
-``/var/log/nagios4`` and the herd state dir are directories of the guest's *disk* (``STATE/disks/G``), so
-Nagios' status and retention survive a failover the way the replicated disk would keep them. nagios4
+``/var/log/nagios4`` and the herd state dir are directories of the guest's *disk* on that host
+(``STATE/disks/G/H``, see :mod:`nagios_herd.lab.disks`), so Nagios' status and retention survive a
+failover exactly when the replicated disk would have kept them. nagios4
 (``nagios_user=root``, from a copy of the generated ``nagios.cfg``) and lighttpd run inside that same
 namespace (``nsenter``), so the generated absolute paths work unchanged. Stopping ends the namespace.
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 from .. import nagios_serve
 from ..errors import HerdError
 from ..model import Guest, Herd
-from . import hosts, procs, sshd
+from . import disks, hosts, procs, sshd
 from .layout import Layout, read_json, write_json
 
 HTTP_PORT = 80
@@ -47,8 +48,9 @@ def prepare(layout: Layout, herd: Herd, guest: Guest) -> None:
     ))
 
 
-def _binds(layout: Layout, herd: Herd, guest: Guest) -> list[tuple[Path, str]]:
-    root, disk = layout.guest_root(guest.name), layout.disk_dir(guest.name)
+def _binds(layout: Layout, herd: Herd, guest: Guest, host: str) -> list[tuple[Path, str]]:
+    root = layout.guest_root(guest.name)
+    disk = disks.attach(layout, guest.name, host, [h.name for h in herd.hosts if h.name != host])
     pairs = [(root / "etc/nagios4", "/etc/nagios4"), (root / "root", "/root"),
              (layout.guest_dir(guest.name) / "run", "/run/nagios4")]
     pairs += [(disk / target.lstrip("/"), target) for target in (*DISK_DIRS, herd.paths.state_dir)]
@@ -116,7 +118,7 @@ def serve(layout: Layout, herd: Herd, guest: Guest, host: str) -> None:
         _stop_unlocked(layout, guest.name)
         guest_dir = layout.guest_dir(guest.name)
         server = sshd.start(
-            name=guest.name, config_file=guest_dir / "sshd_config", binds=_binds(layout, herd, guest),
+            name=guest.name, config_file=guest_dir / "sshd_config", binds=_binds(layout, herd, guest, host),
             log=guest_dir / "sshd.log", address=guest.address, port=22, unmount=_host_mounts(layout, herd))
         run = {"host": host, **server}
         write_json(layout.guest_run(guest.name), run)
@@ -158,6 +160,14 @@ def run_as_root(main_cfg: str) -> str:
     return "\n".join([*lines, "nagios_user=root", "nagios_group=root"]) + "\n"
 
 
+def sync_disk(layout: Layout, name: str) -> None:
+    """Replicate the served guest's disk copy to the peers in sync with it (see :mod:`.disks`)."""
+    host = served_on(layout, name)
+    if host is not None:
+        lab_hosts = (read_json(layout.record) or {}).get("hosts", {})
+        disks.sync(layout, name, host, [peer for peer in lab_hosts if peer != host])
+
+
 def stop(layout: Layout, name: str, host: str | None = None) -> None:
     """End everything served for the guest (its namespace); nothing when it is not served.
 
@@ -174,6 +184,7 @@ def _stop_unlocked(layout: Layout, name: str) -> None:
     if run is None:
         return
     procs.end_namespace(run, str(layout.root))
+    sync_disk(layout, name)
     layout.guest_run(name).unlink()
 
 

@@ -10,7 +10,7 @@ STATE/hosts/H/root/...          host H's own /etc/xen, /etc/drbd.d, /etc/nagios,
 STATE/hosts/H/bin/              per-host shims fixing LAB_HOST (so sudo or env -i cannot lose it)
 STATE/hosts/H/lvm/              host H's LVM_SYSTEM_DIR; STATE/hosts/H/disk.img its PV (loop device)
 STATE/guests/G/...              guest G's sshd, its own /etc/nagios4, and while it runs, run.json
-STATE/disks/G/                  guest G's data "on the replicated disk" (Nagios state survives failover)
+STATE/disks/G/H/                guest G's data "on its replicated disk" on host H (see disks.py)
 ```
 """
 

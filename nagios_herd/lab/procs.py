@@ -61,7 +61,8 @@ def alive(recorded: Mapping[str, Any] | None) -> bool:
             and mount_ns(pid) == recorded.get("ns"))
 
 
-def _mentions(pid: int, marker: str) -> bool:
+def mentions(pid: int, marker: str) -> bool:
+    """True when ``marker`` (a lab's directory) appears in the command line or environment of ``pid``."""
     needle = marker.encode()
     for part in ("cmdline", "environ"):
         try:
@@ -145,7 +146,7 @@ def end_namespace(recorded: Mapping[str, Any] | None, marker: str) -> None:
     try:
         ours = pin is not None and alive(recorded)
         for _ in range(5):
-            left = [p for p in pids_in_ns(recorded["ns"]) if ours or _mentions(p, marker)]
+            left = [p for p in pids_in_ns(recorded["ns"]) if ours or mentions(p, marker)]
             if not left:
                 return
             kill_all(left)

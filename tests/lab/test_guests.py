@@ -117,3 +117,20 @@ def test_a_guest_validates_its_generated_nagios_config_as_installed(lab):
     done = lab.ssh(guest.address, "nagios4 -v /etc/nagios4/nagios.cfg")
     assert done.returncode == 0, done.stdout[-2000:]
     assert "Things look okay" in done.stdout
+
+
+def test_a_write_after_the_link_broke_is_lost_when_its_host_crashes(lab):
+    """The guest's disk on the peer holds what was replicated before the cut, and nothing after."""
+    guest = _nagios_guest(lab)
+    source = lab.herd.host(guests.served_on(lab.layout, guest.name))
+    target = lab.herd.peer_of(source.name)
+    assert lab.ssh(guest.address, "echo kept > /var/lib/nagios4/before-cut").returncode == 0
+    lab.cut_link()
+    assert lab.ssh(guest.address, "echo lost > /var/lib/nagios4/after-cut").returncode == 0
+    lab.crash(source.name)
+    _on(lab, target, f"drbdadm primary {guest.name} && xl create /etc/xen/{guest.name}.cfg")
+    _wait_served(lab, guest, target.name)
+    done = lab.ssh(guest.address, "cat /var/lib/nagios4/before-cut; ls /var/lib/nagios4")
+    assert done.stdout.startswith("kept\n") and "after-cut" not in done.stdout, done
+    lab.heal_link()
+    lab.reset()
