@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -96,9 +97,16 @@ def start(*, name: str, config_file: Path, binds: Sequence[tuple[Path, str]], lo
 
 
 def check_namespace_support() -> None:
-    """HerdError unless this machine lets us create mount namespaces."""
-    try:
-        procs.run(["unshare", "--mount", "--propagation", "private", "true"], "unshare --mount")
-    except HerdError:
-        raise HerdError("lab: cannot create mount namespaces (unshare --mount failed); "
-                        "the lab needs them") from None
+    """HerdError unless this machine lets us create mount namespaces with bind and overlay mounts."""
+    with tempfile.TemporaryDirectory(prefix="nagios-herd-lab-check-") as scratch:
+        upper, lower, target = (Path(scratch, name) for name in ("upper", "lower", "target"))
+        for directory in (upper, lower, target):
+            directory.mkdir()
+        script = (f"mount --bind {shlex.quote(str(lower))} {shlex.quote(str(target))} && "
+                  f"mount -t overlay lab-check -o {shlex.quote(f'lowerdir={upper}:{lower}')} "
+                  f"{shlex.quote(str(target))}")
+        try:
+            procs.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script], "unshare --mount")
+        except HerdError:
+            raise HerdError("lab: cannot create mount namespaces with bind and overlay mounts "
+                            "(unshare --mount, mount -t overlay); the lab needs them") from None
