@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,7 +53,11 @@ def run(args: argparse.Namespace) -> int:
         from ..locate import find_inventory
 
         inventory = find_inventory(args.inventory or os.environ.get(LAB_INVENTORY_ENV) or SHIPPED_INVENTORY)
-        print(Lab(state_dir, load(inventory), inventory).up())
+        lab = Lab(state_dir, load(inventory), inventory)
+        print(lab.up())
+        print("for nagios-herd and fab:", shlex.join([
+            "export", f"NAGIOS_HERD_INVENTORY={(lab.record() or {}).get('inventory', lab.inventory)}", f"NAGIOS_HERD_KNOWN_HOSTS={lab.known_hosts}",
+            f"NAGIOS_HERD_IDENTITY={lab.client_key}"]))
         return 0
     if args.lab_action == "down":
         print(teardown(state_dir))
