@@ -8,82 +8,19 @@ as :class:`~nagios_herd.errors.InventoryError` (``FILE: field.path: problem (lin
 from __future__ import annotations
 
 import os
-import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from . import inventory_schema as schema
-from . import inventory_toml
 from . import inventory_values as values
 from .errors import InventoryError
-from .inventory_checks import HerdDraft, TeamDraft, check_herd
+from .inventory_checks import HerdDraft, check_herd
+from .inventory_files import TeamResult, read_document, read_teams, read_text
 from .inventory_problems import Problems
-from .model import Command, Contact, Guest, Herd, MonitoredHost, Paths, Service, Team, XenHost
+from .model import Command, Guest, Herd, Paths, Team, XenHost
+from .parallel import gc_paused
 
 HERD_KEYS = {"herd": True, "paths": False, "commands": False, "hosts": True, "guests": True}
-TEAM_KEYS = {"team": True, "contacts": False, "commands": False, "hosts": False, "services": False}
-_AT_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
-
-
-def read_toml(problems: Problems, path: Path, file: str,
-              replace: Mapping[Path, str] | None = None) -> dict[str, Any] | None:
-    """The parsed document (``replace`` gives candidate texts by resolved path), or None after recording why not."""
-    try:
-        if replace and path.resolve() in replace:
-            text = replace[path.resolve()]
-        else:
-            text = path.read_bytes().decode("utf-8")
-    except OSError as error:
-        problems.add(file, "file", f"cannot read: {error.strerror or error}")
-        return None
-    except UnicodeDecodeError as error:
-        problems.add(file, "file", f"not UTF-8 text (byte {error.start})")
-        return None
-    problems.add_source(file, text)
-    document = inventory_toml.loads(text)  # the plain subset fast; everything else, and every error, from tomllib
-    if document is not None:
-        return document
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        where = _AT_LINE.search(message)
-        problems.add(file, "syntax", _AT_LINE.sub("", message), int(where.group(1)) if where else None)
-        return None
-    except RecursionError:  # tomllib recurses per nesting level: a hostile file must not become a traceback
-        problems.add(file, "syntax", "arrays or tables nested too deeply")
-        return None
-
-
-def _document(problems: Problems, path: Path, file: str, keys: dict[str, bool],
-              replace: Mapping[Path, str] | None) -> dict[str, Any] | None:
-    """The parsed file with its top-level keys checked against ``keys`` (name -> required)."""
-    document = read_toml(problems, path, file, replace)
-    if document is None:
-        return None
-    for key in document:
-        if key not in keys:
-            problems.add(file, key, "unknown key" + schema.did_you_mean(key, list(keys)))
-    for key, required in keys.items():
-        if required and key not in document:
-            problems.add(file, key, f"missing required table [{key}]")
-    return document
-
-
-def _read_team(problems: Problems, path: Path, file: str, replace: Mapping[Path, str] | None) -> TeamDraft | None:
-    document = _document(problems, path, file, TEAM_KEYS, replace)
-    if document is None:
-        return None
-    draft = TeamDraft(file)
-    if "team" in document:
-        draft.team = schema.read_table(problems, file, "team", document["team"], schema.TEAM)
-    draft.contacts = schema.read_array(problems, file, "contacts", document, schema.CONTACT)
-    draft.commands = schema.read_array(problems, file, "commands", document, schema.TEAM_COMMAND)
-    draft.hosts = schema.read_array(problems, file, "hosts", document, schema.MONITORED_HOST)
-    draft.services = schema.read_array(problems, file, "services", document, schema.SERVICE)
-    return draft
 
 
 def team_file_name(main: Path, include: str) -> str:
@@ -91,23 +28,42 @@ def team_file_name(main: Path, include: str) -> str:
     return os.path.normpath(str(main.parent / include))
 
 
-def _include(problems: Problems, main: Path, file: str, guest: str, include: str) -> tuple[Path, str] | None:
-    """The team file of ``guest``: relative to the inventory, inside its directory, present."""
+def _includes(main: Path, draft: HerdDraft) -> list[tuple[str, str | None, Path, str]]:
+    """``(guest, problem or None, team file, its name in messages)``: relative to the inventory, inside its
+    directory, present, and nobody else's team."""
     base = main.parent
-    target = base / include
-    shown = team_file_name(main, include)
-    if not target.resolve().is_relative_to(base.resolve()):
-        problems.add(file, f"guests.{guest}.team", f"include {include!r} is outside the inventory directory")
-        return None
-    if not target.is_file():
-        problems.add(file, f"guests.{guest}.team", f"include {include!r} not found ({shown})")
-        return None
-    return target, shown
+    included: dict[Path, str] = {}
+    plan = []
+    for guest, fields in draft.guests:
+        if "team" not in fields:
+            continue
+        include = fields["team"]
+        target = base / include
+        shown = team_file_name(main, include)
+        problem = None
+        if not target.resolve().is_relative_to(base.resolve()):
+            problem = f"include {include!r} is outside the inventory directory"
+        elif not target.is_file():
+            problem = f"include {include!r} not found ({shown})"
+        elif target.resolve() in included:
+            problem = f"{include!r} is already the team of guest {included[target.resolve()]!r}"
+        else:
+            included[target.resolve()] = guest
+        plan.append((guest, problem, target, shown))
+    return plan
 
 
-def _read_herd(problems: Problems, path: Path, replace: Mapping[Path, str] | None) -> HerdDraft | None:
+def _text(path: Path, replace: Mapping[Path, str] | None) -> str | None:
+    try:
+        return read_text(path, replace)
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _read_herd(problems: Problems, path: Path, replace: Mapping[Path, str] | None,
+               parallel: bool | None) -> tuple[HerdDraft, dict[str, TeamResult]] | None:
     file = str(path)
-    document = _document(problems, path, file, HERD_KEYS, replace)
+    document = read_document(problems, path, file, HERD_KEYS, replace)
     if document is None:
         return None
     draft = HerdDraft(file)
@@ -119,41 +75,25 @@ def _read_herd(problems: Problems, path: Path, replace: Mapping[Path, str] | Non
                                               values.nagios_name)
     draft.hosts = schema.read_named_tables(problems, file, "hosts", document, schema.XEN_HOST, values.name)
     draft.guests = schema.read_named_tables(problems, file, "guests", document, schema.GUEST, values.name)
-    included: dict[Path, str] = {}
-    for guest, fields in draft.guests:
-        if "team" not in fields:
+    plan = _includes(path, draft)
+    read = read_teams([(target, shown) for _, problem, target, shown in plan if problem is None], draft, replace,
+                      parallel)
+    teams: dict[str, TeamResult] = {}
+    for guest, problem, target, shown in plan:
+        if problem is not None:
+            problems.add(file, f"guests.{guest}.team", problem)
             continue
-        found = _include(problems, path, file, guest, fields["team"])
-        if found is None:
-            continue
-        target, shown = found
-        if target.resolve() in included:
-            problems.add(file, f"guests.{guest}.team",
-                         f"{fields['team']!r} is already the team of guest {included[target.resolve()]!r}")
-            continue
-        included[target.resolve()] = guest
-        team = _read_team(problems, target, shown, replace)
-        if team is not None:
-            draft.teams[guest] = team
-    return draft
+        problems.add_source(shown, lambda target=target: _text(target, replace))  # read again only for a line
+        problems.merge(read[target].read)  # number
+        if read[target].draft is not None:
+            draft.teams[guest] = read[target].draft  # type: ignore[assignment]
+            teams[guest] = read[target]
+    return draft, teams
 
 
-def _team(draft: TeamDraft) -> Team:
-    return Team(
-        name=draft.team["name"],
-        alias=draft.team["alias"],
-        contacts=tuple(sorted((Contact(**fields) for _, fields in draft.contacts), key=lambda c: c.name)),
-        hosts=tuple(sorted((MonitoredHost(**fields) for _, fields in draft.hosts), key=lambda h: h.name)),
-        services=tuple(sorted((Service(**fields) for _, fields in draft.services),
-                              key=lambda s: (s.host, s.description))),
-        commands=tuple(sorted((Command(**fields) for _, fields in draft.commands), key=lambda c: c.name)),
-        source=draft.file,
-    )
-
-
-def _assemble(draft: HerdDraft) -> Herd:
+def _assemble(draft: HerdDraft, teams: dict[str, Team]) -> Herd:
     hosts = sorted((XenHost(name=name, **fields) for name, fields in draft.hosts), key=lambda h: h.role != "primary")
-    guests = sorted((Guest(name=name, team=_team(draft.teams[name]),
+    guests = sorted((Guest(name=name, team=teams[name],
                            **{key: value for key, value in fields.items() if key != "team"})
                      for name, fields in draft.guests), key=lambda g: g.name)
     return Herd(
@@ -170,16 +110,21 @@ def _assemble(draft: HerdDraft) -> Herd:
     )
 
 
-def load(path: str | os.PathLike[str], *, replace: Mapping[Path, str] | None = None) -> Herd:
+def load(path: str | os.PathLike[str], *, replace: Mapping[Path, str] | None = None,
+         parallel: bool | None = None) -> Herd:
     """The validated herd in ``path``; raises InventoryError listing every problem in every file.
 
     ``replace`` maps resolved file paths to candidate texts read instead of the files, so an edit (adopt) is
-    validated as part of the whole inventory before it is written.
+    validated as part of the whole inventory before it is written. ``parallel``: read the team files in two
+    processes (None: when there are two CPUs and enough team text to gain from it).
     """
     problems = Problems()
-    draft = _read_herd(problems, Path(path), replace)
-    if draft is not None:
-        check_herd(problems, draft)
-    if problems or draft is None:
-        raise InventoryError(problems.lines)
-    return _assemble(draft)
+    with gc_paused():
+        read = _read_herd(problems, Path(path), replace, parallel)
+        if read is not None:
+            draft, teams = read
+            checked = {result.draft.file: result.checked for result in teams.values() if result.draft}
+            check_herd(problems, draft, lambda team: problems.merge(checked[team.file]))
+        if problems or read is None:
+            raise InventoryError(problems.lines)
+        return _assemble(draft, {guest: result.team for guest, result in teams.items()})  # type: ignore[misc]

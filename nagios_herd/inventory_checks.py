@@ -5,7 +5,7 @@ They run on the well-formed fields only (a mistyped field was already reported),
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,8 +49,12 @@ def unique(problems: Problems, entries: Iterable[tuple[str, str, Any]], what: st
             seen[value] = (file, path)
 
 
-def check_herd(problems: Problems, draft: HerdDraft) -> None:
-    """Every rule that spans fields or files, for the herd file and each team it includes."""
+def check_herd(problems: Problems, draft: HerdDraft, checked_team: Callable[[TeamDraft], None]) -> None:
+    """Every rule that spans fields or files, for the herd file and each team it includes.
+
+    :func:`check_team` was run on each team where it was read (see :mod:`nagios_herd.inventory_files`);
+    ``checked_team`` adds its problems here, in the place they belong among all the others.
+    """
     file = draft.file
     hosts = dict(draft.hosts)
     guests = dict(draft.guests)
@@ -80,7 +84,7 @@ def check_herd(problems: Problems, draft: HerdDraft) -> None:
     _check_drbd(problems, draft)
     _check_capacity(problems, draft)
     for _, team in sorted(draft.teams.items()):
-        check_team(problems, team, draft)
+        checked_team(team)
     unique(problems, ((team.file, "team.name", team.team.get("name")) for _, team in sorted(draft.teams.items())),
            "team name")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
@@ -61,30 +62,51 @@ class LineLocator:
         return None
 
 
+Entry = tuple[str, int, str]  # (file, line or 0, the whole line)
+
+
 class Problems:
     """Problem lines grouped by file (in the order files were read) and sorted by line within a file."""
 
     def __init__(self) -> None:
         self._entries: list[tuple[int, int, int, str]] = []
         self._files: dict[str, int] = {}
-        self._sources: dict[str, str | LineLocator] = {}
+        self._sources: dict[str, str | Callable[[], str | None] | LineLocator | None] = {}
 
-    def add_source(self, file: str, text: str) -> None:
+    def add_source(self, file: str, text: str | Callable[[], str | None]) -> None:
+        """Register ``file``; ``text`` (or a function reading it) is scanned only once a problem is found in it."""
         self._files.setdefault(file, len(self._files))
-        self._sources[file] = text  # scanned for line numbers only once a problem is found in it
+        self._sources[file] = text
+
+    def _line(self, file: str, path: str) -> int | None:
+        source = self._sources[file]
+        if not isinstance(source, LineLocator):
+            text = source if isinstance(source, str) or source is None else source()
+            source = self._sources[file] = LineLocator(text) if text is not None else None
+        return source.line_of(path) if source is not None else None
 
     def add(self, file: str, path: str, problem: str, line: int | None = None) -> None:
         if line is None and file in self._sources:
-            source = self._sources[file]
-            if isinstance(source, str):
-                source = self._sources[file] = LineLocator(source)
-            line = source.line_of(path)
+            line = self._line(file, path)
         suffix = f" (line {line})" if line else ""
-        order = self._files.setdefault(file, len(self._files))
         text = f"{file}: {path}: {problem}{suffix}"
         if not text.isprintable():  # a hostile key (a quoted TOML key may hold a newline) must not split the line
             text = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
-        self._entries.append((order, line or 0, len(self._entries), text))
+        self._append(file, line or 0, text)
+
+    def _append(self, file: str, line: int, text: str) -> None:
+        order = self._files.setdefault(file, len(self._files))
+        self._entries.append((order, line, len(self._entries), text))
+
+    def entries(self) -> list[Entry]:
+        """Every problem so far in the order added, for :meth:`merge` (e.g. across processes)."""
+        files = {order: file for file, order in self._files.items()}
+        return [(files[order], line, text) for order, line, _, text in self._entries]
+
+    def merge(self, entries: list[Entry]) -> None:
+        """Add problems found by another :class:`Problems` as if they had been found here, now."""
+        for file, line, text in entries:
+            self._append(file, line, text)
 
     @property
     def lines(self) -> list[str]:

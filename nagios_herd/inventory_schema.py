@@ -26,37 +26,55 @@ class Field:
 
 
 def _accepts(spec: Field) -> Callable[[Any], object]:
-    """A predicate truthy only for values :func:`_check_value` passes without a problem (the happy path)."""
-    if spec.kind is int:
-        low, high = spec.low, spec.high
-        return lambda value: type(value) is int and low <= value <= high  # type: ignore[operator]
-    kind, check = spec.kind, spec.check
-    accepts = values.accepts(check) if check else lambda value: True
-    if kind is list:
-        return lambda value: type(value) is list and all(type(item) is str and accepts(item) for item in value) \
+    """For a string field, or a list field as a tuple: truthy only if :func:`_check_value` finds no problem."""
+    accepts = values.accepts(spec.check) if spec.check else lambda value: True
+    if spec.kind is list:
+        return lambda value: all(type(item) is str and accepts(item) for item in value) \
             and len(set(value)) == len(value)
-    if check is None:
-        return lambda value: type(value) is kind
-    return lambda value: type(value) is kind and accepts(value)
+    return accepts
 
 
 class Spec(dict[str, Field]):
     """The fields of one kind of table, with a test that a whole table is fine precomputed per field.
 
-    Almost every table of a real inventory is fine; :func:`read_table` tests that first (no message, path or
-    intermediate dict is built) and walks the problem-reporting path only for a table that fails the test.
+    Almost every table of a real inventory is fine; :func:`read_table` tests that first (no message or path is
+    built) and walks the problem-reporting path only for a table that fails the test. The checks are pure, so the
+    strings (and lists of strings) a field accepted are remembered: large inventories repeat them a lot.
     """
+
+    MEMORY = 1 << 16  # remembered values per field, at most
 
     def __init__(self, fields: dict[str, Field]) -> None:
         super().__init__(fields)
         self.required = frozenset(key for key, spec in fields.items() if spec.required)
-        self.accepts = {key: _accepts(spec) for key, spec in fields.items()}
+        self._plans = {key: (spec.kind, spec.low, spec.high, _accepts(spec), set()) for key, spec in fields.items()}
 
-    def fine(self, table: dict[str, Any]) -> bool:
+    def fine(self, table: dict[str, Any]) -> dict[str, Any] | None:
+        """The fields of ``table`` (lists as tuples) if every one is fine and none is missing, else None."""
         if not (table.keys() <= self.keys() and table.keys() >= self.required):
-            return False
-        accepts = self.accepts
-        return all(accepts[key](value) for key, value in table.items())
+            return None
+        fine = {}
+        try:
+            for key, value in table.items():
+                kind, low, high, accepts, seen = self._plans[key]
+                if type(value) is not kind:
+                    return None
+                if kind is int:
+                    if not low <= value <= high:
+                        return None
+                elif kind is not bool:
+                    if kind is list:
+                        value = tuple(value)
+                    if value not in seen:  # TypeError: a list holding a table
+                        if not accepts(value):
+                            return None
+                        if len(seen) >= self.MEMORY:
+                            seen.clear()
+                        seen.add(value)
+                fine[key] = value
+        except TypeError:
+            return None
+        return fine
 
 
 def _str(check: values.Check, required: bool = True) -> Field:
@@ -172,9 +190,8 @@ def _check_value(problems: Problems, file: str, path: str, spec: Field, value: A
 
 def read_table(problems: Problems, file: str, path: str, table: Any, spec: Spec) -> dict[str, Any]:
     """The fields of ``table`` that are well-formed; every problem (unknown, missing, mistyped) is recorded."""
-    if type(table) is dict and spec.fine(table):
-        return {key: tuple(value) if type(value) is list else value for key, value in table.items()}
-    return read_reporting(problems, file, path, table, spec)
+    fine = spec.fine(table) if type(table) is dict else None
+    return read_reporting(problems, file, path, table, spec) if fine is None else fine
 
 
 def read_reporting(problems: Problems, file: str, path: str, table: Any, spec: Spec) -> dict[str, Any]:

@@ -37,7 +37,7 @@ _ESCAPE = re.compile(r"\\(.)")
 
 def _string(token: str) -> str:
     inner = token[1:-1]
-    return _ESCAPE.sub(r"\1", inner) if token[0] == '"' and "\\" in inner else inner
+    return _ESCAPE.sub(r"\1", inner) if "\\" in inner and token[0] == '"' else inner
 
 
 def loads(text: str) -> dict[str, Any] | None:
@@ -50,7 +50,8 @@ def loads(text: str) -> dict[str, Any] | None:
             if key in table:
                 return None
             if string:
-                table[key] = _string(string)
+                value = string[1:-1]
+                table[key] = _string(string) if "\\" in value else value
             elif integer:
                 table[key] = int(integer)
             elif boolean:

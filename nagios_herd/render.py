@@ -13,7 +13,7 @@ API: :func:`build(inventory) <build>` → :class:`Build` (load, digest, render);
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import jinja2
 from .errors import HerdError
 from .filters import FILTERS, FilterError
 from .model import Herd
+from .parallel import Child, cores, gc_paused
 from .render_inputs import TEMPLATES_ENV, Digests, templates_dir
 from .render_inputs import digests as input_digests
 from .render_views import NRPE_TIMEOUT, SUDO, guest_view, host_view
@@ -114,13 +115,13 @@ def _header(herd: Herd, digest: str) -> str:
     return header
 
 
-def render(herd: Herd, digests: Digests, templates: Path | None = None) -> dict[str, bytes]:
-    """Every file of the build tree as ``{relative path: bytes}``, sorted by path."""
-    env = environment(templates or templates_dir())
-    headers = {"": _header(herd, digests.hosts)}
-    headers.update((name, _header(herd, digest)) for name, digest in digests.guests.items())
+PARALLEL_OBJECTS = 20000  # team hosts + services from which rendering in two processes pays for the fork
+
+
+def _render(env: jinja2.Environment, herd: Herd, headers: dict[str, str],
+            plan: Iterable[tuple[str, str, str, dict[str, Any]]]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    for path, scope, template_name, context in _plan(herd):
+    for path, scope, template_name, context in plan:
         try:
             template = env.get_template(template_name)
             files[path] = template.render(herd=herd, header=headers[scope], **context).encode()
@@ -131,7 +132,40 @@ def render(herd: Herd, digests: Digests, templates: Path | None = None) -> dict[
         except jinja2.TemplateError as error:
             where = f"{template_name}:{error.lineno}" if getattr(error, "lineno", None) else template_name
             raise HerdError(f"{path}: template error in {where}: {error.message}") from None
-    files.update(_volume_plan(herd, digests.hosts))
+    return files
+
+
+def _render_in_two(env: jinja2.Environment, herd: Herd, headers: dict[str, str]) -> dict[str, bytes] | None:
+    """Every templated file, every other guest's rendered by a forked child; None if anything fails (the caller
+    then renders in plan order, so the error reported is the one a single process reports)."""
+    try:
+        plan = list(_plan(herd))
+        for template_name in {item[2] for item in plan}:  # compiled once, before the fork
+            env.get_template(template_name)
+    except (HerdError, jinja2.TemplateError):
+        return None
+    odd = {guest.name for guest in herd.guests[1::2]}
+    child = Child(lambda: _render(env, herd, headers, [item for item in plan if item[1] in odd]))
+    try:
+        files = _render(env, herd, headers, [item for item in plan if item[1] not in odd])
+    except HerdError:
+        child.discard()
+        return None
+    files.update(child.result())
+    return files
+
+
+def render(herd: Herd, digests: Digests, templates: Path | None = None) -> dict[str, bytes]:
+    """Every file of the build tree as ``{relative path: bytes}``, sorted by path."""
+    env = environment(templates or templates_dir())
+    headers = {"": _header(herd, digests.hosts)}
+    headers.update((name, _header(herd, digest)) for name, digest in digests.guests.items())
+    large = sum(len(guest.team.hosts) + len(guest.team.services) for guest in herd.guests) >= PARALLEL_OBJECTS
+    with gc_paused():
+        files = _render_in_two(env, herd, headers) if large and cores() > 1 else None
+        if files is None:
+            files = _render(env, herd, headers, _plan(herd))
+        files.update(_volume_plan(herd, digests.hosts))
     return dict(sorted(files.items()))
 
 

@@ -1,0 +1,53 @@
+"""Rendering in two processes (a large herd) gives the bytes and the errors one process gives."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import herdbuilder
+import pytest
+
+from conftest import SHIPPED
+from nagios_herd import render as render_module
+from nagios_herd.errors import HerdError
+from nagios_herd.inventory import load
+from nagios_herd.render import render
+from nagios_herd.render_inputs import Digests, digests, templates_dir
+
+
+def _both(monkeypatch: pytest.MonkeyPatch, herd, inputs) -> tuple[object, object]:
+    """(one process, two processes): each the rendered files or the error's text."""
+    results = []
+    for threshold in (10**12, 0):
+        monkeypatch.setattr(render_module, "PARALLEL_OBJECTS", threshold)
+        monkeypatch.setattr(render_module, "cores", lambda: 2)
+        try:
+            results.append(render(herd, inputs))
+        except HerdError as error:
+            results.append(str(error))
+    return results[0], results[1]
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_same_bytes(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    herd = load(SHIPPED[name])
+    serial, parallel = _both(monkeypatch, herd, digests(herd, templates_dir()))
+    assert isinstance(serial, dict) and len(serial) > 20
+    assert parallel == serial
+
+
+def _refusing(herd, *indexes: int):
+    guests = list(herd.guests)
+    for index in indexes:
+        team = dataclasses.replace(guests[index].team, alias=f"Team {index} ! bang")
+        guests[index] = dataclasses.replace(guests[index], team=team)
+    return dataclasses.replace(herd, guests=tuple(guests))
+
+
+@pytest.mark.parametrize("indexes", [(1,), (0,), (1, 2), (2, 1)], ids=str)
+def test_same_first_error(monkeypatch: pytest.MonkeyPatch, indexes: tuple[int, ...]) -> None:
+    herd = _refusing(herdbuilder.herd(), *indexes)
+    assert len(herd.guests) >= 3
+    serial, parallel = _both(monkeypatch, herd, Digests("h", {g.name: "g" for g in herd.guests}, "a"))
+    assert isinstance(serial, str) and f"guests/{herd.guests[min(indexes)].name}/" in serial
+    assert parallel == serial
