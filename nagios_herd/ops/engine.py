@@ -45,20 +45,23 @@ class Engine:
         with self._print_lock:
             print(f"{time.strftime('%H:%M:%S')} {guest:<20} {step:<12} {text}", file=self._out, flush=True)
 
-    def run(self, plans: Sequence[GuestPlan], parallel: int = 1) -> list[Outcome]:
-        """Run every plan (refused ones only report); returns one outcome per guest, in plan order."""
-        if parallel <= 1 or len(plans) <= 1:
-            return [self._run_guest(plan) for plan in plans]
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="guest") as pool:
-            return list(pool.map(self._run_guest, plans))
+    def run(self, plans: Sequence[GuestPlan], parallel: int = 1, since: float | None = None) -> list[Outcome]:
+        """Run every plan (refused ones only report); returns one outcome per guest, in plan order.
 
-    def _run_guest(self, plan: GuestPlan) -> Outcome:
+        ``since``: the first step may decide on state probed after this time (the plan's own probe)."""
+        since = time.monotonic() if since is None else since
+        if parallel <= 1 or len(plans) <= 1:
+            return [self._run_guest(plan, since) for plan in plans]
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="guest") as pool:
+            return list(pool.map(lambda plan: self._run_guest(plan, since), plans))
+
+    def _run_guest(self, plan: GuestPlan, since: float) -> Outcome:
         if plan.refusals:
             reason = "; ".join(plan.refusals)
             self.journal.write(plan.guest, "end", "refused", detail=reason)
             self.say(plan.guest, "refused", reason)
             return Outcome(plan.guest, False, f"refused: {reason}")
-        started = since = time.monotonic()
+        started = time.monotonic()
         try:
             for step in plan.steps:
                 since = self._run_step(step, since)

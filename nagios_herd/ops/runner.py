@@ -90,7 +90,8 @@ class Run:
             print(render(plans, views, f"plan for: {self.command} (nothing is changed)"), file=out)
             return 1 if any(plan.refusals for plan in plans) else 0
         engine = Engine(self.herd, self.links, self.prober, self.journal, out=out)
-        return report(engine.run(plans, parallel=self.options.parallel), out=out)
+        probed = min((snap.taken for view in views.values() for snap in view.snaps.values()), default=None)
+        return report(engine.run(plans, parallel=self.options.parallel, since=probed), out=out)
 
     def facts(self) -> dict[str, HostFacts]:
         """Both hosts' facts, gathered at the same time."""
