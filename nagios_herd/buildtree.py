@@ -16,7 +16,6 @@ import errno
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -65,6 +64,8 @@ def write_files(root: Path, files: Mapping[str, bytes]) -> None:
 
 def write_tree(destination: Path, files: Mapping[str, bytes], *, herd: str, inputs_sha256: str) -> str:
     """Replace ``destination`` by exactly ``files`` + manifest, atomically; returns the content checksum."""
+    import shutil
+
     destination = destination.absolute()
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = destination.parent / f".{destination.name}.new-{os.getpid()}"

@@ -22,15 +22,11 @@ import errno
 import fcntl
 import json
 import os
-import shlex
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .buildtree import MANIFEST, checksum, file_digests, read_manifest, write_tree
 from .errors import HerdError
@@ -49,8 +45,9 @@ LOCKED_EXIT = 75  # EX_TEMPFAIL: cron will simply try again next time
 RELOAD_TIMEOUT = 120
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
+    """One publish run (a NamedTuple: the no-change path must not pay for importing dataclasses)."""
+
     inventory: Path
     live: Path
     keep: int = 5
@@ -58,7 +55,7 @@ class Options:
     reload: Sequence[str] = ()  # commands, each split with shlex and run without a shell, in order
     nagios_cfg: Sequence[str] = ()  # live main files that must pass nagios4 -v before any reload command
     wait: float = 30.0
-    templates: Path = field(default_factory=templates_dir)
+    templates: Path | None = None  # None: render_inputs.templates_dir()
 
 
 @contextmanager
@@ -97,6 +94,10 @@ def _write_json(path: Path, document: dict) -> None:
     os.replace(temporary, path)
 
 
+def _templates(options: Options) -> Path:
+    return options.templates or templates_dir()
+
+
 def current_generation(live: Path) -> str | None:
     try:
         target = os.readlink(live / CURRENT)
@@ -113,7 +114,7 @@ def unchanged(options: Options, state: dict, current: str | None) -> bool:
     if not (options.live / CURRENT / MANIFEST).is_file():  # the live generation was removed behind our back
         return False
     if state.get("inventory") != str(options.inventory.resolve()) or \
-            state.get("templates") != str(options.templates.resolve()):
+            state.get("templates") != str(_templates(options).resolve()):
         return False
     return stamp([Path(path) for path in recorded]) == recorded
 
@@ -148,6 +149,9 @@ def _next_name(live: Path, content: str) -> str:
 
 def _reload(options: Options) -> None:
     """Gate (nagios4 -v on each live main file), then the reload commands; HerdError on the first failure."""
+    import shlex
+    import subprocess
+
     steps = [([NAGIOS, "-v", cfg], f"live config {cfg} fails nagios4 -v") for cfg in options.nagios_cfg]
     steps += [(shlex.split(command), f"reload command {command!r} failed") for command in options.reload]
     for argv, what in steps:
@@ -162,6 +166,8 @@ def _reload(options: Options) -> None:
 
 
 def _prune(live: Path, keep: int, protect: set[str]) -> None:
+    import shutil
+
     generations = sorted(path for path in (live / GENERATIONS).iterdir() if not path.name.startswith("."))
     doomed = [path for path in generations[:-keep] if path.name not in protect] if keep > 0 else []
     for path in doomed:
@@ -170,6 +176,8 @@ def _prune(live: Path, keep: int, protect: set[str]) -> None:
 
 def _candidate(live: Path, name: str, result: Build, scope: str) -> Path:
     """Write and validate the new generation outside the live tree, then move it into ``generations/``."""
+    import shutil
+
     from .validators import failures, validate
 
     candidate = live.parent / f".{live.name}.staging" / name  # same file system, outside the live tree
@@ -188,6 +196,8 @@ def _candidate(live: Path, name: str, result: Build, scope: str) -> Path:
 
 def _activate(options: Options, name: str, previous: str | None, reload_needed: bool) -> None:
     """Swap ``current`` to ``name`` and reload; on a failed gate or reload, put ``previous`` back."""
+    import shutil
+
     _swap(options.live, name)
     if not reload_needed:
         return
@@ -224,7 +234,7 @@ def _publish_locked(options: Options) -> str | None:
         raise HerdError(f"scope {options.scope!r} matches no generated file (no such guest or host?)")
     content = checksum(digests)
     live_manifest = read_manifest(live / CURRENT) if previous else None
-    new_state = {"inventory": str(options.inventory.resolve()), "templates": str(options.templates.resolve()),
+    new_state = {"inventory": str(options.inventory.resolve()), "templates": str(_templates(options).resolve()),
                  "stamp": stamp(stamp_files(result.herd, result.templates))}
     if live_manifest is not None and live_manifest.get("checksum") == content:
         new_state.update(generation=previous, checksum=content)

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # publish's no-change path imports this module and must stay light
     from .model import Herd
@@ -46,8 +45,7 @@ def template_files(templates: Path) -> list[Path]:
     return sorted(path for path in templates.rglob("*") if path.is_file())
 
 
-@dataclass(frozen=True)
-class Digests:
+class Digests(NamedTuple):  # not a dataclass: publish's no-change path imports this module
     hosts: str  # main inventory file + the host templates
     guests: dict[str, str]  # guest -> main file + its team file + the guest templates
     all: str  # every input: the manifest's inputs_sha256
