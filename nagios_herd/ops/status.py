@@ -9,18 +9,8 @@ import sys
 
 from ..model import Herd
 from .probe import GuestView
+from .verify_checks import split_brain_hint
 from .runner import Options, Run
-
-
-def split_brain_hint(view: GuestView, herd: Herd) -> str | None:
-    """The recovery command for a guest whose resource looks split-brained, else None."""
-    if not any(view.split_brain(host.name) for host in herd.hosts):
-        return None
-    runs = view.runs_on()
-    survivor = runs[0] if len(runs) == 1 else view.guest.preferred_host
-    victim = herd.peer_of(survivor).name
-    return (f"{view.name}: split brain suspected; keep the data of {survivor} (where it runs) with: "
-            f"fab resolve-split-brain --guest {view.name} --victim {victim}")
 
 
 def _cell(view: GuestView, host: str) -> str:

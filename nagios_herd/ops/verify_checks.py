@@ -25,6 +25,17 @@ class Finding:
         return f"{self.severity:<5} {self.check:<4} {self.message}"
 
 
+def split_brain_hint(view: GuestView, herd: Herd) -> str | None:
+    """The recovery command for a guest whose resource looks split-brained, else None."""
+    if not any(view.split_brain(host.name) for host in herd.hosts):
+        return None
+    runs = view.runs_on()
+    survivor = runs[0] if len(runs) == 1 else view.guest.preferred_host
+    victim = herd.peer_of(survivor).name
+    return (f"{view.name}: split brain suspected; keep the data of {survivor} (where it runs) with: "
+            f"fab resolve-split-brain --guest {view.name} --victim {victim}")
+
+
 def resources(herd: Herd, views: list[GuestView]) -> list[Finding]:
     """V5 (configured on both, no unknown resource) and V6 (one Primary, Connected, UpToDate/UpToDate)."""
     out = []
@@ -41,7 +52,7 @@ def resources(herd: Herd, views: list[GuestView]) -> list[Finding]:
         elif not primaries and len(live) == len(herd.hosts):
             out.append(Finding(ERROR, "V6", f"{name}: no Primary anywhere (guest down)"))
         for host in live:
-            out += _resource_on(view, host)
+            out += _resource_on(view, host, herd)
     known = {guest.resource for guest in herd.guests}
     for view in views[:1]:
         for host, snap in view.snaps.items():
@@ -52,11 +63,11 @@ def resources(herd: Herd, views: list[GuestView]) -> list[Finding]:
     return out
 
 
-def _resource_on(view: GuestView, host: str) -> list[Finding]:
+def _resource_on(view: GuestView, host: str, herd: Herd) -> list[Finding]:
     name, state = view.name, view.connection(host)
     if view.split_brain(host) or state == "StandAlone":
-        return [Finding(ERROR, "V6", f"{name}: StandAlone on {host} (split brain suspected): "
-                                     f"fab resolve-split-brain --guest {name} --victim HOST")]
+        hint = split_brain_hint(view, herd) or f"{name}: StandAlone (not connecting) on {host}"
+        return [Finding(ERROR, "V6", f"{hint} [StandAlone on {host}]")]
     if state != "Connected":
         return [Finding(ERROR, "V6", f"{name}: {state} on {host}, not Connected (degraded)")]
     if view.syncing(host):

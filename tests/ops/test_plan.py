@@ -8,7 +8,7 @@ import pytest
 
 from nagios_herd import xen
 from nagios_herd.inventory import load
-from nagios_herd.ops import failover, status
+from nagios_herd.ops import failover, verify_checks
 from nagios_herd.ops.facts import HostFacts
 from nagios_herd.ops.failover import MoveOptions
 from nagios_herd.ops.plan import render
@@ -139,7 +139,7 @@ def test_split_brain_is_refused_and_status_prints_the_recovery(herd):
         "backup": snapshot("backup", xl_list(), [resource("lab-db", 3, "Secondary", "UpToDate",
                                                            connection="StandAlone", peer_role="Unknown")])})
     assert any("split brain" in r for r in plan(herd, split).refusals)
-    assert status.split_brain_hint(split, herd) == (
+    assert verify_checks.split_brain_hint(split, herd) == (
         "lab-db: split brain suspected; keep the data of primary (where it runs) with: "
         "fab resolve-split-brain --guest lab-db --victim backup")
 
