@@ -4,21 +4,21 @@ API: :func:`free_loopback` -> ``(address, port)`` (a random 127.a.b.c, never 127
 port free on it); :func:`start_nagios` ``(tree) -> pid`` (``nagios4 -v`` first, then ``nagios4 -d``;
 waits for status.dat); :func:`start_lighttpd` ``(conf, address, port) -> pid`` (``lighttpd -tt``
 first, then ``lighttpd -f`` as a daemon; waits until it accepts connections);
-:func:`stop_pid` (SIGTERM + SIGCONT, then SIGKILL; reaps our own children). Failures raise
+:func:`stop_pid` (SIGTERM + SIGCONT, then SIGKILL; reaps our own children). The pids returned are
+:class:`nagios_herd.lab.procs.Pid` (ints that remember their process' start time): ``stop_pid`` signals
+only that process, never one that inherited a recycled pid. Processes are started, verified and stopped
+by :mod:`nagios_herd.lab.procs`; this module knows only how to run these two servers. Failures raise
 :class:`nagios_serve.ServeError` with one line naming the program and the reason.
 """
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import socket
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
+from .lab import procs
 from .nagios_serve import LIGHTTPD, NAGIOS, NagiosTree, ServeError
 
 
@@ -43,19 +43,23 @@ def _run_checked(argv: list[str], what: str) -> None:
         raise ServeError(f"{what} failed (exit {done.returncode}): " + " | ".join(errors or lines[-8:]))
 
 
-def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise ServeError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.05)
-
-
 def _read_pid(path: Path) -> int | None:
     try:
         return int(path.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _running(pid: int | None, program: str, config: Path) -> procs.Pid | None:
+    """``pid`` as a :class:`~nagios_herd.lab.procs.Pid` while it runs ``program`` with ``config`` (a
+    pid file may name a recycled pid by now: anything else at that pid is not ours), else None."""
+    if pid is None:
+        return None
+    found = procs.Pid(pid)  # its start time first: the command line read next is then that process'
+    argv = procs.cmdline(pid)
+    if not argv or Path(argv[0]).name != Path(program).name or str(config) not in argv:
+        return None
+    return found if found.start is not None and procs.start_time(pid) == found.start else None
 
 
 def start_nagios(tree: NagiosTree, timeout: float = 20.0) -> int:
@@ -64,23 +68,22 @@ def start_nagios(tree: NagiosTree, timeout: float = 20.0) -> int:
     A lock file or status.dat left by a killed core is removed first (one still running is an
     error); a core that daemonized but never wrote its status is stopped before the error is raised.
     """
-    old = _read_pid(tree.lock_file)
-    if old is not None and not _gone(old):
+    old = _running(_read_pid(tree.lock_file), NAGIOS, tree.main_cfg)
+    if old is not None:
         raise ServeError(f"nagios4 pid {old} already runs from {tree.main_cfg}")
     for stale in (tree.lock_file, tree.status_file):
         stale.unlink(missing_ok=True)
     _run_checked([NAGIOS, "-v", str(tree.main_cfg)], f"{NAGIOS} -v {tree.main_cfg}")
     _run_checked([NAGIOS, "-d", str(tree.main_cfg)], f"{NAGIOS} -d {tree.main_cfg}")
     try:
-        _wait(lambda: _read_pid(tree.lock_file) is not None and tree.status_file.exists(),
-              timeout, f"nagios4 to write {tree.status_file} (see {tree.log_file})")
+        procs.wait_for(lambda: _read_pid(tree.lock_file) is not None and tree.status_file.exists(),
+                       timeout, f"nagios4 to write {tree.status_file} (see {tree.log_file})", ServeError)
     except ServeError:
-        pid = _read_pid(tree.lock_file)
-        if pid is not None:
-            stop_pid(pid)
+        _stop_if_running(_running(_read_pid(tree.lock_file), NAGIOS, tree.main_cfg))
         raise
-    pid = _read_pid(tree.lock_file)
-    assert pid is not None
+    pid = _running(_read_pid(tree.lock_file), NAGIOS, tree.main_cfg)
+    if pid is None:
+        raise ServeError(f"nagios4 -d {tree.main_cfg} exited after starting (see {tree.log_file})")
     return pid
 
 
@@ -105,7 +108,7 @@ def start_lighttpd(conf: Path, address: str, port: int, timeout: float = 10.0) -
 
     def accepting() -> bool:
         pid = _read_pid(pid_file)
-        if pid is not None and _gone(pid):
+        if pid is not None and _running(pid, LIGHTTPD, conf) is None:
             raise ServeError(f"lighttpd pid {pid} exited; see the server.errorlog of {conf}")
         try:
             socket.create_connection((address, port), timeout=0.5).close()
@@ -114,44 +117,25 @@ def start_lighttpd(conf: Path, address: str, port: int, timeout: float = 10.0) -
         return pid is not None
 
     try:
-        _wait(accepting, timeout, f"lighttpd on {address}:{port}")
+        procs.wait_for(accepting, timeout, f"lighttpd on {address}:{port}", ServeError)
     except ServeError:
-        pid = _read_pid(pid_file)
-        if pid is not None:
-            stop_pid(pid)
+        _stop_if_running(_running(_read_pid(pid_file), LIGHTTPD, conf))
         raise
-    pid = _read_pid(pid_file)
-    assert pid is not None
+    pid = _running(_read_pid(pid_file), LIGHTTPD, conf)
+    if pid is None:
+        raise ServeError(f"lighttpd -f {conf} exited after accepting; see its server.errorlog")
     return pid
 
 
-def _gone(pid: int) -> bool:
-    """True once ``pid`` no longer runs (reaping it when it is our child)."""
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)
-        if reaped == pid:
-            return True
-    except ChildProcessError:
-        pass
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state in ("Z", "X")
+def _stop_if_running(pid: procs.Pid | None) -> None:
+    if pid is not None:
+        stop_pid(pid)
 
 
 def stop_pid(pid: int, timeout: float = 10.0) -> None:
-    """Stop one process by pid: SIGTERM (plus SIGCONT in case it is stopped), then SIGKILL."""
-    for sig in (signal.SIGTERM, signal.SIGCONT):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return
-    try:
-        _wait(lambda: _gone(pid), timeout, f"pid {pid} to exit")
-    except ServeError:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        _wait(lambda: _gone(pid), timeout, f"pid {pid} to die")
+    """Stop one process by pid: SIGTERM (plus SIGCONT in case it is stopped), then SIGKILL.
+
+    A :class:`~nagios_herd.lab.procs.Pid` (what the start functions return) is signalled only while
+    it is still the process that started then; a plain int means whatever runs at that pid now.
+    """
+    procs.terminate({int(pid): getattr(pid, "start", None)}, timeout, ServeError)

@@ -11,6 +11,7 @@ the lab's directory (command line or environment) — never anything found by na
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -98,34 +99,96 @@ def _gone(pid: int) -> bool:
     return state in ("Z", "X")
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll ``predicate`` until true; HerdError naming ``what`` after ``timeout`` seconds."""
+class Pid(int):
+    """A pid that remembers the process it named (its start time): stopping it later signals nothing else.
+
+    Still an ``int``, so callers that print, compare or ``os.kill`` it keep working.
+    """
+
+    start: int | None
+
+    def __new__(cls, pid: int, start: int | None = None) -> Pid:
+        self = super().__new__(cls, pid)
+        self.start = start if start is not None else start_time(pid)
+        return self
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str,
+             error: Callable[[str], Exception] = lambda text: HerdError(f"lab: {text}")) -> None:
+    """Poll ``predicate`` until true; ``error`` (default HerdError) naming ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise HerdError(f"lab: timed out after {timeout:g}s waiting for {what}")
+            raise error(f"timed out after {timeout:g}s waiting for {what}")
         time.sleep(0.05)
+
+
+def _pidfd(pid: int, start: int | None) -> int | None:
+    """A pidfd for ``pid`` while it is still the process started at ``start`` (any, when None).
+
+    Signals sent through the pidfd reach that process or nothing, even if the pid is reused meanwhile.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return None
+    if _gone(pid) or (start is not None and start_time(pid) != start):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _signal(handles: Mapping[int, int], *signals: int) -> None:
+    for fd in handles.values():
+        for sig in signals:
+            try:
+                signal.pidfd_send_signal(fd, sig)
+            except ProcessLookupError:
+                break
+
+
+def _exited(handles: Mapping[int, int], timeout: float) -> dict[int, int]:
+    """Wait up to ``timeout`` for the processes to exit (reaping our own children); those still running."""
+    pending = dict(handles)
+    deadline = time.monotonic() + timeout
+    while pending:
+        poller = select.poll()
+        for fd in pending.values():
+            poller.register(fd, select.POLLIN)
+        ready = {fd for fd, _ in poller.poll(max(0.0, min(deadline - time.monotonic(), 0.2)) * 1000)}
+        for pid, fd in list(pending.items()):
+            if fd in ready:
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+                del pending[pid]
+        if time.monotonic() >= deadline:
+            break
+    return pending
+
+
+def terminate(processes: Mapping[int, int | None], timeout: float = 5.0,
+              error: Callable[[str], Exception] = lambda text: HerdError(f"lab: {text}")) -> None:
+    """Stop each ``pid: start`` that is still that process: SIGTERM (+SIGCONT for a stopped one), then
+    SIGKILL after ``timeout``; a start of None means the process at that pid now. ``error`` when one
+    survives SIGKILL. Signals go through pidfds, so a reused pid is never hit."""
+    handles = {pid: fd for pid, start in processes.items() if (fd := _pidfd(pid, start)) is not None}
+    try:
+        _signal(handles, signal.SIGTERM, signal.SIGCONT)
+        left = _exited(handles, timeout)
+        _signal(left, signal.SIGKILL)
+        left = _exited(left, timeout)
+        if left:
+            raise error(f"timed out after {timeout:g}s waiting for pids {sorted(left)} to die")
+    finally:
+        for fd in handles.values():
+            os.close(fd)
 
 
 def kill_all(pids: Iterable[int], timeout: float = 5.0) -> None:
-    """SIGTERM (+SIGCONT for stopped ones), then SIGKILL whatever is left after ``timeout``."""
-    pending = [pid for pid in pids if not _gone(pid)]
-    for pid in pending:
-        for sig in (signal.SIGTERM, signal.SIGCONT):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                break
-    deadline = time.monotonic() + timeout
-    while pending and time.monotonic() < deadline:
-        pending = [pid for pid in pending if not _gone(pid)]
-        time.sleep(0.05)
-    for pid in pending:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            continue
-    wait_for(lambda: all(_gone(pid) for pid in pending), timeout, f"pids {pending} to die")
+    """End the processes now at ``pids`` (see :func:`terminate`)."""
+    terminate(dict.fromkeys(pids), timeout)
 
 
 def end_namespace(recorded: Mapping[str, Any] | None, marker: str) -> None:
