@@ -6,16 +6,14 @@ The simulators own the replicated state (``STATE/sim``); the lab installs their 
 
 from __future__ import annotations
 
-import fcntl
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from ..model import Herd
 from . import sim
 from .layout import Layout
-from .sim import faults, state
+from .sim import faults, hooks, state
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -37,16 +35,9 @@ def reset(layout: Layout, herd: Herd, resync_rate_mib: float | None) -> None:
     state.init_state(str(layout.sim_dir), herd, resync_rate_mib=resync_rate_mib)
 
 
-@contextmanager
-def hooks_paused(layout: Layout) -> Iterator[None]:
-    """No domain-event hook runs inside this block: the simulator's hook runner holds ``hooks.lock``
-    while it works, so holding it waits for a running hook and keeps the next one out."""
-    if not layout.sim_dir.is_dir():
-        yield
-        return
-    with open(layout.sim_dir / "hooks.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+def hooks_paused(layout: Layout) -> AbstractContextManager[None]:
+    """No domain-event hook runs inside this block (see :func:`nagios_herd.lab.sim.hooks.pause_hooks`)."""
+    return hooks.pause_hooks(str(layout.sim_dir))
 
 
 def running_guests(layout: Layout) -> dict[str, str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 from nagios_herd.lab.sim import install_wrappers
+from nagios_herd.lab.sim.hooks import pause_hooks
 from nagios_herd.lab.sim.state import snapshot, stop_hooks
 
 from .conftest import REPO, SimLab
@@ -49,6 +51,22 @@ def test_stopped_hooks_fire_nothing_more(lab: SimLab) -> None:
     lab.ok("primary", "xl", "create", lab.cfg("team-db"))
     assert snapshot(lab.state)["events"] == []
     assert "primary team-db stopped" not in _events(log)
+
+
+def test_paused_hooks_wait_and_then_fire(lab: SimLab) -> None:
+    log = _install_hook(lab)
+    with pause_hooks(lab.state):
+        lab.ok("primary", "xl", "destroy", "team-db")
+        time.sleep(0.5)  # a hook runner is started at once by xl; it must wait for the pause to end
+        assert ["primary", "team-db", "stopped"] in [event[:3] for event in snapshot(lab.state)["events"]]
+        assert "primary team-db stopped" not in _events(log)
+    lab.wait_for(lambda: _events(log) == ["primary team-db stopped"], "the queued event to fire after the pause")
+
+
+def test_pausing_hooks_of_no_lab_is_a_no_op(tmp_path) -> None:
+    with pause_hooks(str(tmp_path / "gone")):
+        pass
+    assert not (tmp_path / "gone").exists()
 
 
 def test_wrappers_exec_the_simulators(lab: SimLab) -> None:
