@@ -16,23 +16,21 @@ import re
 from typing import Any
 
 _WS = r"[ \t]*"
-_END = r"[ \t]*(?:#[^\x00-\x08\x0a-\x1f\x7f]*)?(?:\r?\n|\Z)"  # trailing blanks, a comment, the line end
 _KEY = r"[A-Za-z0-9_-]+"
 _BASIC = r'"[^"\\\x00-\x1f\x7f]*(?:\\["\\][^"\\\x00-\x1f\x7f]*)*"'
 _LITERAL = r"'[^'\x00-\x08\x0a-\x1f\x7f]*'"
 _STRING = f"{_BASIC}|{_LITERAL}"
 _ARRAY = rf"\[{_WS}(?:(?:{_STRING}){_WS}(?:,{_WS}(?:{_STRING}){_WS})*(?:,{_WS})?)?\]"
-_LINE = re.compile(
-    rf"^{_WS}(?:"
+_LINE = re.compile(  # one line without its "\n"; a "\r" may end it only because a "\n" follows
+    rf"{_WS}(?:"
     rf"({_KEY}){_WS}={_WS}(?:({_STRING})|(-?(?:0|[1-9][0-9]*))|(true|false)|({_ARRAY}))"  # 1 = 2|3|4|5
     rf"|\[\[{_WS}({_KEY}){_WS}\]\]"  # 6: [[array of tables]]
     rf"|\[{_WS}({_KEY}){_WS}\]"  # 7: [table]
-    rf")?{_END}"
-    r"|([^\n]+)\n?",  # 8: any other line
-    re.MULTILINE,
+    rf")?{_WS}(?:#[^\x00-\x08\x0a-\x1f\x7f]*)?\r?"  # trailing blanks and a comment
 )
 _ITEM = re.compile(_STRING)
 _ESCAPE = re.compile(r"\\(.)")
+_VALUE, _ARRAY_OF_TABLES, _TABLE, _NOTHING = range(4)
 
 
 def _string(token: str) -> str:
@@ -40,38 +38,60 @@ def _string(token: str) -> str:
     return _ESCAPE.sub(r"\1", inner) if "\\" in inner and token[0] == '"' else inner
 
 
+def _line(line: str) -> tuple[int, str, Any] | None:
+    """What one line says: (kind, key or table name, value; a tuple for an array), None if outside the subset."""
+    found = _LINE.fullmatch(line)
+    if found is None:
+        return None
+    key, string, integer, boolean, items, array, header = found.groups()
+    if key is None:
+        return (_ARRAY_OF_TABLES, array, None) if array else (_TABLE, header, None) if header else (_NOTHING, "", None)
+    if string is not None:
+        return _VALUE, key, _string(string)
+    if integer is not None:
+        return _VALUE, key, int(integer)
+    if boolean is not None:
+        return _VALUE, key, boolean == "true"
+    return _VALUE, key, tuple(_string(item) for item in _ITEM.findall(items))
+
+
 def loads(text: str) -> dict[str, Any] | None:
-    """The document ``tomllib.loads(text)`` returns, or None when ``text`` is outside the subset read here."""
+    """The document ``tomllib.loads(text)`` returns, or None when ``text`` is outside the subset read here.
+
+    Each distinct line is matched once per document (large inventories repeat many lines: ``[[services]]``,
+    a service's ``host``, the same description and command for every host); arrays are copied per use.
+    """
+    lines = text.split("\n")
+    if lines[-1].endswith("\r"):  # a carriage return that no newline follows
+        return None
     root: dict[str, Any] = {}
     arrays: set[str] = set()  # root keys made by [[...]]: the only lists a header may append to
     table = root
-    for key, string, integer, boolean, items, array, header, other in _LINE.findall(text):
-        if key:
-            if key in table:
+    seen: dict[str, tuple[int, str, Any]] = {}
+    for line in lines:
+        said = seen.get(line)
+        if said is None:
+            said = _line(line)
+            if said is None:
                 return None
-            if string:
-                value = string[1:-1]
-                table[key] = _string(string) if "\\" in value else value
-            elif integer:
-                table[key] = int(integer)
-            elif boolean:
-                table[key] = boolean == "true"
-            else:
-                table[key] = [_string(item) for item in _ITEM.findall(items)]
-        elif array:
-            if array in arrays:
+            seen[line] = said
+        kind, name, value = said
+        if kind == _VALUE:
+            if name in table:
+                return None
+            table[name] = list(value) if type(value) is tuple else value
+        elif kind == _ARRAY_OF_TABLES:
+            if name in arrays:
                 table = {}
-                root[array].append(table)
-            elif array in root:
+                root[name].append(table)
+            elif name in root:
                 return None
             else:
                 table = {}
-                root[array] = [table]
-                arrays.add(array)
-        elif header:
-            if header in root:
+                root[name] = [table]
+                arrays.add(name)
+        elif kind == _TABLE:
+            if name in root:
                 return None
-            table = root[header] = {}
-        elif other:
-            return None
+            table = root[name] = {}
     return root
