@@ -1,8 +1,8 @@
 """Benchmark: ``failover --all`` of 14 guests against one guest's failover, on the lab, plus SSH connections.
 
 Builds a lab of 14 small guests (a generated lab inventory: two 2 GiB hosts, 64 MiB guests, no served
-Nagios, so the runs pass ``nagios_wait=0``), injects a 2 s clean shutdown and a 2 s boot on both hosts (the simulator's knobs), then measures in
-this process (so :data:`nagios_herd.remote.OPENED` can be read):
+Nagios, so the runs pass ``nagios_wait=0``), injects a 2 s clean shutdown and a 2 s boot on both hosts (the
+simulator's knobs), then measures in this process (so :data:`nagios_herd.remote.OPENED` can be read):
 
 1. baseline: ``failover --guest g01`` (then ``failback`` it, unmeasured);
 2. ``failover --all --parallel 14``.

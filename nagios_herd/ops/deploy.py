@@ -11,6 +11,7 @@ the guest's Nagios (its ``lock_file`` pid, as the init script does) for a change
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 from pathlib import Path
 
 from ..buildtree import read_manifest
@@ -56,7 +57,8 @@ def _checks(kind: str, changed: list[str], resources: list[str]) -> list[list[st
     return [["drbdadm", "dump", resource] for resource in sorted(touched)]
 
 
-def push(link: Link, build: Path, kind: str, files: dict[str, str], out, resources: list[str]) -> list[str]:
+def push(link: Link, build: Path, kind: str, files: dict[str, str], out: TextIO,
+         resources: list[str]) -> list[str]:
     """Install the changed files on one machine; returns the remote paths that changed."""
     have = remote_digests(link, sorted(files))
     changed = sorted(path for path, digest in files.items() if have.get(path) != digest)
@@ -89,7 +91,7 @@ def _rollback(link: Link, changed: list[str]) -> None:
                   "sh", path, OLD], timeout=30)
 
 
-def reload(link: Link, kind: str, changed: list[str], out) -> None:
+def reload(link: Link, kind: str, changed: list[str], out: TextIO) -> None:
     if kind == "guests":
         result = link.run(["sh", "-c", RELOAD_NAGIOS, "sh", NAGIOS_CFG], timeout=30)
         print(f"{link.name}: Nagios reload {'sent' if result.ok else 'FAILED: ' + result.why()}", file=out)
@@ -102,7 +104,7 @@ def reload(link: Link, kind: str, changed: list[str], out) -> None:
         print(f"{link.name}: drbdadm adjust {resource}: {'ok' if result.ok else result.why()}", file=out)
 
 
-def run(options: Options, *, build: str, plan_only: bool, out=sys.stdout) -> int:
+def run(options: Options, *, build: str, plan_only: bool, out: TextIO = sys.stdout) -> int:
     from ..validators import failures, validate
 
     tree = Path(build)

@@ -8,6 +8,7 @@ bounded thread pool; commands share the one connection per host opened up front 
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 import threading
 import time
 from collections.abc import Sequence
@@ -33,7 +34,7 @@ class Outcome:
 
 class Engine:
     def __init__(self, herd: Herd, links: dict[str, Link], prober: Prober, journal: Journal,
-                 out=sys.stdout) -> None:
+                 out: TextIO = sys.stdout) -> None:
         self.herd = herd
         self.links = links
         self.prober = prober

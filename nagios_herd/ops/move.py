@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 from ..errors import HerdError
 from ..model import Guest, Herd
@@ -37,7 +38,7 @@ def _check_host(herd: Herd, name: str | None, flag: str) -> None:
 
 
 def run(options: Options, *, task: str, guest: str | None, everything: bool, move: MoveOptions,
-        away_from: str | None = None, plan_only: bool = False, out=sys.stdout) -> int:
+        away_from: str | None = None, plan_only: bool = False, out: TextIO = sys.stdout) -> int:
     command = command_line(task, guest=guest, all=everything, away_from=away_from, force=bool(move.fenced),
                            fenced=move.fenced, allow_stale=move.allow_stale, confirm=move.confirm,
                            plan=plan_only)

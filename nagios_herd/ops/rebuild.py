@@ -11,6 +11,7 @@ not saturated. The host's offline mark is cleared only when every resource is Up
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 from .. import lvm
 from ..errors import HerdError
@@ -77,7 +78,8 @@ def steps(herd: Herd, guest: Guest, rebuilt: str, size: int, link: Link) -> list
     ]
 
 
-def run(options: Options, *, host: str | None, guest: str | None, plan_only: bool, out=sys.stdout) -> int:
+def run(options: Options, *, host: str | None, guest: str | None, plan_only: bool,
+        out: TextIO = sys.stdout) -> int:
     command = command_line("rebuild", host=host, guest=guest, plan=plan_only)
     run_ = Run(options, command, mutating=not plan_only)
     herd = run_.herd
@@ -116,7 +118,7 @@ def _secondary_side(herd: Herd, view: GuestView) -> str:
     return herd.peer_of(view.guest.preferred_host).name
 
 
-def _release(run_: Run, host: str, out) -> int:
+def _release(run_: Run, host: str, out: TextIO) -> int:
     """Clear the offline mark only when verify is clean (A6.5)."""
     errors = [f for f in verify.findings(run_) if f.severity == verify.ERROR]
     if errors:

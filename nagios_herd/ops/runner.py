@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+from typing import TextIO
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from ..remote import Endpoint, Session, SshOptions
 from .facts import HostFacts, gather
 from .journal import Journal
 from .lock import Lock
-from .engine import Engine
+from .engine import Engine, Outcome
 from .plan import GuestPlan, render
 from .probe import GuestView, Prober
 
@@ -84,7 +85,8 @@ class Run:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
-    def execute(self, plans: list[GuestPlan], views: dict[str, GuestView], plan_only: bool, out) -> int:
+    def execute(self, plans: list[GuestPlan], views: dict[str, GuestView], plan_only: bool,
+                out: TextIO) -> int:
         """``--plan``: print the plans (exit 1 if any guest is refused); else run them and report per guest."""
         if plan_only:
             print(render(plans, views, f"plan for: {self.command} (nothing is changed)"), file=out)
@@ -112,7 +114,7 @@ def command_line(task: str, **flags: object) -> str:
     return shlex.join(words)
 
 
-def report(outcomes, out=sys.stdout) -> int:
+def report(outcomes: list[Outcome], out: TextIO = sys.stdout) -> int:
     """Per-guest summary at the end of a run; exit status 0 only when every guest succeeded."""
     print("\nresult:", file=out)
     for outcome in outcomes:

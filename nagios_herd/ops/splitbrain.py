@@ -11,6 +11,7 @@ pick the other victim) and when the resource is not split (nothing to resolve).
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 import time
 
 from ..errors import HerdError
@@ -64,7 +65,8 @@ def steps(herd: Herd, guest: Guest, victim: str, survivor: str) -> list[Step]:
     ]
 
 
-def run(options: Options, *, guest: str | None, victim: str | None, plan_only: bool, out=sys.stdout) -> int:
+def run(options: Options, *, guest: str | None, victim: str | None, plan_only: bool,
+        out: TextIO = sys.stdout) -> int:
     command = command_line("resolve-split-brain", guest=guest, victim=victim, plan=plan_only)
     run_ = Run(options, command, mutating=not plan_only)
     herd = run_.herd

@@ -6,6 +6,7 @@ Read-only (no lock). A split brain is flagged in the table and the recovery comm
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 from ..model import Herd
 from .probe import GuestView
@@ -45,7 +46,7 @@ def table(herd: Herd, views: list[GuestView]) -> list[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
 
 
-def run(options: Options, out=sys.stdout) -> int:
+def run(options: Options, out: TextIO = sys.stdout) -> int:
     with Run(options, "fab status", mutating=False) as run_:
         snaps = run_.prober.everything()
         views = [GuestView(guest, snaps) for guest in run_.herd.guests]

@@ -9,6 +9,7 @@ samples, V13 recorded state and unfinished journal jobs, V14 the helper programs
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 import time
 
 from ..model import Herd
@@ -94,7 +95,7 @@ def findings(run_: Run) -> list[Finding]:
     return out + _state(run_)
 
 
-def run(options: Options, out=sys.stdout) -> int:
+def run(options: Options, out: TextIO = sys.stdout) -> int:
     with Run(options, "fab verify", mutating=False) as run_:
         found = findings(run_)
     for finding in found:

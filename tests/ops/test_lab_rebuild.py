@@ -20,7 +20,8 @@ def _lvs(ops, host: str) -> dict[str, int]:
 
 def test_replaced_backup_is_rebuilt_from_primary_and_becomes_a_target_again(ops):
     ops.lab.crash("backup")
-    forced = ops.fab("failover", "--all", "--force", "--fenced", "backup", "--connect-timeout", "2", "--nagios-wait", "0")
+    forced = ops.fab("failover", "--all", "--force", "--fenced", "backup", "--connect-timeout", "2",
+                     "--nagios-wait", "0")
     assert forced.returncode == 0, forced.stdout + forced.stderr
     ops.lab.revive("backup")
     faults.wipe_disks(ops.sim, "backup")

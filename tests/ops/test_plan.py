@@ -83,7 +83,8 @@ def test_config_differing_between_hosts_is_refused(herd):
 def test_domain_on_both_hosts_is_refused(herd):
     guest = herd.guest("lab-db")
     both = view(guest, {
-        "primary": snapshot("primary", xl_list(("lab-db", 64, "-b----")), [resource("lab-db", 3, "Primary", "UpToDate")]),
+        "primary": snapshot("primary", xl_list(("lab-db", 64, "-b----")),
+                            [resource("lab-db", 3, "Primary", "UpToDate")]),
         "backup": snapshot("backup", xl_list(("lab-db", 64, "-b----")),
                            [resource("lab-db", 3, "Secondary", "UpToDate", peer_role="Primary")])})
     assert any("both hosts" in r for r in plan(herd, both).refusals)

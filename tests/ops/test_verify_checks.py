@@ -114,7 +114,8 @@ def test_configs_must_agree_and_use_the_drbd_device_and_unknown_resources_are_na
                      "ERROR V8   backup: /etc/xen/lab-db.cfg does not use /dev/drbd/by-res/lab-db/ "
                      "(the guest would bypass DRBD)"]
     views, _ = views_of(herd, xl_list(("lab-db", 64, "-b----")),
-                        [resource("lab-db", 3, "Primary", "UpToDate"), resource("old-team", 9, "Secondary", "UpToDate")],
+                        [resource("lab-db", 3, "Primary", "UpToDate"),
+                         resource("old-team", 9, "Secondary", "UpToDate")],
                         xl_list(), [resource("lab-db", 3, "Secondary", "UpToDate", peer_role="Primary")])
     assert "WARN  V5   primary: DRBD resource old-team belongs to no guest" in \
         [str(f) for f in verify_checks.resources(herd, views)]
