@@ -140,8 +140,11 @@ class Link:
         """Copy one file over SFTP (the caller moves it into place with a command)."""
         if self.down is not None:
             raise HostDown(f"{self.name}: unreachable ({self.down})")
-        with self._gate:
-            self._connection.put(str(local), remote)  # type: ignore[union-attr]
+        try:
+            with self._gate:
+                self._connection.put(str(local), remote)  # type: ignore[union-attr]
+        except (OSError, EOFError, _ssh_exception()) as error:
+            raise HerdError(f"{self.name}: cannot copy {local} to {remote}: {error}") from None
 
     def close(self) -> None:
         if self._connection is not None:
