@@ -62,6 +62,48 @@ def test_healthy_herd_is_ok_everywhere(lab):
             assert code == OK, out
 
 
+NRPE_FILE = "/etc/nagios/nrpe.d/nagios-herd.cfg"
+
+
+def _nrpe_commands(lab, host):
+    """name -> command line of every ``command[...]`` in the NRPE file deployed on ``host``."""
+    done = lab.ssh(host.address, f"cat {NRPE_FILE}", host.ssh_port)
+    assert done.returncode == 0, done.stderr
+    commands = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("command["):
+            name, _, command = line.removeprefix("command[").partition("]=")
+            commands[name] = command
+    return commands
+
+
+def _as_nrpe(lab, host, command):
+    """Run ``command`` on ``host`` as NRPE would: as the nagios user, through ``/bin/sh -c``."""
+    done = lab.ssh(host.address, f"runuser -u nagios -- /bin/sh -c {shlex.quote(command)}", host.ssh_port)
+    return done.returncode, done.stdout
+
+
+def test_the_deployed_nrpe_commands_run_as_nagios_through_sudo(lab):
+    for host in lab.herd.hosts:
+        commands = _nrpe_commands(lab, host)
+        assert set(commands) == {"check_drbd_sync", "check_xen_domain", "check_lvm_capacity"}
+        for name, command in commands.items():
+            assert f"{lab.herd.paths.plugin_dir}/{name} --input -" in command and "sudo -n" in command
+            code, out = _as_nrpe(lab, host, command)
+            assert code == OK and " OK - " in out.splitlines()[0], (host.name, name, out)
+        # sudo runs the listed tools for nagios, nothing else: the sudoers file deployed on the host decides
+        assert _as_nrpe(lab, host, "/usr/bin/sudo -n -l /usr/sbin/xl list")[0] == OK
+        assert _as_nrpe(lab, host, "/usr/bin/sudo -n -l /usr/sbin/xl destroy lab-db")[0] != OK
+    primary = lab.herd.primary
+    lab.cut_link()
+    code, out = _as_nrpe(lab, primary, _nrpe_commands(lab, primary)["check_drbd_sync"])
+    assert code == CRITICAL and out.startswith("DRBD CRITICAL"), out
+    for name in ("check_xen_domain", "check_lvm_capacity"):
+        assert _as_nrpe(lab, primary, _nrpe_commands(lab, primary)[name])[0] == OK
+    lab.heal_link()
+    _drbd_verdict(lab, primary, OK)
+
+
 def test_a_resync_after_the_link_heals_is_a_warning_with_progress(lab):
     primary = lab.herd.primary
     lab.cut_link()
