@@ -20,8 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import HerdError
+from .parallel import Child, cores
 
 MANIFEST = "MANIFEST.json"
+PARALLEL_BYTES = 8 << 20  # from this much data on, a second process writes half of the files
 _RENAME_EXCHANGE = 2
 
 
@@ -51,7 +53,21 @@ def read_manifest(tree: Path) -> dict | None:
 
 
 def write_files(root: Path, files: Mapping[str, bytes]) -> None:
-    """Write every file under ``root`` (new and empty), modes from the umask."""
+    """Write every file under ``root`` (new and empty), modes from the umask; a large tree in two processes."""
+    if cores() > 1 and sum(len(data) for data in files.values()) >= PARALLEL_BYTES:
+        items = sorted(files.items())
+        child = Child(lambda: _write_files(root, dict(items[1::2])) or True)  # failed: written here instead
+        try:
+            _write_files(root, dict(items[0::2]))
+        except BaseException:
+            child.discard()  # the caller removes the directory: the child must be done writing into it
+            raise
+        child.result()
+    else:
+        _write_files(root, files)
+
+
+def _write_files(root: Path, files: Mapping[str, bytes]) -> None:
     made: set[Path] = set()
     for relative, data in files.items():
         target = root / relative

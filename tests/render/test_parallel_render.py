@@ -51,3 +51,36 @@ def test_same_first_error(monkeypatch: pytest.MonkeyPatch, indexes: tuple[int, .
     serial, parallel = _both(monkeypatch, herd, Digests("h", {g.name: "g" for g in herd.guests}, "a"))
     assert isinstance(serial, str) and f"guests/{herd.guests[min(indexes)].name}/" in serial
     assert parallel == serial
+
+
+def _write_in_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nagios_herd import buildtree
+
+    monkeypatch.setattr(buildtree, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(buildtree, "cores", lambda: 2)
+
+
+def test_tree_written_in_two_processes_is_complete(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from nagios_herd.buildtree import read_manifest, write_tree
+
+    _write_in_two(monkeypatch)
+    files = {f"guests/g{index % 3}/file{index}.cfg": f"content {index}\n".encode() for index in range(40)}
+    write_tree(tmp_path / "build", files, herd="h", inputs_sha256="x")
+    written = {path.relative_to(tmp_path / "build").as_posix(): path.read_bytes()
+               for path in (tmp_path / "build").rglob("*") if path.is_file()}
+    assert written == {**files, "MANIFEST.json": (tmp_path / "build" / "MANIFEST.json").read_bytes()}
+    assert set(read_manifest(tmp_path / "build")["files"]) == set(files)
+
+
+@pytest.mark.parametrize("share", [0, 1], ids=["parent-share", "child-share"])
+def test_failed_write_in_either_process_leaves_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path, share: int) -> None:
+    from nagios_herd.buildtree import write_tree
+
+    _write_in_two(monkeypatch)
+    files = {f"a{index}.cfg": b"x\n" for index in range(10)}
+    unwritable = f"a{share}" + "z" * 300  # too long a name; sorted at index 2 + share (MANIFEST.json comes first)
+    files[unwritable] = b"x\n"
+    assert sorted([*files, "MANIFEST.json"]).index(unwritable) % 2 == share
+    with pytest.raises(HerdError, match="cannot write the build tree"):
+        write_tree(tmp_path / "build", files, herd="h", inputs_sha256="x")
+    assert list(tmp_path.iterdir()) == []
