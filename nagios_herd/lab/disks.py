@@ -1,15 +1,18 @@
 """A guest's files "on its replicated disk": one copy per host, kept as current as DRBD would keep it.
 
-The simulator decides what each host's copy of a resource holds; its public measure is the canary
-(:func:`nagios_herd.lab.sim.state.canary`, the guest's write counter as stored on that host). There is
-no daemon copying files continuously, so the lab replicates at the moments that matter: when the
-guest stops on a host, and just before the lab cuts the link or crashes a host (:func:`sync`), the
-copy there is stamped with that host's counter and copied to every peer whose counter equals it (the
-peer is connected and in sync: protocol C). When the guest starts on a host whose counter has reached
-another copy's stamp, that host received those writes (e.g. by a later resync), so it takes that copy;
+The simulator decides what each host's copy of a resource holds: its generation (``gen``, a new one
+whenever a Primary loses its peer or a disconnected side is promoted), the generations it came from
+(``history``) and the guest's write counter (``data``, the canary). There is no daemon copying files
+continuously, so the lab replicates at the moments that matter: when the guest stops on a host, and
+just before the lab cuts the link or crashes a host (:func:`sync`), the copy there is stamped with
+that host's (gen, data, history) and copied to every peer holding the very same gen and data (the peer
+is connected and in sync: protocol C). When the guest starts on a host whose data by now *contains* a
+peer's stamped copy (same generation and at least as many writes, or that generation in its history:
+a later resync or a resolved split brain brought it) and its own copy does not, it takes that copy;
 otherwise it keeps its own, and the guest comes back with what that disk really had — a write lost by
-the simulator shows as lost Nagios state. (A link broken by ``drbdadm disconnect`` alone has no such
-moment: the peer then keeps the copy of the last one.)
+the simulator shows as lost Nagios state. Limitation: a link broken by ``drbdadm disconnect`` (not by
+``lab fault link cut``) has no such moment, so the peer's copy is the one of the last sync before it,
+although DRBD would have replicated every write up to the disconnect (see the README).
 """
 
 from __future__ import annotations
@@ -18,16 +21,21 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from .layout import Layout
 from .sim.state import SimStateError, snapshot
 
 
-def _counters(layout: Layout, guest: str) -> dict[str, int]:
-    """Every host's canary for the guest's resource, from ONE snapshot (the guest keeps writing)."""
+Stamp = dict[str, Any]  # {"gen": int | None, "data": int, "history": [int, ...]}
+
+
+def _states(layout: Layout, guest: str) -> dict[str, Stamp]:
+    """Every host's side of the guest's resource, from ONE snapshot (the guest keeps writing)."""
     try:
         hosts = snapshot(str(layout.sim_dir))["resources"][guest]["hosts"]
-        return {host: int(side["data"]) for host, side in hosts.items()}
+        return {host: {"gen": side["gen"], "data": int(side["data"]), "history": list(side["history"])}
+                for host, side in hosts.items()}
     except (SimStateError, KeyError, TypeError, ValueError):
         return {}
 
@@ -36,22 +44,33 @@ def _stamp_file(layout: Layout, guest: str, host: str) -> Path:
     return layout.disk_dir(guest) / f"{host}.stamp"
 
 
-def _stamp(layout: Layout, guest: str, host: str) -> int:
+def _stamp(layout: Layout, guest: str, host: str) -> Stamp | None:
     try:
-        return int(json.loads(_stamp_file(layout, guest, host).read_text())["data"])
+        stamp = json.loads(_stamp_file(layout, guest, host).read_text())
+        return {"gen": stamp["gen"], "data": int(stamp["data"]), "history": list(stamp["history"])}
     except (OSError, ValueError, KeyError, TypeError):
-        return -1
+        return None
+
+
+def _contains(state: Stamp | None, stamp: Stamp | None) -> bool:
+    """True when a disk in ``state`` holds every write of the copy stamped ``stamp``."""
+    if state is None or stamp is None or stamp["gen"] is None:
+        return False
+    if state["gen"] == stamp["gen"]:
+        return state["data"] >= stamp["data"]
+    return stamp["gen"] in state["history"]
 
 
 def sync(layout: Layout, guest: str, host: str, peers: list[str]) -> None:
-    """Stamp the copy on ``host`` with its counter; copy it to every peer that holds the same data."""
-    counters = _counters(layout, guest)
+    """Stamp the copy on ``host`` with its state; copy it to every peer holding the same gen and data."""
+    states = _states(layout, guest)
     own = layout.disk_dir(guest) / host
-    if host not in counters or not own.is_dir():
+    if host not in states or not own.is_dir():
         return
-    _stamp_file(layout, guest, host).write_text(json.dumps({"data": counters[host]}) + "\n")
+    _stamp_file(layout, guest, host).write_text(json.dumps(states[host]) + "\n")
     for peer in peers:
-        if counters.get(peer) == counters[host]:
+        theirs = states.get(peer)
+        if theirs is not None and (theirs["gen"], theirs["data"]) == (states[host]["gen"], states[host]["data"]):
             _replace(layout, guest, source=host, target=peer)
 
 
@@ -72,11 +91,13 @@ def _replace(layout: Layout, guest: str, source: str, target: str) -> None:
 def attach(layout: Layout, guest: str, host: str, peers: list[str]) -> Path:
     """The copy the guest starts with on ``host``, brought up to date first when replication did so."""
     own = layout.disk_dir(guest) / host
-    counter = _counters(layout, guest).get(host)
-    newest = max(peers, key=lambda peer: _stamp(layout, guest, peer), default=None)
-    if (newest is not None and counter is not None
-            and _stamp(layout, guest, host) < _stamp(layout, guest, newest) <= counter
-            and (layout.disk_dir(guest) / newest).is_dir()):
-        _replace(layout, guest, source=newest, target=host)
+    now = _states(layout, guest).get(host)
+    mine = _stamp(layout, guest, host)
+    for peer in peers:
+        theirs = _stamp(layout, guest, peer)
+        if (_contains(now, theirs) and not _contains(mine, theirs)
+                and (layout.disk_dir(guest) / peer).is_dir()):
+            _replace(layout, guest, source=peer, target=host)
+            mine = theirs
     own.mkdir(parents=True, exist_ok=True)
     return own

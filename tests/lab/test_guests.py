@@ -12,6 +12,8 @@ import pytest
 import requests
 
 from nagios_herd.lab import guests, procs
+from nagios_herd.lab.sim import faults
+from nagios_herd.lab.sim.state import snapshot
 from nagios_herd.lab.status import report
 
 pytestmark = [pytest.mark.lab, pytest.mark.real]
@@ -133,4 +135,26 @@ def test_a_write_after_the_link_broke_is_lost_when_its_host_crashes(lab):
     done = lab.ssh(guest.address, "cat /var/lib/nagios4/before-cut; ls /var/lib/nagios4")
     assert done.stdout.startswith("kept\n") and "after-cut" not in done.stdout, done
     lab.heal_link()
+    lab.reset()
+
+
+def test_a_write_after_the_link_broke_reaches_the_peer_by_the_resync(lab):
+    """The peer takes the newer copy once the resync made its disk contain it (a generation it came from)."""
+    guest = _nagios_guest(lab)
+    source = lab.herd.host(guests.served_on(lab.layout, guest.name))
+    target = lab.herd.peer_of(source.name)
+    faults.set_resync_rate(str(lab.layout.sim_dir), 1000)
+    lab.cut_link()
+    assert lab.ssh(guest.address, "echo resynced > /var/lib/nagios4/after-cut").returncode == 0
+    _on(lab, source, f"xl shutdown -w {guest.name} && drbdadm secondary {guest.name}")
+    procs.wait_for(lambda: _served(lab, guest) is None, 30, f"{guest.name} to stop being served")
+    lab.heal_link()
+
+    def resynced():
+        resource = snapshot(str(lab.layout.sim_dir))["resources"][guest.name]
+        return resource["connected"] and resource["sync"] is None
+    procs.wait_for(resynced, 30, f"{guest.name} resynced to {target.name}")
+    _on(lab, target, f"drbdadm primary {guest.name} && xl create /etc/xen/{guest.name}.cfg")
+    _wait_served(lab, guest, target.name)
+    assert lab.ssh(guest.address, "cat /var/lib/nagios4/after-cut").stdout == "resynced\n"
     lab.reset()
