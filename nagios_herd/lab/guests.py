@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from .. import nagios_serve
 from ..errors import HerdError
@@ -131,7 +131,30 @@ def _nsenter(pid: int, argv: list[str]) -> list[str]:
     return ["nsenter", f"--mount=/proc/{pid}/ns/mnt", "--", *argv]
 
 
-def _start_nagios(layout: Layout, guest: Guest, holder: int) -> dict[str, int]:
+def web_url(guest: Guest) -> str:
+    """Where the guest's statusjson.cgi answers while it is served (what ``check_nagios_guest --url`` takes)."""
+    return f"http://{guest.address}{nagios_serve.CGI_URL_PATH}statusjson.cgi"
+
+
+def _core_pid(holder: int, main_cfg: str) -> int:
+    """The pid nagios4 wrote to its ``lock_file``, read inside the guest's namespace (``/proc/PID/root``)."""
+    lock = next((line.partition("=")[2].strip() for line in main_cfg.splitlines()
+                 if line.startswith("lock_file=")), "")
+    path = Path(f"/proc/{holder}/root") / lock.lstrip("/")
+    found: dict[str, int] = {}
+
+    def written() -> bool:
+        try:
+            found["pid"] = int(path.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return False
+        return True
+
+    procs.wait_for(written, 20, f"nagios4 to write its lock_file {lock or '(none in nagios.cfg)'}")
+    return found["pid"]
+
+
+def _start_nagios(layout: Layout, guest: Guest, holder: int) -> dict[str, Any]:
     """nagios4 from a root-run copy of the generated nagios.cfg, and lighttpd with statusjson.cgi."""
     guest_dir = layout.guest_dir(guest.name)
     generated = layout.guest_root(guest.name) / MAIN_CFG.lstrip("/")
@@ -141,6 +164,7 @@ def _start_nagios(layout: Layout, guest: Guest, holder: int) -> dict[str, int]:
     main_cfg.write_text(run_as_root(generated.read_text()))
     procs.run(_nsenter(holder, [nagios_serve.NAGIOS, "-v", str(main_cfg)]), f"{guest.name}: nagios4 -v")
     procs.run(_nsenter(holder, [nagios_serve.NAGIOS, "-d", str(main_cfg)]), f"{guest.name}: nagios4 -d")
+    core = _core_pid(holder, main_cfg.read_text())
     cgi_cfg = guest_dir / "cgi.cfg"
     cgi_cfg.write_text(nagios_serve.cgi_cfg(main_cfg))
     web_root = guest_dir / "www"
@@ -150,7 +174,8 @@ def _start_nagios(layout: Layout, guest: Guest, holder: int) -> dict[str, int]:
                                                cgi_config=cgi_cfg))
     web = procs.start_server(_nsenter(holder, [nagios_serve.LIGHTTPD, "-D", "-f", str(conf)]),
                              guest_dir / "lighttpd.log", guest.address, HTTP_PORT, f"{guest.name}: lighttpd")
-    return {"lighttpd_pid": web.pid}
+    return {"nagios_pid": core, "nagios_start": procs.start_time(core), "lighttpd_pid": web.pid,
+            "lighttpd_start": procs.start_time(web.pid), "web": web_url(guest)}
 
 
 def run_as_root(main_cfg: str) -> str:
@@ -188,10 +213,20 @@ def _stop_unlocked(layout: Layout, name: str) -> None:
     layout.guest_run(name).unlink()
 
 
+def _pid_note(run: dict[str, Any], program: str, key: str) -> str:
+    pid = run.get(f"{key}_pid")
+    same = pid is not None and procs.start_time(pid) == run.get(f"{key}_start")
+    return f"{program} pid {pid}" + ("" if same else " [gone]")
+
+
 def describe(layout: Layout, name: str) -> str:
-    """One line for ``lab status``: where the guest is served and by which pids."""
+    """One line for ``lab status``: where the guest is served, by which pids, and its web URL."""
     run = read_json(layout.guest_run(name))
     if not run:
         return "not served"
-    pids = " ".join(shlex.quote(f"{key}={value}") for key, value in sorted(run.items()) if key.endswith("pid"))
-    return f"served for {run['host']} ({pids}){'' if procs.alive(run) else ' [sshd gone]'}"
+    parts = [f"sshd pid {run.get('pid')}" + ("" if procs.alive(run) else " [gone]")]
+    if "nagios_pid" in run:
+        parts += [_pid_note(run, "nagios4", "nagios"), _pid_note(run, "lighttpd", "lighttpd")]
+    if "web" in run:
+        parts.append(f"web {run['web']}")
+    return f"served for {run['host']} ({', '.join(parts)})"

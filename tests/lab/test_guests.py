@@ -29,8 +29,8 @@ def _wait_served(lab, guest, host):
 
 
 def _status(guest):
-    url = f"http://{guest.address}/cgi-bin/nagios4/statusjson.cgi?query=programstatus"
-    return requests.get(url, timeout=10)
+    """The guest's programstatus, asked at the URL ``lab status`` prints."""
+    return requests.get(f"{guests.web_url(guest)}?query=programstatus", timeout=10)
 
 
 def _nagios_guest(lab):
@@ -50,13 +50,19 @@ def test_running_guests_are_served_on_their_hosts(lab):
         assert done.returncode == 0, done.stderr
         name, *files = done.stdout.split()
         assert name == guest.name and "nagios.cfg" in files
+    status = {line.split(":")[0]: line for line in report(lab) if line.startswith("guest ")}
     for guest in lab.herd.guests:
         if guest.serve_nagios:
             answer = _status(guest)
             assert answer.status_code == 200
-            assert answer.json()["data"]["programstatus"]["nagios_pid"] > 0
+            pid = answer.json()["data"]["programstatus"]["nagios_pid"]
+            assert pid > 0
+            # lab status names the core that answers and the URL it answers on
+            line = status[f"guest {guest.name}"]
+            assert f"nagios4 pid {pid}," in line and f"web {guests.web_url(guest)})" in line, line
         else:
             assert not procs.accepting(guest.address, guests.HTTP_PORT)
+            assert "nagios4" not in status[f"guest {guest.name}"]
 
 
 def test_failover_moves_the_guest_with_its_data(lab):
