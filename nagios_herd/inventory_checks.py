@@ -149,20 +149,22 @@ def check_team(problems: Problems, team: TeamDraft, draft: HerdDraft) -> None:
                          "defines that host name")
     _check_parents(problems, team)
     contacts = {fields.get("name") for _, fields in team.contacts}
-    for path, fields in team.hosts + team.services:
-        for index, contact in enumerate(fields.get("contacts", ())):
-            if contact not in contacts:
-                problems.add(file, f"{path}.contacts[{index}]", f"{contact!r} is not a contact of this team")
+    for items in (team.hosts, team.services):
+        for path, fields in items:
+            for index, contact in enumerate(fields.get("contacts", ())):
+                if contact not in contacts:
+                    problems.add(file, f"{path}.contacts[{index}]", f"{contact!r} is not a contact of this team")
     commands = herd_commands | {fields["name"] for _, fields in team.commands if "name" in fields}
     hosts = {fields.get("name") for _, fields in team.hosts}
     seen: dict[tuple[str, str], str] = {}
     for path, fields in team.services:
-        key = (fields.get("host"), fields.get("description"))
-        if None not in key and key in seen:
-            problems.add(file, f"{path}.description",
-                         f"duplicate service {key[1]!r} on host {key[0]!r} (already defined by {seen[key]})")
-        seen.setdefault(key, path)
-        host, command = fields.get("host"), fields.get("command")
+        host, description, command = fields.get("host"), fields.get("description"), fields.get("command")
+        if host is not None and description is not None:
+            if (host, description) in seen:
+                problems.add(file, f"{path}.description", f"duplicate service {description!r} on host {host!r} "
+                             f"(already defined by {seen[host, description]})")
+            else:
+                seen[host, description] = path
         if host is not None and host not in hosts:
             problems.add(file, f"{path}.host", f"{host!r} is not a host of this team")
         if command is not None and command not in commands:

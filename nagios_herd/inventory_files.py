@@ -13,6 +13,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from .parallel import Child, cores
 TEAM_KEYS = {"team": True, "contacts": False, "commands": False, "hosts": False, "services": False}
 PARALLEL_BYTES = 1 << 20  # below this much team text a second process costs more than it saves
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
+_NAME = attrgetter("name")
+_SERVICE = attrgetter("host", "description")
 
 
 def read_text(path: Path, replace: Mapping[Path, str] | None) -> str:
@@ -96,11 +99,10 @@ def build_team(draft: TeamDraft) -> Team:
     return Team(
         name=draft.team["name"],
         alias=draft.team["alias"],
-        contacts=tuple(sorted((Contact(**fields) for _, fields in draft.contacts), key=lambda c: c.name)),
-        hosts=tuple(sorted((MonitoredHost(**fields) for _, fields in draft.hosts), key=lambda h: h.name)),
-        services=tuple(sorted((Service(**fields) for _, fields in draft.services),
-                              key=lambda s: (s.host, s.description))),
-        commands=tuple(sorted((Command(**fields) for _, fields in draft.commands), key=lambda c: c.name)),
+        contacts=tuple(sorted((Contact(**fields) for _, fields in draft.contacts), key=_NAME)),
+        hosts=tuple(sorted((MonitoredHost(**fields) for _, fields in draft.hosts), key=_NAME)),
+        services=tuple(sorted((Service(**fields) for _, fields in draft.services), key=_SERVICE)),
+        commands=tuple(sorted((Command(**fields) for _, fields in draft.commands), key=_NAME)),
         source=draft.file,
     )
 

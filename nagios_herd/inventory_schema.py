@@ -46,12 +46,14 @@ class Spec(dict[str, Field]):
 
     def __init__(self, fields: dict[str, Field]) -> None:
         super().__init__(fields)
+        self.names = frozenset(fields)
         self.required = frozenset(key for key, spec in fields.items() if spec.required)
         self._plans = {key: (spec.kind, spec.low, spec.high, _accepts(spec), set()) for key, spec in fields.items()}
 
     def fine(self, table: dict[str, Any]) -> dict[str, Any] | None:
         """The fields of ``table`` (lists as tuples) if every one is fine and none is missing, else None."""
-        if not (table.keys() <= self.keys() and table.keys() >= self.required):
+        keys = table.keys()
+        if not (keys <= self.names and keys >= self.required):
             return None
         fine = {}
         try:
