@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Generic, TypeVar
@@ -24,7 +25,11 @@ T = TypeVar("T")
 
 
 def cores() -> int:
-    """CPUs this process may run on."""
+    """CPUs a forked helper could use: those this process may run on, or 1 when another thread runs here (a child
+    inherits every lock that thread holds at the fork, and could wait on one forever)."""
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return 1
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):

@@ -73,3 +73,17 @@ def test_failure_in_the_work_surfaces_from_the_parent() -> None:
 
     with pytest.raises(ValueError, match="a real bug"):
         parallel.Child(work).result()
+
+
+def test_no_fork_while_another_thread_runs() -> None:
+    import threading
+
+    assert parallel.cores() >= 1
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert parallel.cores() == 1
+    finally:
+        stop.set()
+        thread.join()
