@@ -6,7 +6,6 @@ cross-field rules can still run on a partly broken inventory and every problem i
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any
@@ -159,6 +158,8 @@ def type_name(value: Any) -> str:
 
 
 def did_you_mean(key: str, known: list[str]) -> str:
+    import difflib  # only a file with an unknown key pays for it
+
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
