@@ -6,8 +6,8 @@ cross-field rules can still run on a partly broken inventory and every problem i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from . import inventory_values as values
