@@ -3,16 +3,19 @@
 The simulator decides what each host's copy of a resource holds: its generation (``gen``, a new one
 whenever a Primary loses its peer or a disconnected side is promoted), the generations it came from
 (``history``) and the guest's write counter (``data``, the canary). There is no daemon copying files
-continuously, so the lab replicates at the moments that matter: when the guest stops on a host, and
-just before the lab cuts the link or crashes a host (:func:`sync`), the copy there is stamped with
-that host's (gen, data, history) and copied to every peer holding the very same gen and data (the peer
-is connected and in sync: protocol C). When the guest starts on a host whose data by now *contains* a
-peer's stamped copy (same generation and at least as many writes, or that generation in its history:
-a later resync or a resolved split brain brought it) and its own copy does not, it takes that copy;
-otherwise it keeps its own, and the guest comes back with what that disk really had — a write lost by
-the simulator shows as lost Nagios state. Limitation: a link broken by ``drbdadm disconnect`` (not by
-``lab fault link cut``) has no such moment, so the peer's copy is the one of the last sync before it,
-although DRBD would have replicated every write up to the disconnect (see the README).
+continuously; while connected, the peer's copy is brought level at the two moments after which it can
+differ from the Primary's:
+
+- the guest stops on a host (:func:`sync`): the copy there is stamped with that host's state and copied
+  to every peer holding the very same gen and data (connected and in sync: protocol C);
+- the simulator loses a connection while in sync (``drbdadm disconnect`` or ``down``, a cut link, a
+  crashed host): its ``hooks/connection-lost`` runs before the command returns and calls :func:`part`,
+  so the peer keeps exactly what the guest had written until then.
+
+When the guest starts on a host whose disk by now *contains* a peer's stamped copy (same generation and
+at least as many writes, or that generation in its history: a later resync or a resolved split brain
+brought it) and its own copy does not, it takes that copy; otherwise it keeps its own, and the guest
+comes back with what that disk really had: a write the simulator lost shows as lost Nagios state.
 """
 
 from __future__ import annotations
@@ -64,14 +67,23 @@ def _contains(state: Stamp | None, stamp: Stamp | None) -> bool:
 def sync(layout: Layout, guest: str, host: str, peers: list[str]) -> None:
     """Stamp the copy on ``host`` with its state; copy it to every peer holding the same gen and data."""
     states = _states(layout, guest)
-    own = layout.disk_dir(guest) / host
-    if host not in states or not own.is_dir():
+    if host in states:
+        mine = states[host]
+        _publish(layout, guest, host, mine, [peer for peer in peers if peer in states and
+                                             (states[peer]["gen"], states[peer]["data"]) == (mine["gen"], mine["data"])])
+
+
+def part(layout: Layout, guest: str, primary: str, peer: str, shared: Stamp) -> None:
+    """The Primary lost its peer while both held ``shared``: the peer's copy is the Primary's as of now."""
+    _publish(layout, guest, primary, shared, [peer])
+
+
+def _publish(layout: Layout, guest: str, host: str, state: Stamp, peers: list[str]) -> None:
+    if not (layout.disk_dir(guest) / host).is_dir():
         return
-    _stamp_file(layout, guest, host).write_text(json.dumps(states[host]) + "\n")
+    _stamp_file(layout, guest, host).write_text(json.dumps(state) + "\n")
     for peer in peers:
-        theirs = states.get(peer)
-        if theirs is not None and (theirs["gen"], theirs["data"]) == (states[host]["gen"], states[host]["data"]):
-            _replace(layout, guest, source=host, target=peer)
+        _replace(layout, guest, source=host, target=peer)
 
 
 def _sockets_and_pipes(directory: str, names: list[str]) -> list[str]:
@@ -84,7 +96,10 @@ def _sockets_and_pipes(directory: str, names: list[str]) -> list[str]:
 def _replace(layout: Layout, guest: str, source: str, target: str) -> None:
     disk = layout.disk_dir(guest)
     shutil.rmtree(disk / target, ignore_errors=True)
-    shutil.copytree(disk / source, disk / target, symlinks=True, ignore=_sockets_and_pipes)
+    try:
+        shutil.copytree(disk / source, disk / target, symlinks=True, ignore=_sockets_and_pipes)
+    except shutil.Error:
+        pass  # files the running guest removed meanwhile (temp files renamed over): a crash-consistent copy
     shutil.copyfile(_stamp_file(layout, guest, source), _stamp_file(layout, guest, target))
 
 

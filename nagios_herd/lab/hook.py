@@ -1,22 +1,40 @@
-"""``python -m nagios_herd.lab.hook STATE HOST GUEST started|stopped``: the simulator's domain-event hook.
+"""The simulator's hooks: ``python -m nagios_herd.lab.hook STATE HOST GUEST EVENT [PEER SHARED]``.
 
-A domain started on a lab host means the guest is running there: serve it (sshd, and Nagios for
-``serve_nagios`` guests); stopped, crashed or destroyed means end what serves it.
+``started``/``stopped`` (``hooks/domain-event``): a domain started on a lab host means the guest is
+running there: serve it (sshd, and Nagios for ``serve_nagios`` guests); stopped, crashed or destroyed
+means end what serves it. ``parted PEER SHARED`` (``hooks/connection-lost``): HOST, Primary of the
+guest's resource, lost PEER while both held SHARED (JSON gen/data/history): the peer's copy of the
+guest's disk becomes HOST's as of now (:func:`nagios_herd.lab.disks.part`).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 from ..errors import HerdError
-from . import guests
+from . import disks, guests
 from .lab import Lab
+from .layout import Layout
 
-USAGE = "usage: python -m nagios_herd.lab.hook STATE_DIR HOST GUEST started|stopped"
+USAGE = "usage: python -m nagios_herd.lab.hook STATE_DIR HOST GUEST started|stopped|parted PEER SHARED_JSON"
+
+
+def _part(state_dir: str, host: str, name: str, peer: str, shared: str) -> int:
+    try:
+        state = json.loads(shared)
+        stamp = {"gen": state["gen"], "data": int(state["data"]), "history": list(state["history"])}
+    except (ValueError, KeyError, TypeError):
+        print(f"lab hook: {host} {name} parted: bad shared state {shared!r}", file=sys.stderr)
+        return 2
+    disks.part(Layout(Path(state_dir)), name, host, peer, stamp)
+    return 0
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) == 6 and argv[3] == "parted":
+        return _part(argv[0], argv[1], argv[2], argv[4], argv[5])
     if len(argv) != 4 or argv[3] not in ("started", "stopped"):
         print(USAGE, file=sys.stderr)
         return 2

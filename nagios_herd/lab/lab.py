@@ -178,11 +178,8 @@ class Lab:
         simlink.revive(self.layout, host.name)
 
     def cut_link(self) -> None:
-        """The replication link breaks; what the peers hold of each guest's disk is what they had now."""
-        with simlink.hooks_paused(self.layout):
-            for guest in self.herd.guests:
-                guests.sync_disk(self.layout, guest.name)
-            simlink.cut_link(self.layout)
+        """The replication link breaks (the simulator's connection-lost hook levels the guests' disks)."""
+        simlink.cut_link(self.layout)
 
     def heal_link(self) -> None:
         simlink.heal_link(self.layout)

@@ -1,7 +1,8 @@
 """The lab's side of the simulators (``nagios_herd.lab.sim``): install, initialise, inject faults.
 
 The simulators own the replicated state (``STATE/sim``); the lab installs their wrappers, writes the
-``hooks/domain-event`` hook that serves guests (:mod:`nagios_herd.lab.hook`), and forwards faults.
+``hooks/domain-event`` hook that serves guests and the ``hooks/connection-lost`` hook that levels their
+disks (both :mod:`nagios_herd.lab.hook`), and forwards faults.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def install(layout: Layout, herd: Herd) -> None:
-    """Wrappers in ``STATE/bin``, a fresh shared state (guests running on their preferred hosts), the hook."""
+    """Wrappers in ``STATE/bin``, a fresh shared state (guests running on their preferred hosts), the hooks."""
     sim.install_wrappers(str(layout.bin_dir), sys.executable, str(REPO_ROOT))
     state.init_state(str(layout.sim_dir), herd)
     layout.hook.parent.mkdir(parents=True, exist_ok=True)
@@ -27,7 +28,13 @@ def install(layout: Layout, herd: Herd) -> None:
         "#!/bin/sh\n# domain-event HOST GUEST started|stopped: serve or stop the guest (nagios-herd lab)\n"
         f"exec '{sys.executable}' -m nagios_herd.lab.hook '{layout.root}' \"$@\"\n"
     )
-    layout.hook.chmod(0o755)
+    lost = layout.sim_dir / state.LOST_HOOK
+    lost.write_text(
+        "#!/bin/sh\n# connection-lost RES PRIMARY PEER STATE: the peer keeps the guest's files as of now\n"
+        f"exec '{sys.executable}' -m nagios_herd.lab.hook '{layout.root}' \"$2\" \"$1\" parted \"$3\" \"$4\"\n"
+    )
+    for hook in (layout.hook, lost):
+        hook.chmod(0o755)
 
 
 def reset(layout: Layout, herd: Herd, resync_rate_mib: float | None) -> None:

@@ -164,3 +164,19 @@ def test_a_write_after_the_link_broke_reaches_the_peer_by_the_resync(lab):
     _wait_served(lab, guest, target.name)
     assert lab.ssh(guest.address, "cat /var/lib/nagios4/after-cut").stdout == "resynced\n"
     lab.reset()
+
+
+def test_writes_before_a_drbdadm_disconnect_reach_the_peer_and_later_ones_do_not(lab):
+    """An operator's ``drbdadm disconnect`` (no lab fault) leaves the peer with every write made before it."""
+    guest = _nagios_guest(lab)
+    source = lab.herd.host(guests.served_on(lab.layout, guest.name))
+    target = lab.herd.peer_of(source.name)
+    assert lab.ssh(guest.address, "echo replicated > /var/lib/nagios4/before-disconnect").returncode == 0
+    _on(lab, source, f"drbdadm disconnect {guest.name}")
+    assert lab.ssh(guest.address, "echo local > /var/lib/nagios4/after-disconnect").returncode == 0
+    lab.crash(source.name)
+    _on(lab, target, f"drbdadm primary {guest.name} && xl create /etc/xen/{guest.name}.cfg")
+    _wait_served(lab, guest, target.name)
+    done = lab.ssh(guest.address, "cat /var/lib/nagios4/before-disconnect; ls /var/lib/nagios4")
+    assert done.stdout.startswith("replicated\n") and "after-disconnect" not in done.stdout, done
+    lab.reset()

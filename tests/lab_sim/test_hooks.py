@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -67,6 +68,24 @@ def test_pausing_hooks_of_no_lab_is_a_no_op(tmp_path) -> None:
     with pause_hooks(str(tmp_path / "gone")):
         pass
     assert not (tmp_path / "gone").exists()
+
+
+def test_a_connection_lost_in_sync_is_told_before_the_command_returns(lab: SimLab) -> None:
+    log = lab.root / "lost.log"
+    hook = os.path.join(lab.state, "hooks", "connection-lost")
+    os.makedirs(os.path.dirname(hook), exist_ok=True)
+    with open(hook, "w", encoding="utf-8") as handle:
+        handle.write(f'#!/bin/sh\necho "$@" >> {log}\n')
+    os.chmod(hook, 0o755)
+    lab.ok("primary", "drbdadm", "disconnect", "team-db")
+    resource, primary, peer, shared = log.read_text().split(" ", 3)  # written before drbdadm returned
+    side = snapshot(lab.state)["resources"]["team-db"]["hosts"]["backup"]
+    assert (resource, primary, peer) == ("team-db", "primary", "backup")
+    assert json.loads(shared) == {key: side[key] for key in ("gen", "data", "history")}
+    lab.ok("primary", "drbdadm", "disconnect", "team-db")  # nothing more to lose
+    lab.ok("backup", "drbdadm", "disconnect", "team-ops")  # a Primary on the other host
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("team-ops backup primary ")
 
 
 def test_wrappers_exec_the_simulators(lab: SimLab) -> None:

@@ -35,6 +35,7 @@ class Lab:
         self.data = data
         self.now = now
         self.wake = False  # an event was queued or a deadline set: the hook runner has work
+        self.parted: list[list[Any]] = []  # [resource, primary, peer, peer's gen/data/history]: lost in sync
 
     # -- topology -------------------------------------------------------------------------------
     def host(self, name: str) -> dict[str, Any]:
@@ -197,10 +198,21 @@ class Lab:
         if sync is not None:
             self.side(name, sync["source"])["oos_kib"] += int(sync["left_kib"])
             res["sync"] = None
+        elif not self.data.get("hooks_stopped"):
+            self._note_parted(name)
         for host in self.host_names():
             side = self.side(name, host)
             if side["up"] and side["role"] == "Primary":
                 self.new_generation(name, side)
+
+    def _note_parted(self, name: str) -> None:
+        """Remember a Primary that loses its peer while both hold the same data: up to now, the peer's disk
+        has every write (protocol C); the lab's ``connection-lost`` hook copies the guest's files then."""
+        for host in self.host_names():
+            side, peer = self.side(name, host), self.side(name, self.peer_of(host))
+            if side["up"] and side["role"] == "Primary" and (peer["gen"], peer["data"]) == (side["gen"], side["data"]):
+                state = {"gen": peer["gen"], "data": peer["data"], "history": list(peer["history"])}
+                self.parted.append([name, host, self.peer_of(host), state])
 
     def _handshake(self, name: str) -> None:
         res = self.resource(name)

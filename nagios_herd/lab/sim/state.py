@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 STATE_FILE = "sim-state.json"
 LOCK_FILE = "sim-state.lock"
 HOOK = os.path.join("hooks", "domain-event")
+LOST_HOOK = os.path.join("hooks", "connection-lost")
 DEFAULT_RESYNC_RATE_MIB = 100.0
 DEFAULT_SHUTDOWN_SECONDS = 0.3
 
@@ -154,8 +155,27 @@ def transaction(state_dir: str, *, now: float | None = None, spawn: bool = True)
                 lab.settle()
                 _save(state_dir, lab.data)
     finally:
+        if lab is not None:
+            _tell_parted(state_dir, lab)
         if spawn and lab is not None:
             _run_hooks(state_dir, lab)
+
+
+def _tell_parted(state_dir: str, lab: Lab) -> None:
+    """Run ``hooks/connection-lost RES PRIMARY PEER PEER_STATE_JSON`` for each connection this transaction
+    lost while in sync, before the command returns (so what the guest wrote before it is on the peer)."""
+    hook = os.path.join(state_dir, LOST_HOOK)
+    if not lab.parted or not os.access(hook, os.X_OK):
+        return
+    import subprocess  # only when a connection was lost: keeps read-only commands quick to start
+
+    with open(os.path.join(state_dir, "hooks.log"), "ab") as log:
+        for res, primary, peer, side in lab.parted:
+            try:
+                subprocess.run([hook, res, primary, peer, json.dumps(side)],  # noqa: S603 - fixed argv
+                               stdin=subprocess.DEVNULL, stdout=log, stderr=log, timeout=120, check=False)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                log.write(f"{hook} {res}: {exc}\n".encode())
 
 
 def _run_hooks(state_dir: str, lab: Lab) -> None:
