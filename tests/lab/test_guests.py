@@ -43,6 +43,23 @@ def _on(lab, host, command):
     return done.stdout
 
 
+def _placed(lab):
+    """The Nagios guest, the host it is served on and that host's peer."""
+    guest = _nagios_guest(lab)
+    source = lab.herd.host(guests.served_on(lab.layout, guest.name))
+    return guest, source, lab.herd.peer_of(source.name)
+
+
+def _start_on(lab, guest, host):
+    _on(lab, host, f"drbdadm primary {guest.name} && xl create /etc/xen/{guest.name}.cfg")
+    _wait_served(lab, guest, host.name)
+
+
+def _stop_on(lab, guest, host):
+    _on(lab, host, f"xl shutdown -w {guest.name} && drbdadm secondary {guest.name}")
+    procs.wait_for(lambda: _served(lab, guest) is None, 30, f"{guest.name} to stop being served")
+
+
 def test_running_guests_are_served_on_their_hosts(lab):
     for guest in lab.herd.guests:
         assert _served(lab, guest) == guest.preferred_host
@@ -66,20 +83,16 @@ def test_running_guests_are_served_on_their_hosts(lab):
 
 
 def test_failover_moves_the_guest_with_its_data(lab):
-    guest = _nagios_guest(lab)
-    source = lab.herd.host(guest.preferred_host)
-    target = lab.herd.peer_of(source.name)
+    guest, source, target = _placed(lab)
     pid_before = _status(guest).json()["data"]["programstatus"]["nagios_pid"]
     done = lab.ssh(guest.address, "echo canary > /var/lib/nagios4/lab-marker")
     assert done.returncode == 0, done.stderr
 
-    _on(lab, source, f"xl shutdown -w {guest.name} && drbdadm secondary {guest.name}")
-    procs.wait_for(lambda: _served(lab, guest) is None, 30, f"{guest.name} to stop being served")
+    _stop_on(lab, guest, source)
     assert not procs.accepting(guest.address, 22)
     assert not procs.accepting(guest.address, guests.HTTP_PORT)
 
-    _on(lab, target, f"drbdadm primary {guest.name} && xl create /etc/xen/{guest.name}.cfg")
-    _wait_served(lab, guest, target.name)
+    _start_on(lab, guest, target)
     assert lab.ssh(guest.address, "cat /var/lib/nagios4/lab-marker").stdout == "canary\n"
     # started by the simulator's hook on a host, the guest still sees none of the host's files
     done = lab.ssh(guest.address, "ls /etc/xen; test ! -e /usr/sbin/xl && ! command -v xl")
@@ -127,56 +140,37 @@ def test_a_guest_validates_its_generated_nagios_config_as_installed(lab):
     assert "Things look okay" in done.stdout
 
 
-def test_a_write_after_the_link_broke_is_lost_when_its_host_crashes(lab):
-    """The guest's disk on the peer holds what was replicated before the cut, and nothing after."""
-    guest = _nagios_guest(lab)
-    source = lab.herd.host(guests.served_on(lab.layout, guest.name))
-    target = lab.herd.peer_of(source.name)
-    assert lab.ssh(guest.address, "echo kept > /var/lib/nagios4/before-cut").returncode == 0
-    lab.cut_link()
-    assert lab.ssh(guest.address, "echo lost > /var/lib/nagios4/after-cut").returncode == 0
+@pytest.mark.parametrize("how", ["lab fault link cut", "drbdadm disconnect"])
+def test_a_write_after_the_link_broke_is_lost_when_its_host_crashes(lab, how):
+    """The peer's copy of the guest's disk holds every write made before the link broke, and nothing after."""
+    guest, source, target = _placed(lab)
+    assert lab.ssh(guest.address, "echo kept > /var/lib/nagios4/before-break").returncode == 0
+    if how == "drbdadm disconnect":  # the operator's, no lab fault
+        _on(lab, source, f"drbdadm disconnect {guest.name}")
+    else:
+        lab.cut_link()
+    assert lab.ssh(guest.address, "echo lost > /var/lib/nagios4/after-break").returncode == 0
     lab.crash(source.name)
-    _on(lab, target, f"drbdadm primary {guest.name} && xl create /etc/xen/{guest.name}.cfg")
-    _wait_served(lab, guest, target.name)
-    done = lab.ssh(guest.address, "cat /var/lib/nagios4/before-cut; ls /var/lib/nagios4")
-    assert done.stdout.startswith("kept\n") and "after-cut" not in done.stdout, done
+    _start_on(lab, guest, target)
+    done = lab.ssh(guest.address, "cat /var/lib/nagios4/before-break; ls /var/lib/nagios4")
+    assert done.stdout.startswith("kept\n") and "after-break" not in done.stdout, done
     lab.heal_link()
     lab.reset()
 
 
 def test_a_write_after_the_link_broke_reaches_the_peer_by_the_resync(lab):
     """The peer takes the newer copy once the resync made its disk contain it (a generation it came from)."""
-    guest = _nagios_guest(lab)
-    source = lab.herd.host(guests.served_on(lab.layout, guest.name))
-    target = lab.herd.peer_of(source.name)
+    guest, source, target = _placed(lab)
     faults.set_resync_rate(str(lab.layout.sim_dir), 1000)
     lab.cut_link()
     assert lab.ssh(guest.address, "echo resynced > /var/lib/nagios4/after-cut").returncode == 0
-    _on(lab, source, f"xl shutdown -w {guest.name} && drbdadm secondary {guest.name}")
-    procs.wait_for(lambda: _served(lab, guest) is None, 30, f"{guest.name} to stop being served")
+    _stop_on(lab, guest, source)
     lab.heal_link()
 
     def resynced():
         resource = snapshot(str(lab.layout.sim_dir))["resources"][guest.name]
         return resource["connected"] and resource["sync"] is None
     procs.wait_for(resynced, 30, f"{guest.name} resynced to {target.name}")
-    _on(lab, target, f"drbdadm primary {guest.name} && xl create /etc/xen/{guest.name}.cfg")
-    _wait_served(lab, guest, target.name)
+    _start_on(lab, guest, target)
     assert lab.ssh(guest.address, "cat /var/lib/nagios4/after-cut").stdout == "resynced\n"
-    lab.reset()
-
-
-def test_writes_before_a_drbdadm_disconnect_reach_the_peer_and_later_ones_do_not(lab):
-    """An operator's ``drbdadm disconnect`` (no lab fault) leaves the peer with every write made before it."""
-    guest = _nagios_guest(lab)
-    source = lab.herd.host(guests.served_on(lab.layout, guest.name))
-    target = lab.herd.peer_of(source.name)
-    assert lab.ssh(guest.address, "echo replicated > /var/lib/nagios4/before-disconnect").returncode == 0
-    _on(lab, source, f"drbdadm disconnect {guest.name}")
-    assert lab.ssh(guest.address, "echo local > /var/lib/nagios4/after-disconnect").returncode == 0
-    lab.crash(source.name)
-    _on(lab, target, f"drbdadm primary {guest.name} && xl create /etc/xen/{guest.name}.cfg")
-    _wait_served(lab, guest, target.name)
-    done = lab.ssh(guest.address, "cat /var/lib/nagios4/before-disconnect; ls /var/lib/nagios4")
-    assert done.stdout.startswith("replicated\n") and "after-disconnect" not in done.stdout, done
     lab.reset()

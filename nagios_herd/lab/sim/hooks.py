@@ -10,7 +10,6 @@ lab changes what hooks act on (crash, link cut, reset, teardown).
 
 from __future__ import annotations
 
-import fcntl
 import os
 import subprocess
 import sys
@@ -18,20 +17,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from nagios_herd.lab.sim.state import HOOK, SimStateError, transaction
+from nagios_herd.lab.sim.state import HOOK, SimStateError, locked, transaction
 
 HOOK_TIMEOUT = 120
 LOCK = "hooks.lock"
-
-
-@contextmanager
-def _one_at_a_time(state_dir: str) -> Iterator[None]:
-    fd = os.open(os.path.join(state_dir, LOCK), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 @contextmanager
@@ -41,13 +30,13 @@ def pause_hooks(state_dir: str) -> Iterator[None]:
     if not os.path.isdir(state_dir):
         yield
         return
-    with _one_at_a_time(state_dir):
+    with locked(state_dir, LOCK):
         yield
 
 
 def run(state_dir: str) -> int:
     try:
-        with _one_at_a_time(state_dir):
+        with locked(state_dir, LOCK):
             return _fire_due(state_dir)
     except SimStateError:
         return 0  # the lab went away under us: nothing left to tell

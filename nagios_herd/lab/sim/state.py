@@ -92,7 +92,7 @@ def init_state(state_dir: str, herd: Herd, *, resync_rate_mib: float | None = No
     lab = Lab(data, now)
     for guest in herd.guests:
         lab.start_domain(guest.preferred_host, guest.name, _initial_config(guest, herd))
-    with _locked(state_dir):
+    with locked(state_dir):
         _save(state_dir, lab.data)
     _run_hooks(state_dir, lab)
 
@@ -108,10 +108,11 @@ def _initial_config(guest: Any, herd: Herd) -> dict[str, Any]:
 
 
 @contextmanager
-def _locked(state_dir: str) -> Iterator[None]:
+def locked(state_dir: str, name: str = LOCK_FILE) -> Iterator[None]:
+    """Hold the lab's lock file ``name`` (the state's, or the hook runner's ``hooks.lock``) exclusively."""
     if not os.path.isdir(state_dir):
         raise SimStateError(f"{state_dir}: the lab state directory does not exist (is the lab up?)")
-    fd = os.open(os.path.join(state_dir, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(os.path.join(state_dir, name), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -146,7 +147,7 @@ def transaction(state_dir: str, *, now: float | None = None, spawn: bool = True)
     consumed time, and guests may have stopped meanwhile."""
     lab: Lab | None = None
     try:
-        with _locked(state_dir):
+        with locked(state_dir):
             lab = Lab(_load(state_dir), time.time() if now is None else now)
             lab.advance()
             try:
