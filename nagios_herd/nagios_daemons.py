@@ -13,7 +13,6 @@ by :mod:`nagios_herd.lab.procs`; this module knows only how to run these two ser
 
 from __future__ import annotations
 
-import random
 import socket
 import subprocess
 from pathlib import Path
@@ -25,7 +24,7 @@ from .nagios_serve import LIGHTTPD, NAGIOS, NagiosTree, ServeError
 def free_loopback(attempts: int = 50) -> tuple[str, int]:
     """A random loopback address 127.a.b.c (never 127.0.0.x) and a TCP port free on it."""
     for _ in range(attempts):
-        address = f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(2, 254)}"
+        address = procs.random_loopback()
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             try:
                 probe.bind((address, 0))

@@ -6,11 +6,16 @@ host or a guest is "every process in that namespace". A server is recorded by it
 process while all three still match. Ending a host or guest means: when its recorded server is still
 that process, end it and everything in its namespace; otherwise end only what in that namespace names
 the lab's directory (command line or environment) — never anything found by name alone.
+
+This module owns starting, verifying and stopping processes for the whole project (also
+:mod:`nagios_herd.nagios_daemons`): :class:`Pid` (a pid with its start time), :func:`terminate` (signals
+through pidfds, so a recycled pid is never hit), :func:`wait_for`, :func:`random_loopback`.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import select
 import signal
 import socket
@@ -248,6 +253,11 @@ def start_server(argv: Sequence[str], log: Path, address: str, port: int, what: 
         if attempt == attempts or not (process.returncode < 0 or "Received signal" in tail):
             raise HerdError(f"lab: {what} exited with {process.returncode}: {tail}")
     raise AssertionError("unreachable")
+
+
+def random_loopback() -> str:
+    """A random loopback address 127.a.b.c with a != 0 (never the 127.0.x.x a shipped config uses)."""
+    return f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(2, 254)}"
 
 
 def accepting(address: str, port: int) -> bool:

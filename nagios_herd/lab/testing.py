@@ -16,7 +16,6 @@ guests change (127.a.b.c with a, b, c random, a != 0, so never the shipped lab's
 from __future__ import annotations
 
 import os
-import random
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,7 +33,7 @@ PORTS = (22, 80)  # sshd on every machine, lighttpd on Nagios guests
 def free_address(taken: set[str], attempts: int = 200) -> str:
     """A random loopback address, not in ``taken``, with nothing on ports 22 and 80."""
     for _ in range(attempts):
-        address = f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(2, 254)}"
+        address = procs.random_loopback()
         if address not in taken and all(procs.port_free(address, port) for port in PORTS):
             taken.add(address)
             return address
