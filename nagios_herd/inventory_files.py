@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -144,9 +144,33 @@ def read_teams(files: list[tuple[Path, str]], herd: HerdDraft, replace: Mapping[
         lighter = loads.index(min(loads))
         shares[lighter].append(item)
         loads[lighter] += sizes[item[0]]
-    child = Child(work(shares[1]))
+    child = Child(lambda: {path: _pack(result) for path, result in work(shares[1])().items()})
     mine = work(shares[0])()
-    return {**mine, **child.result()}
+    return {**mine, **{path: _unpack(packed) for path, packed in child.result().items()}}
+
+
+_ROWS = {kind: attrgetter(*(field.name for field in fields(kind))) for kind in (Contact, MonitoredHost, Service, Command)}
+
+
+def _pack(result: TeamResult) -> tuple[Any, ...]:
+    """A result as plain tuples: ten thousand dataclass instances cost several times more to pickle and load."""
+    team = result.team
+    if team is None:
+        return result.draft, result.read, result.checked, None
+    rows = [[_ROWS[type(item)](item) for item in items] for items in (team.contacts, team.hosts, team.services,
+                                                                       team.commands)]
+    return result.draft, result.read, result.checked, (team.name, team.alias, team.source, *rows)
+
+
+def _unpack(packed: tuple[Any, ...]) -> TeamResult:
+    draft, read, checked, team = packed
+    if team is None:
+        return TeamResult(draft, read, checked, None)
+    name, alias, source, contacts, hosts, services, commands = team
+    return TeamResult(draft, read, checked, Team(
+        name=name, alias=alias, contacts=tuple(Contact(*row) for row in contacts),
+        hosts=tuple(MonitoredHost(*row) for row in hosts), services=tuple(Service(*row) for row in services),
+        commands=tuple(Command(*row) for row in commands), source=source))
 
 
 def _size(path: Path, replace: Mapping[Path, str] | None) -> int:
