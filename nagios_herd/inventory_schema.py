@@ -48,15 +48,20 @@ class Spec(dict[str, Field]):
         self.names = frozenset(fields)
         self.required = frozenset(key for key, spec in fields.items() if spec.required)
         self._plans = {key: (spec.kind, spec.low, spec.high, _accepts(spec), set()) for key, spec in fields.items()}
+        self._strings = {key: plan[4] for key, plan in self._plans.items() if plan[0] is str}
 
     def fine(self, table: dict[str, Any]) -> dict[str, Any] | None:
         """The fields of ``table`` (lists as tuples) if every one is fine and none is missing, else None."""
         keys = table.keys()
         if not (keys <= self.names and keys >= self.required):
             return None
-        fine = {}
+        fine = dict(table)
+        strings = self._strings
         try:
             for key, value in table.items():
+                seen = strings.get(key)
+                if seen is not None and value in seen:  # only strings are remembered, and only a string equals one
+                    continue
                 kind, low, high, accepts, seen = self._plans[key]
                 if type(value) is not kind:
                     return None
@@ -65,15 +70,14 @@ class Spec(dict[str, Field]):
                         return None
                 elif kind is not bool:
                     if kind is list:
-                        value = tuple(value)
+                        value = fine[key] = tuple(value)
                     if value not in seen:  # TypeError: a list holding a table
                         if not accepts(value):
                             return None
                         if len(seen) >= self.MEMORY:
                             seen.clear()
                         seen.add(value)
-                fine[key] = value
-        except TypeError:
+        except TypeError:  # an unhashable value where a string belongs, or inside a list
             return None
         return fine
 
