@@ -136,21 +136,27 @@ def web_url(guest: Guest) -> str:
     return f"http://{guest.address}{nagios_serve.CGI_URL_PATH}statusjson.cgi"
 
 
-def _core_pid(holder: int, main_cfg: str) -> int:
-    """The pid nagios4 wrote to its ``lock_file``, read inside the guest's namespace (``/proc/PID/root``)."""
-    lock = next((line.partition("=")[2].strip() for line in main_cfg.splitlines()
+def _lock_file(holder: int, main_cfg: Path) -> Path:
+    """nagios4's ``lock_file`` (its pid) as seen inside the guest's namespace (``/proc/PID/root``)."""
+    lock = next((line.partition("=")[2].strip() for line in main_cfg.read_text().splitlines()
                  if line.startswith("lock_file=")), "")
-    path = Path(f"/proc/{holder}/root") / lock.lstrip("/")
+    if not lock:
+        raise HerdError(f"lab: {main_cfg}: no lock_file: the guest's nagios4 pid could not be recorded")
+    return Path(f"/proc/{holder}/root") / lock.lstrip("/")
+
+
+def _core_pid(lock: Path, main_cfg: Path) -> int:
+    """The pid in ``lock`` once it names the nagios4 running ``main_cfg``."""
     found: dict[str, int] = {}
 
     def written() -> bool:
         try:
-            found["pid"] = int(path.read_text().split()[0])
+            found["pid"] = int(lock.read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return False
-        return True
+        return str(main_cfg) in procs.cmdline(found["pid"])
 
-    procs.wait_for(written, 20, f"nagios4 to write its lock_file {lock or '(none in nagios.cfg)'}")
+    procs.wait_for(written, 20, f"nagios4 -d {main_cfg} to write its pid to {lock}")
     return found["pid"]
 
 
@@ -163,8 +169,10 @@ def _start_nagios(layout: Layout, guest: Guest, holder: int) -> dict[str, Any]:
     main_cfg = guest_dir / "nagios.cfg"
     main_cfg.write_text(run_as_root(generated.read_text()))
     procs.run(_nsenter(holder, [nagios_serve.NAGIOS, "-v", str(main_cfg)]), f"{guest.name}: nagios4 -v")
+    lock = _lock_file(holder, main_cfg)
+    lock.unlink(missing_ok=True)  # the previous run's pid is no answer
     procs.run(_nsenter(holder, [nagios_serve.NAGIOS, "-d", str(main_cfg)]), f"{guest.name}: nagios4 -d")
-    core = _core_pid(holder, main_cfg.read_text())
+    core = _core_pid(lock, main_cfg)
     cgi_cfg = guest_dir / "cgi.cfg"
     cgi_cfg.write_text(nagios_serve.cgi_cfg(main_cfg))
     web_root = guest_dir / "www"
