@@ -116,3 +116,10 @@ def attach(layout: Layout, guest: str, host: str, peers: list[str]) -> Path:
             mine = theirs
     own.mkdir(parents=True, exist_ok=True)
     return own
+
+
+def forget(layout: Layout) -> None:
+    """The simulator started afresh (``Lab.reset``): stamps name generations of the old state, which
+    the new one reuses; without them a copy is taken over only once the new state says so."""
+    for stamp in layout.root.glob("disks/*/*.stamp"):
+        stamp.unlink(missing_ok=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import HerdError
 from ..model import Herd, XenHost
-from . import guests, hosts, procs, provision, simlink, sshd, volumes
+from . import disks, guests, hosts, procs, provision, simlink, sshd, volumes
 from .layout import Layout, read_json, write_json
 
 
@@ -157,6 +157,7 @@ class Lab:
                 self._start_host(host)
         with simlink.hooks_paused(self.layout):
             simlink.reset(self.layout, self.herd, resync_rate_mib)
+            disks.forget(self.layout)
             self.reconcile_guests()
 
     # -- faults -------------------------------------------------------------------------------
