@@ -23,6 +23,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import gc
     from pathlib import Path
 
     from ..buildtree import write_tree
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         from . import publish
 
         return publish.run(args)
+    gc.disable()  # a run builds a million acyclic objects and then exits: cycle collection would only rescan them
     result = build(find_inventory(args.inventory))
     write_tree(Path(args.output), result.files, herd=result.herd.name, inputs_sha256=result.digests.all)
     return 0

@@ -41,6 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import gc
     import shlex
     from pathlib import Path
 
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         nagios_cfg = nagios_cfg or [GUEST_NAGIOS_CFG]
     options = Options(inventory=find_inventory(args.inventory), live=Path(args.live), keep=args.keep, scope=scope,
                       reload=tuple(reload), nagios_cfg=tuple(nagios_cfg), wait=args.wait)
+    gc.disable()  # a run builds a million acyclic objects and then exits: cycle collection would only rescan them
     line = publish(options)
     if line:
         print(line)
