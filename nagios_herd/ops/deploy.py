@@ -125,7 +125,7 @@ def run(options: Options, *, build: str, plan_only: bool, out: TextIO = sys.stdo
                 continue
             try:
                 if link.down:
-                    raise HostDown(f"{link.name}: unreachable ({link.down})")
+                    raise HostDown(f"unreachable ({link.down}); nothing deployed there, re-run when it is back")
                 if plan_only:
                     have = remote_digests(link, sorted(files))
                     stale = sorted(p for p, d in files.items() if have.get(p) != d)

@@ -63,26 +63,31 @@ class Engine:
             self.say(plan.guest, "refused", reason)
             return Outcome(plan.guest, False, f"refused: {reason}")
         started = time.monotonic()
+        self.journal.write(plan.guest, "begin", "started", detail=f"{plan.source} -> {plan.target}")
+        changed = False
         try:
             for step in plan.steps:
-                since = self._run_step(step, since)
+                since, ran = self._run_step(step, since)
+                changed = changed or (ran and bool(step.command))
         except HerdError as error:  # a failed step, a host gone, a probe that could not be read
             self.journal.write(plan.guest, "end", "stopped", detail=str(error))
             self.say(plan.guest, "STOPPED", str(error))
             return Outcome(plan.guest, False, str(error))
         self.journal.write(plan.guest, "end", "done", detail=f"{plan.source} -> {plan.target}")
         self.say(plan.guest, "finished", f"{time.monotonic() - started:.1f}s")
-        return Outcome(plan.guest, True, f"on {plan.target}")
+        return Outcome(plan.guest, True, f"{plan.done} {plan.target}" if changed else
+                       f"skipped: already {plan.done} {plan.target}, nothing changed")
 
-    def _run_step(self, step: Step, since: float) -> float:
-        """Run one step on state probed after ``since``; returns when its effects were last probed."""
+    def _run_step(self, step: Step, since: float) -> tuple[float, bool]:
+        """Run one step on state probed after ``since``; returns when its effects were last probed and
+        whether the step ran (False: its postcondition already held)."""
         guest = self.herd.guest(step.guest)
         view = self.prober.view(guest, after=since)
         if step.done(view):
             self.journal.write(step.guest, step.name, "skipped", host=step.host, before=view.summary(),
                                detail=f"already: {step.done.text}")
             self.say(step.guest, step.name, f"skip (already {step.done.text})")
-            return since
+            return since, False
         for check in step.requires:
             if not check(view):
                 self.journal.write(step.guest, step.name, "refused", host=step.host, before=view.summary(),
@@ -106,13 +111,13 @@ class Engine:
                                command=command, detail=str(error))
             if step.tolerate:
                 self.say(step.guest, step.name, f"WARNING: failed, going on without it: {error}")
-                return time.monotonic()
+                return time.monotonic(), True
             self._undo(step)
             raise
         self.journal.write(step.guest, step.name, "done", host=step.host, before=before, command=command,
                            detail=detail)
         self.say(step.guest, step.name, f"done {time.monotonic() - started:.1f}s{': ' + detail if detail else ''}")
-        return since
+        return since, True
 
     def _command(self, step: Step) -> None:
         link = self.links[step.host]

@@ -40,8 +40,12 @@ class MoveOptions:
 
 
 def refusals(view: GuestView, source: str, target: str, facts: dict[str, HostFacts],
-             offline: dict[str, dict], memory_needed: dict[str, int], options: MoveOptions) -> list[str]:
-    """Why this guest must not move now (empty: go). Read-only; evaluated before anything stops."""
+             offline: dict[str, dict], memory_needed: dict[str, int], options: MoveOptions,
+             interrupted: bool = False) -> list[str]:
+    """Why this guest must not move now (empty: go). Read-only; evaluated before anything stops.
+
+    ``interrupted``: the journal holds an unclosed job of this guest, so a guest that runs nowhere is an
+    interrupted move to converge (I10); without one it was stopped by someone else and is not moved (A4.3)."""
     guest, problems = view.guest, []
     if target in offline:
         problems.append(f"target {target} is marked offline since {offline[target].get('since')} "
@@ -59,6 +63,8 @@ def refusals(view: GuestView, source: str, target: str, facts: dict[str, HostFac
         return problems + [f"DRBD resource {guest.resource} is not up on {target}"]
     if where == [target] and view.role(target) == "Primary":
         return problems  # already there: the steps only confirm and record
+    if not where and options.fenced is None and not interrupted and not view.down(source):
+        return problems + [_stopped(view, source, target)]
     if options.fenced is None:
         problems += _planned_target(view, source, target, options)
     else:
@@ -74,10 +80,22 @@ def refusals(view: GuestView, source: str, target: str, facts: dict[str, HostFac
     return problems
 
 
+def _stopped(view: GuestView, source: str, target: str) -> str:
+    """A4.3 "don't guess": a stopped guest is not started anywhere by a move nobody interrupted."""
+    primary = [host for host in view.snaps if view.role(host) == "Primary"]
+    where = f"Primary on {primary[0]}" if primary else "Secondary on both hosts"
+    return (f"runs nowhere ({where}) and no interrupted job of it is in the journal: not guessing where it "
+            f"belongs; start it by hand (xl create {XEN_CONFIG.format(guest=view.name)} on {source}), "
+            f"then move it")
+
+
 def _planned_target(view: GuestView, source: str, target: str, options: MoveOptions) -> list[str]:
     if view.down(source):
         return [f"source {source} is unreachable ({view.down(source)}): if it is dead and fenced, use "
                 f"--force --fenced {source}"]
+    if view.connection(target) != "Connected" and view.role(target) != "Primary":
+        return [f"target {target} is {view.connection(target)} (peer disk {view.peer_disk(target)}), not "
+                f"Connected to {source}: its data may be stale; restore the replication link first"]
     problems = []
     if options.failback and view.syncing(target):
         done = view.sync_percent(target)
@@ -88,9 +106,7 @@ def _planned_target(view: GuestView, source: str, target: str, options: MoveOpti
                         f"wait for the resync")
     if view.disk(target) != "UpToDate":
         problems.append(f"disk is {view.disk(target)} on target {target} (must be UpToDate)")
-    if view.connection(target) != "Connected" and view.role(target) != "Primary":
-        problems.append(f"target {target} is {view.connection(target)}, not Connected to {source}: degraded")
-    elif view.peer_disk(target) not in ("UpToDate",) and view.role(target) != "Primary":
+    if view.peer_disk(target) != "UpToDate" and view.role(target) != "Primary":
         problems.append(f"peer disk on {source} is {view.peer_disk(target)} (resync running?)")
     return problems
 
@@ -172,9 +188,13 @@ def _record(state_dir: Path, guest: str, host: str) -> str:
 
 def plan_guest(herd: Herd, view: GuestView, source: str, target: str, facts: dict[str, HostFacts],
                offline: dict[str, dict], memory_needed: dict[str, int], options: MoveOptions,
-               state_dir: Path) -> GuestPlan:
+               state_dir: Path, interrupted: bool = False) -> GuestPlan:
     plan = GuestPlan(view.name, source, target)
-    plan.refusals = refusals(view, source, target, facts, offline, memory_needed, options)
+    plan.refusals = refusals(view, source, target, facts, offline, memory_needed, options, interrupted)
+    if not plan.refusals and view.runs_on() == [target] and view.role(target) == "Primary":
+        plan.notes.append(f"already runs on {target}: nothing to move (confirmed and recorded only)")
+    elif not plan.refusals and interrupted and not view.runs_on():
+        plan.notes.append("runs nowhere: resuming the interrupted job recorded in the journal")
     if not plan.refusals:
         plan.steps = steps(herd, view.guest, source, target, options, state_dir)
     return plan

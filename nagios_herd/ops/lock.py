@@ -43,6 +43,26 @@ class Lock:
         self._fd = fd
         return self
 
+    @staticmethod
+    def holder(state_dir: Path) -> str | None:
+        """Who holds the lock now (one line), None when nobody does. Read without locking, so a reader
+        never makes a mutating run fail to take it: a released lock is an empty file, and the details a
+        killed holder left behind do not count when its pid (on this machine) is gone."""
+        try:
+            who = json.loads((Path(state_dir) / "lock").read_text() or "null")
+        except (OSError, ValueError):
+            return None
+        if not isinstance(who, dict) or "pid" not in who:
+            return None
+        if who.get("host") == socket.gethostname():
+            try:
+                os.kill(int(who["pid"]), 0)
+            except ProcessLookupError:
+                return None
+            except (PermissionError, ValueError):
+                pass
+        return _describe(who)
+
     def __exit__(self, *exc: object) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
@@ -57,10 +77,12 @@ def _read(fd: int) -> str:
         raw = os.pread(fd, 4096, 0)
         if raw.strip():
             try:
-                who = json.loads(raw)
-                return (f"pid {who['pid']}, user {who['user']} on {who['host']}, since {who['since']}: "
-                        f"{who['command']}")
+                return _describe(json.loads(raw))
             except (ValueError, KeyError, TypeError):
                 return raw.decode(errors="replace").strip()
         time.sleep(0.05)
     return "holder unknown (it has not written its details)"
+
+
+def _describe(who: dict) -> str:
+    return f"pid {who['pid']}, user {who['user']} on {who['host']}, since {who['since']}: {who['command']}"

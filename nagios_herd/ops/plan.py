@@ -67,6 +67,7 @@ class GuestPlan:
     steps: list[Step] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    done: str = "on"  # the outcome line: "<done> <target>" (a move: "on backup"; a rebuild: "synced to backup")
 
 
 def render(plans: Sequence[GuestPlan], views: dict[str, GuestView], title: str) -> str:

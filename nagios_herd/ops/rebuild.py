@@ -1,11 +1,13 @@
 """``fab rebuild --host R | --guest G``: recreate a replaced host's disks from the survivor S (A6).
 
-Per guest, on R only: create the LVs (the root LV at least the survivor's size, swap as planned), write fresh
-DRBD metadata over whatever is on the LV (``create-md --force``: a replaced disk's stale metadata must never
-be taken for valid), ``up``, and wait until the full sync from S has finished. R is never promoted and no
-guest is started there. At most ``--parallel`` (default 2) resyncs run at a time, so the replication link is
-not saturated. The host's offline mark is cleared only when every resource is UpToDate on both sides and
-``verify`` finds no error.
+Refused as a whole when R still runs a guest or is Primary for one (``--host``: it is not a replaced host) or
+when the DRBD versions of R and S differ (A6.1). A guest whose resource is already healthy is a no-op (every
+step's postcondition holds; the plan says so). Per guest, on R only: create the LVs (the root LV at least the
+survivor's size, swap as planned), write fresh DRBD metadata over whatever is on the LV (``create-md
+--force``: a replaced disk's stale metadata must never be taken for valid), ``up``, and wait until the full
+sync from S has finished. R is never promoted and no guest is started there. At most ``--parallel``
+(default 2) resyncs run at a time, so the replication link is not saturated. The host's offline mark is
+cleared only when every resource is UpToDate on both sides and ``verify`` finds no error.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from .. import lvm
 from ..errors import HerdError
 from ..model import Guest, Herd
 from ..remote import Link
-from . import herdstate, verify
+from . import herdstate, verify, verify_checks
 from .conditions import synced
 from .facts import HostFacts, lvs_command
 from .plan import Check, GuestPlan, Step
@@ -47,6 +49,9 @@ def refusals(view: GuestView, rebuilt: str, survivor: str, facts: dict[str, Host
     if view.resource(rebuilt) is not None and view.connection(rebuilt) == "StandAlone":
         problems.append(f"{guest.resource} is StandAlone on {rebuilt}: split brain? "
                         f"fab resolve-split-brain --guest {guest.name} --victim {rebuilt}")
+    elif view.resource(rebuilt) is not None and view.connection(rebuilt) != "Connected":
+        problems.append(f"{guest.resource} is up on {rebuilt} but {view.connection(rebuilt)}: no resync can "
+                        f"start; restore the replication link (rebuild cannot help)")
     wanted = facts[survivor].lv_size(herd.host(survivor).volume_group, guest.root_lv)
     have = facts[rebuilt].lv_size(herd.host(rebuilt).volume_group, guest.root_lv)
     if wanted is None:
@@ -92,14 +97,21 @@ def run(options: Options, *, host: str | None, guest: str | None, plan_only: boo
     guests = list(herd.guests) if host else [herd.guest(guest)]
     with run_:
         facts = run_.facts()
-        plans, views, snaps = [], {}, run_.prober.everything()
+        plans, snaps = [], run_.prober.everything()
+        views = {g.name: GuestView(g, snaps) for g in guests}
+        up = [h.name for h in herd.hosts if not run_.links[h.name].down]
+        mismatch = [f"{line}: install the same DRBD on both hosts first (A6.1)" for line in
+                    verify_checks.version_mismatch(verify.drbd_versions(run_.links, up))] if len(up) > 1 else []
         for g in guests:
-            view = views[g.name] = GuestView(g, snaps)
+            view = views[g.name]
             rebuilt = host or _secondary_side(herd, view)
             survivor = herd.peer_of(rebuilt).name
             plan = GuestPlan(g.name, survivor, rebuilt, notes=[f"resync {survivor} -> {rebuilt}; "
-                                                               f"{rebuilt} is never promoted"])
-            plan.refusals = refusals(view, rebuilt, survivor, facts, herd)
+                                                               f"{rebuilt} is never promoted"], done="rebuilt on")
+            plan.refusals = (refusals(view, rebuilt, survivor, facts, herd) or _busy(herd, views, host)
+                             or mismatch)
+            if not plan.refusals and view.handshake_done(rebuilt):
+                plan.notes.append(f"healthy on both hosts: nothing to rebuild (every step is already true)")
             if not plan.refusals:
                 size = facts[survivor].lv_size(herd.host(survivor).volume_group, g.root_lv)
                 plan.steps = steps(herd, g, rebuilt, size, run_.links[rebuilt])
@@ -108,6 +120,17 @@ def run(options: Options, *, host: str | None, guest: str | None, plan_only: boo
         if host is not None and code == 0 and not plan_only:
             code = _release(run_, host, out)
     return code
+
+
+def _busy(herd: Herd, views: dict[str, GuestView], host: str | None) -> list[str]:
+    """``--host``: a host that runs a guest or holds a Primary is not a replaced host; nothing on it is touched."""
+    if host is None:
+        return []
+    busy = [name for name, view in views.items() if view.domain(host) is not None or view.role(host) == "Primary"]
+    if not busy:
+        return []
+    return [f"{host} runs or is Primary for {', '.join(busy)}: it is not a replaced host, nothing on it is "
+            f"rebuilt (fail those guests over first, or rebuild the other host)"]
 
 
 def _secondary_side(herd: Herd, view: GuestView) -> str:

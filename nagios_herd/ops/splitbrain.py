@@ -34,7 +34,10 @@ def refusals(view: GuestView, victim: str, survivor: str) -> list[str]:
     elif "StandAlone" not in (view.connection(victim), view.connection(survivor)):
         problems.append(f"not split: {victim} is {view.connection(victim)}, {survivor} is "
                         f"{view.connection(survivor)} (nothing to resolve)")
-    if view.domain(victim) is not None:
+    if view.domain(victim) is not None and view.domain(survivor) is not None:
+        problems.append(f"the domain runs on both hosts: shut it down on the victim by hand first "
+                        f"(xl shutdown -w {view.name} on {victim}), then run this again")
+    elif view.domain(victim) is not None:
         problems.append(f"the domain runs on the victim {victim}: its data would be discarded under it; "
                         f"stop it first or choose --victim {survivor}")
     if view.disk(survivor) != "UpToDate":
@@ -72,14 +75,16 @@ def run(options: Options, *, guest: str | None, victim: str | None, plan_only: b
     herd = run_.herd
     if not guest or not victim:
         raise HerdError("name the guest (--guest NAME) and the host whose changes are discarded (--victim HOST)")
-    try:
-        g, survivor = herd.guest(guest), herd.peer_of(herd.host(victim).name).name
-    except KeyError as error:
-        raise HerdError(f"unknown guest or host: {error}") from None
+    if guest not in {g.name for g in herd.guests}:
+        raise HerdError(f"--guest {guest!r}: not a guest of this herd")
+    if victim not in {h.name for h in herd.hosts}:
+        raise HerdError(f"--victim {victim!r}: not a host of this herd ({', '.join(h.name for h in herd.hosts)})")
+    g, survivor = herd.guest(guest), herd.peer_of(victim).name
     with run_:
         view = run_.prober.view(g)
-        plan = GuestPlan(g.name, survivor, victim, notes=[f"the changes made on {victim} since the split are "
-                                                          f"DISCARDED; {survivor}'s data is kept"])
+        plan = GuestPlan(g.name, survivor, victim, done="split-brain changes discarded on",
+                         notes=[f"the changes made on {victim} since the split are DISCARDED; "
+                                f"{survivor}'s data is kept"])
         plan.refusals = refusals(view, victim, survivor)
         if not plan.refusals:
             plan.steps = steps(herd, g, victim, survivor)

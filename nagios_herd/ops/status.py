@@ -1,6 +1,8 @@
 """``fab status``: one table — guest, where it runs, DRBD role/connection/disk on both hosts, sync %.
 
-Read-only (no lock). A split brain is flagged in the table and the recovery command is printed below it.
+Read-only (no lock), so it runs while a mutating run holds the lock (it then shows the states mid-move).
+A split brain is flagged in the table and the recovery command is printed below it. Exit 0 unless a guest
+breaks I1 right now (its domain on both hosts, or two Primaries): then one ERROR line each and exit 1.
 """
 
 from __future__ import annotations
@@ -58,4 +60,19 @@ def run(options: Options, out: TextIO = sys.stdout) -> int:
         hints = [hint for view in views if (hint := split_brain_hint(view, run_.herd))]
         for hint in hints:
             print(hint, file=out)
-    return 0
+        dangers = [line for view in views for line in dangerous(view)]
+        for line in dangers:
+            print(f"ERROR: {line}", file=out)
+    return 1 if dangers else 0
+
+
+def dangerous(view: GuestView) -> list[str]:
+    """What breaks I1 right now (exit 1): the domain on both hosts, or two Primaries."""
+    out = []
+    if len(view.runs_on()) > 1:
+        out.append(f"{view.name} runs on {' and '.join(view.runs_on())}: shut it down on one host by hand, "
+                   f"then fab resolve-split-brain")
+    primaries = [host for host in view.snaps if view.role(host) == "Primary"]
+    if len(primaries) > 1:
+        out.append(f"{view.name} is Primary on {' and '.join(primaries)} (two Primaries)")
+    return out

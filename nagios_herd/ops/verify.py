@@ -2,8 +2,13 @@
 
 Probes what the pure checks in ``verify_checks`` need, plus the host-level checks that are one command each:
 V1 reachability (pinned key, enforced by ``remote``) and clock skew, V2 same drbd-utils and Xen versions,
-V9 bridges, V11 DRBD safety settings and no ``/etc/xen/auto`` autostart links, V12 resync progress between two
-samples, V13 recorded state and unfinished journal jobs, V14 the helper programs present.
+V9 bridges, V11 DRBD safety settings (after-sb policies, no become-primary-on / allow-two-primaries /
+auto-promote yes, a split-brain handler) and no ``/etc/xen/auto`` autostart links, V12 resync progress between
+two samples, V13 recorded state and unfinished journal jobs, V14 the helper programs present.
+
+Read-only and lock-free by decision: an operator must be able to look while a long failover or rebuild runs.
+When a mutating run holds the lock, verify says so (WARN) and reports its unclosed jobs as WARN "in progress"
+instead of ERROR "interrupted".
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from ..remote import HostDown, Link
 from . import herdstate, journal
 from . import verify_checks as checks
 from .facts import HostFacts
+from .lock import Lock
 from .probe import GuestView
 from .runner import Options, Run
 from .verify_checks import ERROR, WARN, Finding
@@ -50,25 +56,32 @@ def _versions(herd: Herd, links: dict[str, Link], facts: dict[str, HostFacts]) -
     up = [h.name for h in herd.hosts if not links[h.name].down]
     if len(up) < 2:
         return []
-    out = []
-    drbd = {h: links[h].run(["drbdadm", "--version"], timeout=10).stdout.strip() for h in up}
-    if len(set(drbd.values())) > 1:
-        out.append(Finding(ERROR, "V2", "drbd-utils versions differ between " + " and ".join(up)))
+    out = [Finding(ERROR, "V2", line) for line in checks.version_mismatch(drbd_versions(links, up))]
     xen = {h: facts[h].info.values.get("xen_version") for h in up if facts[h].info is not None}
     if len(set(xen.values())) > 1:
         out.append(Finding(ERROR, "V2", f"Xen versions differ: {xen}"))
     return out
 
 
+def drbd_versions(links: dict[str, Link], hosts: list[str]) -> dict[str, dict[str, str]]:
+    """Each host's drbd-utils and kernel module version (``drbdadm --version``)."""
+    return {h: checks.drbd_versions(links[h].run(["drbdadm", "--version"], timeout=10).stdout) for h in hosts}
+
+
 def _state(run_: Run) -> list[Finding]:
     out = []
+    holder = Lock.holder(run_.state_dir)
+    if holder:
+        out.append(Finding(WARN, "V13", f"a mutating run is in progress ({holder}): states may be mid-change"))
     for name, entry in herdstate.offline(run_.state_dir).items():
         if not run_.links[name].down:
             out.append(Finding(WARN, "V13", f"{name} is marked offline since {entry.get('since')} but answers: "
                                             f"fab rebuild --host {name} once it is safe"))
     for guest, entry in journal.unfinished(run_.state_dir).items():
-        out.append(Finding(ERROR, "V13", f"{guest}: the job of run {entry['run']} stopped after step "
-                                         f"{entry['step']} ({entry['result']}): re-run it to converge"))
+        state = "is in progress, at step" if holder else "stopped after step"
+        out.append(Finding(WARN if holder else ERROR, "V13", f"{guest}: the job of run {entry['run']} {state} "
+                                                             f"{entry['step']} ({entry['result']})"
+                                                             + ("" if holder else ": re-run it to converge")))
     return out
 
 

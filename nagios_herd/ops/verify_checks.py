@@ -6,6 +6,7 @@ unit-tested on parsed real-format text; ``verify.py`` does the probing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..model import Herd
@@ -190,9 +191,35 @@ def drbd_safety(host: str, config_text: str) -> list[Finding]:
             out.append(Finding(ERROR, "V11", f"{host}: {policy} is not 'disconnect' (auto split-brain recovery "
                                              f"can discard data)"))
     two = "allow-two-primaries" in words and "allow-two-primaries no" not in words
-    for bad, present in (("allow-two-primaries", two), ("become-primary-on", "become-primary-on" in words)):
+    for bad, present in (("allow-two-primaries", two), ("become-primary-on", "become-primary-on" in words),
+                         ("auto-promote yes", "auto-promote yes" in words)):
         if present:
             out.append(Finding(ERROR, "V11", f"{host}: '{bad}' set in the DRBD configuration"))
+    if "auto-promote no" not in words:
+        out.append(Finding(WARN, "V11", f"{host}: 'auto-promote no' not set (DRBD 9 promotes a resource when "
+                                        f"anything opens it for writing)"))
+    if not re.search(r'(^|[\s{;])split-brain\s+"?[^\s;"]', words):
+        out.append(Finding(ERROR, "V11", f"{host}: no split-brain handler (a split brain would go unnoticed)"))
+    return out
+
+
+VERSION_KEYS = ("DRBDADM_VERSION", "DRBD_KERNEL_VERSION")
+
+
+def drbd_versions(text: str) -> dict[str, str]:
+    """``drbdadm --version`` (KEY=VALUE lines) -> the drbd-utils and kernel module versions it names."""
+    pairs = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    return {key: pairs[key].strip() for key in VERSION_KEYS if key in pairs}
+
+
+def version_mismatch(versions: dict[str, dict[str, str]]) -> list[str]:
+    """V2/A6.1: one line per version that differs between hosts (``{host: drbd_versions(...)}``)."""
+    out = []
+    for key in VERSION_KEYS:
+        seen = {host: found[key] for host, found in versions.items() if key in found}
+        if len(set(seen.values())) > 1:
+            what = "drbd-utils" if key == "DRBDADM_VERSION" else "DRBD kernel module"
+            out.append(f"{what} versions differ: " + ", ".join(f"{h} {v}" for h, v in seen.items()))
     return out
 
 

@@ -10,7 +10,7 @@ import pytest
 
 pytestmark = [pytest.mark.lab, pytest.mark.real]
 
-STEPS = 8  # journal lines of a complete failover before its "end" line
+STEPS = 9  # journal lines of a complete failover before its "end" line ("begin" and 8 steps)
 
 
 @pytest.mark.parametrize("kill_after", range(1, STEPS + 1))

@@ -40,9 +40,10 @@ def healthy(herd, **backup_changes):
     return view(guest, {"primary": primary, "backup": backup})
 
 
-def plan(herd, v, options=MoveOptions(), offline=None, fx=None, needed=None, tmp=Path("/nonexistent")):
+def plan(herd, v, options=MoveOptions(), offline=None, fx=None, needed=None, tmp=Path("/nonexistent"),
+         interrupted=False):
     return failover.plan_guest(herd, v, "primary", "backup", fx or facts(), offline or {},
-                               needed or {"backup": 64}, options, tmp)
+                               needed or {"backup": 64}, options, tmp, interrupted)
 
 
 def test_planned_failover_steps_in_safe_order(herd):
@@ -101,10 +102,28 @@ def test_resumed_run_skips_what_is_already_true(herd):
     half = view(guest, {
         "primary": snapshot("primary", xl_list(), [resource("lab-db", 3, "Secondary", "UpToDate")]),
         "backup": snapshot("backup", xl_list(), [resource("lab-db", 3, "Secondary", "UpToDate")])})
-    p = plan(herd, half)
-    assert p.refusals == []
+    p = plan(herd, half, interrupted=True)
+    assert p.refusals == [] and "resuming the interrupted job" in p.notes[0]
     done = [step.name for step in p.steps if step.done(half)]
     assert done == ["shutdown", "destroy", "demote", "handshake"]
+
+
+def test_a_stopped_guest_nobody_was_moving_is_not_started_anywhere(herd):
+    """A4.3: runs nowhere and no unclosed job in the journal: refused (Primary somewhere, or Secondary on both)."""
+    guest = herd.guest("lab-db")
+    for role in ("Primary", "Secondary"):
+        stopped = view(guest, {
+            "primary": snapshot("primary", xl_list(), [resource("lab-db", 3, role, "UpToDate")]),
+            "backup": snapshot("backup", xl_list(), [resource("lab-db", 3, "Secondary", "UpToDate")])})
+        p = plan(herd, stopped)
+        assert p.steps == [] and len(p.refusals) == 1 and "runs nowhere" in p.refusals[0]
+        assert ("Primary on primary" if role == "Primary" else "Secondary on both hosts") in p.refusals[0]
+
+
+def test_a_target_cut_off_from_the_source_is_refused_as_possibly_stale(herd):
+    cut = healthy(herd, connection="Connecting", peer_role="Unknown")
+    assert plan(herd, cut).refusals == ["target backup is Connecting (peer disk DUnknown), not Connected to "
+                                        "primary: its data may be stale; restore the replication link first"]
 
 
 def test_forced_failover_refuses_a_live_source_and_stale_data(herd):

@@ -62,13 +62,32 @@ def test_n_plus_one_memory(herd):
 
 
 def test_drbd_safety_reads_settings_not_comments():
-    safe = ("# no become-primary-on here\nnet {\n after-sb-1pri disconnect;\n after-sb-2pri disconnect;\n"
+    safe = ("# no become-primary-on here\nhandlers {\n split-brain \"/usr/lib/drbd/notify-split-brain.sh root\";\n}\n"
+            "options {\n auto-promote no;\n}\nnet {\n after-sb-1pri disconnect;\n after-sb-2pri disconnect;\n"
             " allow-two-primaries no;\n}\n")
     assert verify_checks.drbd_safety("primary", safe) == []
     risky = "net { after-sb-1pri discard-secondary; after-sb-2pri disconnect; allow-two-primaries; }\n" \
-            "startup { become-primary-on both; }"
-    found = [f.message for f in verify_checks.drbd_safety("primary", risky)]
-    assert len(found) == 3 and any("after-sb-1pri" in m for m in found)
+            "startup { become-primary-on both; }\n# split-brain \"/usr/lib/drbd/notify-split-brain.sh root\";\n"
+    found = [(f.severity, f.message) for f in verify_checks.drbd_safety("primary", risky)]
+    assert [m for sev, m in found if sev == "ERROR" and "after-sb-1pri" in m]
+    assert ("ERROR", "primary: no split-brain handler (a split brain would go unnoticed)") in found
+    assert any(sev == "WARN" and "'auto-promote no' not set" in m for sev, m in found) and len(found) == 5
+    promoting = safe.replace("auto-promote no", "auto-promote yes")
+    assert [f.message for f in verify_checks.drbd_safety("primary", promoting)][0] == \
+        "primary: 'auto-promote yes' set in the DRBD configuration"
+
+
+def test_drbd_utils_and_kernel_module_versions_are_compared():
+    """``drbdadm --version`` as drbd-utils 9.22 prints it (the lab hosts' own output)."""
+    text = ("DRBDADM_BUILDTAG=GIT-hash:\\ 409097fe reproducible\\ build\nDRBDADM_API_VERSION=2\n"
+            "DRBD_KERNEL_VERSION_CODE=0x090208\nDRBD_KERNEL_VERSION=9.2.8\nDRBDADM_VERSION_CODE=0x091600\n"
+            "DRBDADM_VERSION=9.22.0\n")
+    same = verify_checks.drbd_versions(text)
+    assert same == {"DRBDADM_VERSION": "9.22.0", "DRBD_KERNEL_VERSION": "9.2.8"}
+    assert verify_checks.version_mismatch({"primary": same, "backup": same}) == []
+    older = verify_checks.drbd_versions(text.replace("9.2.8", "9.1.19"))
+    assert verify_checks.version_mismatch({"primary": same, "backup": older}) == [
+        "DRBD kernel module versions differ: primary 9.2.8, backup 9.1.19"]
 
 
 def test_an_interrupted_job_is_unfinished_until_a_later_run_closes_it(tmp_path):
