@@ -4,8 +4,8 @@ The standard library's pure-Python ``tomllib`` reads about 1-2 MB/s, so a herd o
 generate parsing. Team files (hand-written or from ``adopt``) use a few line shapes only: ``[table]`` and
 ``[[array]]`` headers with a bare key, ``key = value`` with a bare key and a string (basic with no escapes but
 ``\\"``/``\\\\``, or literal), an integer, a boolean or a one-line array of such strings, blank lines and comments.
-:func:`loads` reads a document made of those lines with one regular expression and returns what ``tomllib.loads``
-returns for it; at the first line outside the subset, or anything tomllib would refuse (a repeated key, a table
+:func:`loads` matches each distinct line of such a document once against one regular expression and returns
+what ``tomllib.loads`` returns for it; at the first line outside the subset, or anything tomllib would refuse (a repeated key, a table
 defined twice, ``[[a]]`` after ``a = [...]``), it returns None and the caller parses with tomllib, so results and
 error messages are tomllib's by construction. ``tests/test_inventory_toml.py`` checks that against tomllib.
 """
