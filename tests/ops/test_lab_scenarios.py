@@ -174,3 +174,19 @@ def test_verify_finds_autostart_links_and_a_missing_split_brain_handler(ops):
     assert "ERROR V11  primary: no split-brain handler (a split brain would go unnoticed)" in verify.stdout
     assert "ERROR V11  primary: /etc/xen/auto starts guests behind the tool's back: lab-db.cfg" in verify.stdout
     assert "backup: no split-brain handler" not in verify.stdout
+
+
+def test_a_resync_at_rate_zero_reads_as_stalled_not_as_broken_json(ops):
+    """drbdsetup prints 987654321 for an unknown ETA; status shows the resync, verify calls it stuck (V12)."""
+    faults.set_resync_rate(ops.sim, 0.0)
+    ops.lab.crash("backup")
+    ops.lab.revive("backup")
+    assert ops.ssh("backup", "drbdadm up lab-db").returncode == 0
+    raw = ops.ssh("backup", "drbdsetup status --json lab-db").stdout
+    assert '"estimated-seconds-to-finish": 987654321,' in raw and "nan" not in raw
+    status = ops.fab("status", "--connect-timeout", "2")
+    assert status.returncode == 0 and "0.0% (SyncSource on primary)" in status.stdout
+    verify = ops.fab("verify")
+    assert "ERROR V12  lab-db: resync on backup stuck at 0.0%" in verify.stdout
+    moved = ops.fab("failover", "--guest", "lab-db")
+    assert moved.returncode == 1 and "disk is Inconsistent on target backup" in moved.stdout

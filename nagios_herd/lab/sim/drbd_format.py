@@ -45,6 +45,9 @@ class _Wrap:
             self.col = 0
 
 
+UNKNOWN_ETA = 987654321  # drbdsetup_main.c: ``db <= 0 ? 987654321 : ...`` for estimated-seconds-to-finish
+
+
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
@@ -58,6 +61,11 @@ def _sync_numbers(peer: dict[str, Any]) -> dict[str, float] | None:
             "eta": left / 1024.0 / rate if rate > 0 else float("nan"),
             "total_sectors": total * 2, "left_sectors": left * 2,
             "elapsed_ms": (total - left) / 1024.0 / rate * 1000 if rate > 0 else 0.0}
+
+
+def _json_eta(eta: float) -> float:
+    """drbdsetup's JSON prints 987654321 for an unknown ETA (no progress in the last interval), never nan."""
+    return eta if eta == eta else UNKNOWN_ETA
 
 
 def status_text(views: list[View], *, verbose: bool, statistics: bool) -> str:
@@ -220,7 +228,7 @@ def _peer_device_json(v: View, peer: dict[str, Any]) -> str:
                  '          "rs-failed": 0,\n          "rs-same-csum": 0,\n'
                  f'          "want": {sync["rate"]:.2f},\n          "db0/dt0 [MiB/s]": {sync["rate"]:.2f},\n'
                  f'          "db1/dt1 [MiB/s]": {sync["rate"]:.2f},\n'
-                 f'          "estimated-seconds-to-finish": {sync["eta"]:.0f},\n'
+                 f'          "estimated-seconds-to-finish": {_json_eta(sync["eta"]):.0f},\n'
                  f'          "db/dt [MiB/s]": {sync["rate"]:.2f},\n'
                  f'          "percent-resync-done": {sync["done"]:.2f}\n')
     return text + "        }"
