@@ -5,9 +5,9 @@ port free on it); :func:`start_nagios` ``(tree) -> pid`` (``nagios4 -v`` first, 
 waits for status.dat); :func:`start_lighttpd` ``(conf, address, port) -> pid`` (``lighttpd -tt``
 first, then ``lighttpd -f`` as a daemon; waits until it accepts connections);
 :func:`stop_pid` (SIGTERM + SIGCONT, then SIGKILL; reaps our own children). The pids returned are
-:class:`nagios_herd.lab.procs.Pid` (ints that remember their process' start time): ``stop_pid`` signals
+:class:`nagios_herd.procs.Pid` (ints that remember their process' start time): ``stop_pid`` signals
 only that process, never one that inherited a recycled pid. Processes are started, verified and stopped
-by :mod:`nagios_herd.lab.procs`; this module knows only how to run these two servers. Failures raise
+by :mod:`nagios_herd.procs`; this module knows only how to run these two servers. Failures raise
 :class:`nagios_serve.ServeError` with one line naming the program and the reason.
 """
 
@@ -17,7 +17,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from .lab import procs
+from . import procs
 from .nagios_serve import LIGHTTPD, NAGIOS, NagiosTree, ServeError
 
 
@@ -50,7 +50,7 @@ def _read_pid(path: Path) -> int | None:
 
 
 def _running(pid: int | None, program: str, config: Path) -> procs.Pid | None:
-    """``pid`` as a :class:`~nagios_herd.lab.procs.Pid` while it runs ``program`` with ``config`` (a
+    """``pid`` as a :class:`~nagios_herd.procs.Pid` while it runs ``program`` with ``config`` (a
     pid file may name a recycled pid by now: anything else at that pid is not ours), else None."""
     if pid is None:
         return None
@@ -134,7 +134,7 @@ def _stop_if_running(pid: procs.Pid | None) -> None:
 def stop_pid(pid: int, timeout: float = 10.0) -> None:
     """Stop one process by pid: SIGTERM (plus SIGCONT in case it is stopped), then SIGKILL.
 
-    A :class:`~nagios_herd.lab.procs.Pid` (what the start functions return) is signalled only while
+    A :class:`~nagios_herd.procs.Pid` (what the start functions return) is signalled only while
     it is still the process that started then; a plain int means whatever runs at that pid now.
     """
     procs.terminate({int(pid): getattr(pid, "start", None)}, timeout, ServeError)

@@ -22,7 +22,8 @@ from typing import Any
 from .. import nagios_serve
 from ..errors import HerdError
 from ..model import Guest, Herd
-from . import disks, hosts, procs, sshd
+from .. import procs
+from . import disks, hosts, sshd
 from .layout import Layout, read_json, write_json
 
 HTTP_PORT = 80

@@ -18,7 +18,8 @@ from typing import Any
 
 from ..errors import HerdError
 from ..model import Herd, XenHost
-from . import disks, guests, hosts, procs, provision, simlink, sshd, volumes
+from .. import procs
+from . import disks, guests, hosts, provision, simlink, sshd, volumes
 from .layout import Layout, read_json, write_json
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import HerdError
-from . import procs
+from .. import procs
 
 SSHD = "/usr/sbin/sshd"
 PRIVSEP_DIR = Path("/run/sshd")  # sshd refuses to start without it; systemd normally creates it

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from ..errors import HerdError
 from ..inventory import load
-from . import procs, sshd, volumes
+from .. import procs
+from . import sshd, volumes
 from .lab import Lab
 from .layout import SHIPPED_INVENTORY
 

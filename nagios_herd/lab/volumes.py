@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import HerdError
 from ..model import XenHost
-from . import procs
+from .. import procs
 
 MIN_DISK_MB = 4096
 HEADROOM_MB = 1024

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from nagios_herd.lab import procs
+from nagios_herd import procs
 from nagios_herd.lab.sim import faults
 
 pytestmark = [pytest.mark.lab, pytest.mark.real]

@@ -11,7 +11,8 @@ import json
 import pytest
 import requests
 
-from nagios_herd.lab import guests, procs
+from nagios_herd import procs
+from nagios_herd.lab import guests
 from nagios_herd.lab.sim import faults
 from nagios_herd.lab.sim.state import snapshot
 from nagios_herd.lab.status import report

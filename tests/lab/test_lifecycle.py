@@ -12,7 +12,7 @@ import pytest
 
 from nagios_herd.errors import HerdError
 from nagios_herd.inventory import load
-from nagios_herd.lab import procs
+from nagios_herd import procs
 from nagios_herd.lab.lab import Lab, check_loopback
 from nagios_herd.lab.testing import relocated_inventory, unavailable
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from nagios_herd import nagios_daemons
-from nagios_herd.lab import procs
+from nagios_herd import procs
 
 LAST_PID = Path("/proc/sys/kernel/ns_last_pid")
 

@@ -1,4 +1,4 @@
-"""Start and end the lab's processes by pid, and only those.
+"""Start and end long-running processes (the lab's sshd, nagios4, lighttpd) by pid, and only those.
 
 The lab starts long-running servers (sshd, nagios4, lighttpd) in mount namespaces of their own, so a
 host or a guest is "every process in that namespace". A server is recorded by its :func:`identity`
@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import HerdError
+from .errors import HerdError
 
 
 def cmdline(pid: int) -> list[str]:
