@@ -44,8 +44,9 @@ def refusals(view: GuestView, source: str, target: str, facts: dict[str, HostFac
              interrupted: bool = False) -> list[str]:
     """Why this guest must not move now (empty: go). Read-only; evaluated before anything stops.
 
-    ``interrupted``: the journal holds an unclosed job of this guest, so a guest that runs nowhere is an
-    interrupted move to converge (I10); without one it was stopped by someone else and is not moved (A4.3)."""
+    ``interrupted``: this guest's last job in the journal was interrupted or stopped by a failed step, so a
+    guest that runs nowhere is a move to converge (I10); without one it was stopped by someone else and is
+    not moved (A4.3)."""
     guest, problems = view.guest, []
     if target in offline:
         problems.append(f"target {target} is marked offline since {offline[target].get('since')} "
@@ -84,7 +85,7 @@ def _stopped(view: GuestView, source: str, target: str) -> str:
     """A4.3 "don't guess": a stopped guest is not started anywhere by a move nobody interrupted."""
     primary = [host for host in view.snaps if view.role(host) == "Primary"]
     where = f"Primary on {primary[0]}" if primary else "Secondary on both hosts"
-    return (f"runs nowhere ({where}) and no interrupted job of it is in the journal: not guessing where it "
+    return (f"runs nowhere ({where}) and no unfinished job of it is in the journal: not guessing where it "
             f"belongs; start it by hand (xl create {XEN_CONFIG.format(guest=view.name)} on {source}), "
             f"then move it")
 
@@ -194,7 +195,7 @@ def plan_guest(herd: Herd, view: GuestView, source: str, target: str, facts: dic
     if not plan.refusals and view.runs_on() == [target] and view.role(target) == "Primary":
         plan.notes.append(f"already runs on {target}: nothing to move (confirmed and recorded only)")
     elif not plan.refusals and interrupted and not view.runs_on():
-        plan.notes.append("runs nowhere: resuming the interrupted job recorded in the journal")
+        plan.notes.append("runs nowhere: resuming the unfinished job recorded in the journal")
     if not plan.refusals:
         plan.steps = steps(herd, view.guest, source, target, options, state_dir)
     return plan

@@ -4,6 +4,8 @@ Each line: ``time``, ``run`` (id of the run), ``guest``, ``step``, ``host``, ``b
 saw), ``command``, ``result`` (``done``, ``skipped``, ``failed``, ``refused``, ``stopped``) and ``detail``.
 Lines are appended and fsync'ed one by one, so a run killed at any point leaves a readable prefix: ``verify``
 (V13) reports a guest whose last job has no closing line (``done``/``stopped``/``refused`` of step ``end``).
+A job that acts starts with a ``begin`` line, so a move can tell a guest its own job left stopped from one
+somebody else stopped (:func:`resumable`).
 """
 
 from __future__ import annotations
@@ -66,3 +68,17 @@ def unfinished(state_dir: Path) -> dict[str, dict]:
         last[entry["guest"]] = entry
     return {guest: entry for guest, entry in last.items()
             if not (entry["step"] == "end" and entry["result"] in CLOSING)}
+
+
+def resumable(state_dir: Path) -> set[str]:
+    """Guests whose latest job that acted (it has a ``begin`` line; a refused job has none) did not end
+    ``done``: interrupted, or stopped by a failed step. Such a guest may run nowhere because of this tool,
+    so a move may converge it; any other guest that runs nowhere was stopped by someone else (A4.3)."""
+    last: dict[str, list] = {}
+    for entry in read(state_dir):
+        guest = entry["guest"]
+        if entry["step"] == "begin":
+            last[guest] = [entry["run"], False]
+        elif entry["step"] == "end" and guest in last and last[guest][0] == entry["run"]:
+            last[guest][1] = entry["result"] == "done"
+    return {guest for guest, (_, done) in last.items() if not done}

@@ -59,7 +59,7 @@ def run(options: Options, *, task: str, guest: str | None, everything: bool, mov
         for g in guests:
             if views[g.name].runs_on() != [targets[g.name]]:
                 needed[targets[g.name]] = needed.get(targets[g.name], 0) + g.memory_mb
-        interrupted = journal.unfinished(run_.state_dir)
+        interrupted = journal.resumable(run_.state_dir)
         plans = [plan_guest(herd, views[g.name], herd.peer_of(targets[g.name]).name, targets[g.name], facts,
                             offline, needed, move, run_.state_dir, g.name in interrupted) for g in guests]
         return run_.execute(plans, views, plan_only, out)

@@ -103,7 +103,7 @@ def test_resumed_run_skips_what_is_already_true(herd):
         "primary": snapshot("primary", xl_list(), [resource("lab-db", 3, "Secondary", "UpToDate")]),
         "backup": snapshot("backup", xl_list(), [resource("lab-db", 3, "Secondary", "UpToDate")])})
     p = plan(herd, half, interrupted=True)
-    assert p.refusals == [] and "resuming the interrupted job" in p.notes[0]
+    assert p.refusals == [] and "resuming the unfinished job" in p.notes[0]
     done = [step.name for step in p.steps if step.done(half)]
     assert done == ["shutdown", "destroy", "demote", "handshake"]
 

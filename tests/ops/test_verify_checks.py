@@ -100,6 +100,22 @@ def test_an_interrupted_job_is_unfinished_until_a_later_run_closes_it(tmp_path):
     assert journal.unfinished(tmp_path) == {}
 
 
+def test_a_job_that_acted_and_did_not_finish_stays_resumable_through_later_refusals(tmp_path):
+    def job(guest, *lines):
+        run = journal.Journal(tmp_path, "fab failover")
+        for step, result in lines:
+            run.write(guest, step, result)
+
+    job("lab-db", ("begin", "started"), ("shutdown", "done"))  # killed after the shutdown
+    job("lab-db", ("end", "refused"))  # a re-run refused (target down): nothing acted
+    job("lab-ops", ("begin", "started"), ("promote", "failed"), ("end", "stopped"))  # exit 17
+    job("lab-web", ("begin", "started"), ("end", "done"))
+    job("lab-infra", ("end", "refused"))
+    assert journal.resumable(tmp_path) == {"lab-db", "lab-ops"}
+    job("lab-db", ("begin", "started"), ("end", "done"))
+    assert journal.resumable(tmp_path) == {"lab-ops"}
+
+
 def test_a_resync_that_does_not_move_between_samples_is_stuck(herd):
     def sample(done, oos_kib):
         return views_of(herd, xl_list(("lab-db", 64, "-b----")),
