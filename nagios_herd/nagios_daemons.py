@@ -135,6 +135,11 @@ def stop_pid(pid: int, timeout: float = 10.0) -> None:
     """Stop one process by pid: SIGTERM (plus SIGCONT in case it is stopped), then SIGKILL.
 
     A :class:`~nagios_herd.procs.Pid` (what the start functions return) is signalled only while
-    it is still the process that started then; a plain int means whatever runs at that pid now.
+    it is still the process that started then; a plain int means whatever runs at that pid now. A daemon
+    that leads its own session (``nagios4 -d``) goes with its workers and its command-file reader, which
+    keep the FIFO open until they notice, so "stopped" means the whole session is gone.
     """
-    procs.terminate({int(pid): getattr(pid, "start", None)}, timeout, ServeError)
+    start = getattr(pid, "start", None)
+    workers = procs.session_of(int(pid)) if start is None or procs.start_time(int(pid)) == start else {}
+    procs.terminate({int(pid): start}, timeout, ServeError)
+    procs.terminate({member: began for member, began in workers.items() if member != int(pid)}, timeout, ServeError)

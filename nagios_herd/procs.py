@@ -191,6 +191,23 @@ def terminate(processes: Mapping[int, int | None], timeout: float = 5.0,
             os.close(fd)
 
 
+def session_of(leader: int) -> dict[int, int | None]:
+    """Every process in the session ``leader`` leads (a daemon's workers), with start times; empty when
+    ``leader`` leads no session of its own, so a caller's own session is never swept up."""
+    members: dict[int, int | None] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == leader:  # field 6, session
+            members[int(entry)] = int(fields[19])  # field 22, starttime
+    return members if leader in members else {}
+
+
 def kill_all(pids: Iterable[int], timeout: float = 5.0) -> None:
     """End the processes now at ``pids`` (see :func:`terminate`)."""
     terminate(dict.fromkeys(pids), timeout)
