@@ -52,7 +52,8 @@ def _finish(operation) -> None:
 
 @task(help=COMMON, auto_shortflags=False)
 def status(c, inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
-    """One table: guest, where it runs, DRBD role/connection/disk on both hosts, sync %."""
+    """One table: guest, where it runs, DRBD role/connection/disk on both hosts, sync %; exit 1 on a guest
+    running on both hosts or Primary on both."""
     from nagios_herd.ops import status as op
 
     _finish(lambda: op.run(_options(inventory, known_hosts, identity, state_dir, connect_timeout)))
@@ -108,7 +109,8 @@ def failback(c, guest=None, all=False, plan=False, shutdown_timeout=60, nagios_w
                              plan_only=plan))
 
 
-@task(help={**COMMON, **PLAN, "guest": "rebuild this guest's disk on --host", "host": "the replaced host",
+@task(help={**COMMON, **PLAN, "guest": "rebuild only this guest's disk, on the host that is not Primary for it",
+            "host": "the replaced host (every guest's disk)",
             "parallel": "resyncs running at the same time (default 2)"}, auto_shortflags=False)
 def rebuild(c, host=None, guest=None, plan=False, parallel=2, inventory=None, known_hosts=None, identity=None,
             state_dir=None, connect_timeout=5):
