@@ -52,8 +52,9 @@ def _finish(operation) -> None:
 
 @task(help=COMMON, auto_shortflags=False)
 def status(c, inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
-    """One table: guest, where it runs, DRBD role/connection/disk on both hosts, sync %; exit 1 on a guest
-    running on both hosts or Primary on both."""
+    """One table: guest, where it runs, DRBD role/connection/disk on both hosts, sync %.
+
+    Exit 1 when a guest runs on both hosts or is Primary on both (I1 broken right now)."""
     from nagios_herd.ops import status as op
 
     _finish(lambda: op.run(_options(inventory, known_hosts, identity, state_dir, connect_timeout)))
