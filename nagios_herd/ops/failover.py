@@ -65,7 +65,7 @@ def refusals(view: GuestView, source: str, target: str, facts: dict[str, HostFac
     if where == [target] and view.role(target) == "Primary":
         return problems  # already there: the steps only confirm and record
     if not where and options.fenced is None and not interrupted and not view.down(source):
-        return problems + [_stopped(view, source, target)]
+        return problems + [_stopped(view)]
     if options.fenced is None:
         problems += _planned_target(view, source, target, options)
     else:
@@ -81,13 +81,14 @@ def refusals(view: GuestView, source: str, target: str, facts: dict[str, HostFac
     return problems
 
 
-def _stopped(view: GuestView, source: str, target: str) -> str:
+def _stopped(view: GuestView) -> str:
     """A4.3 "don't guess": a stopped guest is not started anywhere by a move nobody interrupted."""
     primary = [host for host in view.snaps if view.role(host) == "Primary"]
-    where = f"Primary on {primary[0]}" if primary else "Secondary on both hosts"
+    config = XEN_CONFIG.format(guest=view.name)
+    where, start = ((f"Primary on {primary[0]}", f"xl create {config} on {primary[0]}") if primary else
+                    ("Secondary on both hosts", f"drbdadm primary {view.name}; xl create {config} where it belongs"))
     return (f"runs nowhere ({where}) and no unfinished job of it is in the journal: not guessing where it "
-            f"belongs; start it by hand (xl create {XEN_CONFIG.format(guest=view.name)} on {source}), "
-            f"then move it")
+            f"belongs; start it by hand ({start}), then move it")
 
 
 def _planned_target(view: GuestView, source: str, target: str, options: MoveOptions) -> list[str]:
