@@ -190,3 +190,17 @@ def test_a_resync_at_rate_zero_reads_as_stalled_not_as_broken_json(ops):
     assert "ERROR V12  lab-db: resync on backup stuck at 0.0%" in verify.stdout
     moved = ops.fab("failover", "--guest", "lab-db")
     assert moved.returncode == 1 and "disk is Inconsistent on target backup" in moved.stdout
+
+
+def test_deploy_with_a_host_down_installs_what_it_reaches_and_names_the_rest(ops):
+    build = str(ops.lab.layout.build_dir)
+    assert ops.ssh("primary", "echo '# drift' >> /etc/drbd.d/lab-db.res").returncode == 0
+    ops.lab.crash("backup")  # its guests (lab-infra, lab-web) go down with it
+    result = ops.fab("deploy", "--build", build, "--connect-timeout", "2")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "primary: installed 1 changed file(s): /etc/drbd.d/lab-db.res" in result.stdout
+    for machine in ("backup", "lab-infra", "lab-web"):
+        assert f"{machine}: FAILED: unreachable (" in result.stdout and "re-run when it is back" in result.stdout
+    assert "# drift" not in ops.ssh("primary", "cat /etc/drbd.d/lab-db.res").stdout
+    ends = {(e["guest"], e["result"]) for e in ops.journal() if e["step"] == "end"}
+    assert ("backup", "stopped") in ends and ("primary", "done") in ends
