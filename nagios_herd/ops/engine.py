@@ -150,4 +150,4 @@ class Engine:
                 return
             self.journal.write(step.guest, f"undo-{step.name}", "done" if result.ok else "failed",
                                host=step.host, command=result.command, detail=result.why())
-            self.say(step.guest, f"undo", f"on {step.host}: {' '.join(argv)}: {result.why()}")
+            self.say(step.guest, "undo", f"on {step.host}: {' '.join(argv)}: {result.why()}")

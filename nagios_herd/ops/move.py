@@ -10,7 +10,7 @@ from ..model import Guest, Herd
 from . import herdstate, journal
 from .failover import MoveOptions, plan_guest
 from .probe import GuestView
-from .runner import Options, Run, command_line
+from .runner import Options, Run, command_line, known_guest, known_host
 
 
 def select(herd: Herd, guest: str | None, everything: bool) -> list[Guest]:
@@ -18,10 +18,7 @@ def select(herd: Herd, guest: str | None, everything: bool) -> list[Guest]:
         raise HerdError("name one guest with --guest NAME, or pass --all")
     if everything:
         return list(herd.guests)
-    try:
-        return [herd.guest(guest)]
-    except KeyError:
-        raise HerdError(f"unknown guest {guest!r} (known: {', '.join(g.name for g in herd.guests)})") from None
+    return [known_guest(herd, guest)]
 
 
 def target_of(herd: Herd, guest: Guest, move: MoveOptions, away_from: str | None) -> str:
@@ -32,11 +29,6 @@ def target_of(herd: Herd, guest: Guest, move: MoveOptions, away_from: str | None
     return herd.peer_of(away_from or guest.preferred_host).name
 
 
-def _check_host(herd: Herd, name: str | None, flag: str) -> None:
-    if name is not None and name not in {host.name for host in herd.hosts}:
-        raise HerdError(f"{flag} {name!r}: not a host of this herd ({', '.join(h.name for h in herd.hosts)})")
-
-
 def run(options: Options, *, task: str, guest: str | None, everything: bool, move: MoveOptions,
         away_from: str | None = None, plan_only: bool = False, out: TextIO = sys.stdout) -> int:
     command = command_line(task, guest=guest, all=everything, away_from=away_from, force=bool(move.fenced),
@@ -44,8 +36,9 @@ def run(options: Options, *, task: str, guest: str | None, everything: bool, mov
                            plan=plan_only)
     run_ = Run(options, command, mutating=not plan_only)
     herd = run_.herd
-    _check_host(herd, move.fenced, "--fenced")
-    _check_host(herd, away_from, "--away-from")
+    for name, flag in ((move.fenced, "--fenced"), (away_from, "--away-from")):
+        if name is not None:
+            known_host(herd, name, flag)
     if move.allow_stale and move.confirm != guest:
         raise HerdError("--allow-stale needs one --guest NAME and --confirm with that same NAME")
     guests = select(herd, guest, everything)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .. import drbd, xen
 from ..errors import HerdError
 from ..model import Guest
-from ..remote import HostDown, Link
+from ..remote import Link
 
 PROBE_TIMEOUT = 20
 
@@ -41,7 +41,7 @@ class Snapshot:
         return self._down
 
     def _get(self, tool: str) -> object:
-        """The tool's parsed answer; a host lost while asking raises HostDown (the step cannot decide)."""
+        """The tool's parsed answer; a host lost while asking raises remote.HostDown (the step cannot decide)."""
         with self._lock:
             if tool not in self._values:
                 if self.down:

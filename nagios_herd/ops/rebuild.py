@@ -24,7 +24,7 @@ from .conditions import synced
 from .facts import HostFacts, lvs_command
 from .plan import Check, GuestPlan, Step
 from .probe import GuestView, run_parsed
-from .runner import Options, Run, command_line
+from .runner import Options, Run, command_line, known_guest, known_host
 
 SYNC_WAIT = 6 * 3600  # a full sync of a few GB over a busy link can take hours
 
@@ -90,11 +90,11 @@ def run(options: Options, *, host: str | None, guest: str | None, plan_only: boo
     herd = run_.herd
     if bool(host) == bool(guest):
         raise HerdError("name the replaced host with --host NAME, or one guest with --guest NAME")
-    if host is not None and host not in {h.name for h in herd.hosts}:
-        raise HerdError(f"--host {host!r}: not a host of this herd")
-    if guest is not None and guest not in {g.name for g in herd.guests}:
-        raise HerdError(f"--guest {guest!r}: not a guest of this herd")
-    guests = list(herd.guests) if host else [herd.guest(guest)]
+    if host:
+        known_host(herd, host, "--host")
+        guests = list(herd.guests)
+    else:
+        guests = [known_guest(herd, guest)]
     with run_:
         facts = run_.facts()
         plans, snaps = [], run_.prober.everything()
@@ -111,7 +111,7 @@ def run(options: Options, *, host: str | None, guest: str | None, plan_only: boo
             plan.refusals = (refusals(view, rebuilt, survivor, facts, herd) or _busy(herd, views, host)
                              or mismatch)
             if not plan.refusals and view.handshake_done(rebuilt):
-                plan.notes.append(f"healthy on both hosts: nothing to rebuild (every step is already true)")
+                plan.notes.append("healthy on both hosts: nothing to rebuild (every step is already true)")
             if not plan.refusals:
                 size = facts[survivor].lv_size(herd.host(survivor).volume_group, g.root_lv)
                 plan.steps = steps(herd, g, rebuilt, size, run_.links[rebuilt])

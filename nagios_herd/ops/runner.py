@@ -16,8 +16,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import HerdError
 from ..locate import find_inventory
-from ..model import Herd
+from ..model import Guest, Herd
 from ..remote import Endpoint, Session, SshOptions
 from .facts import HostFacts, gather
 from .journal import Journal
@@ -42,6 +43,22 @@ class Options:
     connect_timeout: int = 5
     parallel: int = 8
     channels: int = 8  # commands at once per host; keep below the hosts' sshd MaxSessions (default 10)
+
+
+def known_host(herd: Herd, name: str, flag: str) -> str:
+    """``name`` when it is one of the herd's hosts; otherwise one line naming the flag and the hosts."""
+    if name not in {host.name for host in herd.hosts}:
+        raise HerdError(f"{flag} {name!r}: not a host of this herd ({', '.join(h.name for h in herd.hosts)})")
+    return name
+
+
+def known_guest(herd: Herd, name: str, flag: str = "--guest") -> Guest:
+    """The guest called ``name``; otherwise one line naming the flag and the guests."""
+    try:
+        return herd.guest(name)
+    except KeyError:
+        raise HerdError(f"{flag} {name!r}: not a guest of this herd "
+                        f"({', '.join(g.name for g in herd.guests)})") from None
 
 
 def load_herd(inventory: str | None) -> Herd:

@@ -19,7 +19,7 @@ from ..model import Guest, Herd
 from .conditions import absent, secondary, synced
 from .plan import Check, GuestPlan, Step
 from .probe import GuestView
-from .runner import Options, Run, command_line
+from .runner import Options, Run, command_line, known_guest, known_host
 
 RESYNC_WAIT = 3600
 
@@ -75,11 +75,7 @@ def run(options: Options, *, guest: str | None, victim: str | None, plan_only: b
     herd = run_.herd
     if not guest or not victim:
         raise HerdError("name the guest (--guest NAME) and the host whose changes are discarded (--victim HOST)")
-    if guest not in {g.name for g in herd.guests}:
-        raise HerdError(f"--guest {guest!r}: not a guest of this herd")
-    if victim not in {h.name for h in herd.hosts}:
-        raise HerdError(f"--victim {victim!r}: not a host of this herd ({', '.join(h.name for h in herd.hosts)})")
-    g, survivor = herd.guest(guest), herd.peer_of(victim).name
+    g, survivor = known_guest(herd, guest), herd.peer_of(known_host(herd, victim, "--victim")).name
     with run_:
         view = run_.prober.view(g)
         plan = GuestPlan(g.name, survivor, victim, done="split-brain changes discarded on",

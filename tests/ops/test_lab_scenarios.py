@@ -118,11 +118,11 @@ def test_plan_changes_nothing_for_any_operation(ops):
 
 
 @pytest.mark.parametrize("args, line", [
-    (("failover", "--guest", "nope"), "fab: unknown guest 'nope' (known: lab-db, lab-infra, lab-ops, lab-web)"),
-    (("failback", "--guest", "nope"), "fab: unknown guest 'nope' (known: lab-db, lab-infra, lab-ops, lab-web)"),
-    (("rebuild", "--guest", "nope"), "fab: --guest 'nope': not a guest of this herd"),
-    (("rebuild", "--host", "nope"), "fab: --host 'nope': not a host of this herd"),
-    (("resolve-split-brain", "--guest", "nope", "--victim", "backup"), "fab: --guest 'nope': not a guest of this herd"),
+    (("failover", "--guest", "nope"), "fab: --guest 'nope': not a guest of this herd (lab-db, lab-infra, lab-ops, lab-web)"),
+    (("failback", "--guest", "nope"), "fab: --guest 'nope': not a guest of this herd (lab-db, lab-infra, lab-ops, lab-web)"),
+    (("rebuild", "--guest", "nope"), "fab: --guest 'nope': not a guest of this herd (lab-db, lab-infra, lab-ops, lab-web)"),
+    (("rebuild", "--host", "nope"), "fab: --host 'nope': not a host of this herd (primary, backup)"),
+    (("resolve-split-brain", "--guest", "nope", "--victim", "backup"), "fab: --guest 'nope': not a guest of this herd (lab-db, lab-infra, lab-ops, lab-web)"),
     (("resolve-split-brain", "--guest", "lab-db", "--victim", "nope"),
      "fab: --victim 'nope': not a host of this herd (primary, backup)"),
     (("failover", "--all", "--away-from", "nope"), "fab: --away-from 'nope': not a host of this herd (primary, backup)"),
