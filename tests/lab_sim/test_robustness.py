@@ -8,6 +8,9 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+from nagios_herd.lab.sim.hooks import pause_hooks
+from nagios_herd.lab.sim.state import stop_hooks
+
 from .conftest import SimLab
 
 
@@ -25,9 +28,11 @@ def test_missing_environment_is_one_line_not_a_traceback(lab: SimLab) -> None:
 def test_unknown_host_and_corrupt_state_are_reported(lab: SimLab) -> None:
     stranger = lab.run("nosuchhost", "xl", "list")
     assert stranger.returncode == 1 and "not a host of this lab" in stranger.stderr
-    with open(os.path.join(lab.state, "sim-state.json"), "w", encoding="utf-8") as handle:
-        handle.write("{half")
-    broken = lab.run("primary", "drbdsetup", "status")
+    stop_hooks(lab.state)  # the detached hook runner rewrites the state while boots are pending
+    with pause_hooks(lab.state):  # ... so wait until it has gone before breaking the file
+        with open(os.path.join(lab.state, "sim-state.json"), "w", encoding="utf-8") as handle:
+            handle.write("{half")
+        broken = lab.run("primary", "drbdsetup", "status")
     assert broken.returncode == 20 and "unreadable lab state" in broken.stderr
     assert "Traceback" not in broken.stderr
 
