@@ -2,7 +2,7 @@
 
 Builds a lab of 14 small guests (a generated lab inventory: two 2 GiB hosts, 64 MiB guests, no served
 Nagios, so the runs pass ``nagios_wait=0``), injects a 2 s clean shutdown and a 2 s boot on both hosts (the
-simulator's knobs), then measures in this process (so :data:`nagios_herd.remote.OPENED` can be read), for
+simulator's knobs), then measures in this process (so :data:`nagios_herd.ops.remote.OPENED` can be read), for
 ROUNDS rounds (argument 1, default 3):
 
 1. baseline: ``failover --guest g01`` (then ``failback`` it, unmeasured);
@@ -93,7 +93,7 @@ def booted_at(sim: str, guests: list[str]) -> float:
 def timed(label: str, operation, sim: str, guests: list[str]) -> tuple[float, float, dict[str, int]]:
     """Seconds from the start of ``operation`` until it returned AND the moved guests finished booting, the
     seconds until it returned, and the SSH connections it opened per host."""
-    from nagios_herd import remote
+    from nagios_herd.ops import remote
 
     before = dict(remote.OPENED)
     out = io.StringIO()

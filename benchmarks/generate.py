@@ -80,11 +80,11 @@ def parts(inventory: Path, output: Path) -> dict[str, float]:
     import gc
     import tomllib
 
-    from nagios_herd import inventory_toml
-    from nagios_herd.buildtree import write_tree
-    from nagios_herd.inventory import load
-    from nagios_herd.render import render, templates_dir
-    from nagios_herd.render_inputs import digests
+    from nagios_herd.generate.buildtree import write_tree
+    from nagios_herd.generate.inputs import digests
+    from nagios_herd.generate.render import render, templates_dir
+    from nagios_herd.inventory import toml_reader as inventory_toml
+    from nagios_herd.inventory.loader import load
 
     gc.disable()
     times = {}
@@ -113,7 +113,7 @@ def parts(inventory: Path, output: Path) -> dict[str, float]:
 
 def publish_in_process(inventory: Path, live: Path) -> float:
     """The no-change publish's own work, without interpreter start-up and the CLI's imports."""
-    from nagios_herd.publish import Options, publish
+    from nagios_herd.generate.publish import Options, publish
 
     start = time.perf_counter()
     assert publish(Options(inventory=inventory, live=live)) is None
@@ -139,7 +139,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is reported")
     options = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from nagios_herd.nagios_stage import stage
+    from nagios_herd.nagios.stage import stage
 
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="nagios-herd-bench-") as scratch:

@@ -13,9 +13,8 @@ import sys
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from . import __version__
-from .errors import HerdError
-
+from nagios_herd import __version__
+from nagios_herd.errors import HerdError
 
 DESCRIPTION = "Generate, validate and publish the files of a herd of Nagios servers run as Xen guests."
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import HerdError
+from nagios_herd.errors import HerdError
 
 ENV_VAR = "NAGIOS_HERD_INVENTORY"
 SYSTEM_INVENTORY = Path("/etc/nagios-herd/herd.toml")

@@ -8,7 +8,7 @@ that process, end it and everything in its namespace; otherwise end only what in
 the lab's directory (command line or environment) — never anything found by name alone.
 
 This module owns starting, verifying and stopping processes for the whole project (also
-:mod:`nagios_herd.nagios_daemons`): :class:`Pid` (a pid with its start time), :func:`terminate` (signals
+:mod:`nagios_herd.nagios.daemons`): :class:`Pid` (a pid with its start time), :func:`terminate` (signals
 through pidfds, so a recycled pid is never hit), :func:`wait_for`, :func:`random_loopback`.
 """
 
@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import HerdError
+from nagios_herd.errors import HerdError
 
 
 def cmdline(pid: int) -> list[str]:

@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from inventory_helpers import FIXTURE, copy_fixture, run_cli
-from nagios_herd import inventory
+
+from nagios_herd.inventory import loader as inventory
 
 HAND = Path(__file__).parent / "fixtures" / "adopt" / "hand" / "nagios.cfg"
 

@@ -10,9 +10,9 @@ import os
 import subprocess
 
 import pytest
-
 from drbd_support import load, run_check
-from nagios_herd.drbd import detect_and_parse
+
+from nagios_herd.parsers.drbd.formats import detect_and_parse
 
 CHECK_DRBD = "/usr/lib/nagios/plugins/check_drbd"
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3

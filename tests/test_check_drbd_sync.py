@@ -6,11 +6,11 @@ import json
 import re
 
 import pytest
-
 from drbd_support import CHECK, FIXTURES, load, read, run_check, transcript
+
 from nagios_herd.checks import drbd_stall
 from nagios_herd.checks.drbd_sync import evaluate
-from nagios_herd.drbd import detect_and_parse
+from nagios_herd.parsers.drbd.formats import detect_and_parse
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 STATUS_LINE = re.compile(r"^DRBD (OK|WARNING|CRITICAL|UNKNOWN) - [^|\n]+( \| (.+))?$")

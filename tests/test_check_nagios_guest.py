@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from nagios_herd.checks import nagios_guest
-from nagios_herd.plugin import CheckError
+from nagios_herd.plugin.runtime import CheckError
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "nagios4"

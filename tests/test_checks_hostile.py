@@ -14,10 +14,11 @@ import re
 import subprocess
 
 import pytest
-
 from drbd_support import ROOT, load
-from nagios_herd.drbd import DrbdParseError, detect_and_parse
-from nagios_herd.xen import XenParseError, parse_list
+
+from nagios_herd.parsers.drbd.formats import detect_and_parse
+from nagios_herd.parsers.drbd.model import DrbdParseError
+from nagios_herd.parsers.xen import XenParseError, parse_list
 
 CHECKS = ROOT / "checks"
 STATUS = re.compile(r"^(DRBD|XEN|LVM) (OK|WARNING|CRITICAL|UNKNOWN) - \S")

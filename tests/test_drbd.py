@@ -1,12 +1,13 @@
-"""nagios_herd.drbd: every DRBD fixture parsed into the facts it shows; hostile text rejected clearly."""
+"""nagios_herd.parsers.drbd.model: every DRBD fixture parsed into the facts it shows; hostile text rejected clearly."""
 
 from __future__ import annotations
 
 import pytest
-
 from drbd_support import load, read, transcript
-from nagios_herd import drbd
-from nagios_herd.drbd import DrbdParseError, NoStatusSource, detect_and_parse, detect_format
+
+from nagios_herd.parsers.drbd import model as drbd
+from nagios_herd.parsers.drbd.formats import detect_and_parse, detect_format
+from nagios_herd.parsers.drbd.model import DrbdParseError, NoStatusSource
 
 GIB = 1048320 * 1024  # oos:1048320 KiB
 
@@ -304,7 +305,7 @@ def test_mutated_fixtures_never_raise_anything_but_parse_errors() -> None:
     import random
 
     from nagios_herd.checks.drbd_sync import evaluate
-    from nagios_herd.plugin import CheckError
+    from nagios_herd.plugin.runtime import CheckError
 
     names = [name for name in PROC_CASES] + ["ha_cluster_exporter/fake_drbdsetup.sh",
                                              "linbit-documentation/UG9_drbdsetup_status_verbose_statistics.txt",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from drbd_support import read
+
 from nagios_herd.checks import drbd_sync
-from nagios_herd.plugin import CheckError
+from nagios_herd.plugin.runtime import CheckError
 
 EVENTS2 = read("drbdtop/events2_timestamps_statistics_2019.txt")
 

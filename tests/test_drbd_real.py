@@ -7,10 +7,11 @@ the DESIGN §3.2 table gives for the state it shows, checked on the real executa
 from __future__ import annotations
 
 import pytest
-
 from drbd_support import FIXTURES, read, run_check
-from nagios_herd import drbd
-from nagios_herd.drbd import DrbdParseError, detect_and_parse
+
+from nagios_herd.parsers.drbd import model as drbd
+from nagios_herd.parsers.drbd.formats import detect_and_parse
+from nagios_herd.parsers.drbd.model import DrbdParseError
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 ISSUES = "issues/"

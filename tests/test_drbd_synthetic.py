@@ -10,9 +10,10 @@ Each state gets the verdict of the DESIGN §3.2 table.
 from __future__ import annotations
 
 import pytest
-
 from drbd_support import FIXTURES, read, run_check
-from nagios_herd.drbd import NoStatusSource, detect_and_parse
+
+from nagios_herd.parsers.drbd.formats import detect_and_parse
+from nagios_herd.parsers.drbd.model import NoStatusSource
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 PROC = "drbd-synthetic/proc_drbd_8.4_states.txt"

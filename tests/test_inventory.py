@@ -6,13 +6,14 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from inventory_helpers import ROOT, copy_fixture, edit
-from nagios_herd import inventory, inventory_values as values
+
 from nagios_herd.errors import InventoryError
-from nagios_herd.inventory_problems import LineLocator
+from nagios_herd.inventory import loader as inventory
+from nagios_herd.inventory import values
+from nagios_herd.inventory.problems import LineLocator
+from nagios_herd.inventory.toml_writer import dumps
 from nagios_herd.model import Herd
-from nagios_herd.toml_writer import dumps
 
 
 @pytest.fixture(scope="module")

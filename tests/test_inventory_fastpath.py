@@ -11,8 +11,8 @@ import itertools
 
 import pytest
 
-from nagios_herd import inventory_schema as schema
-from nagios_herd.inventory_problems import Problems
+from nagios_herd.inventory import schema
+from nagios_herd.inventory.problems import Problems
 
 SPECS = {name: spec for name, spec in vars(schema).items() if isinstance(spec, schema.Spec)}
 GOOD = {

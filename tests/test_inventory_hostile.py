@@ -11,8 +11,8 @@ import io
 from pathlib import Path
 
 import pytest
-
 from inventory_helpers import copy_fixture, edit, line, run_cli
+
 from nagios_herd.cli import main
 
 HERD = "herd.toml"

@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from inventory_helpers import copy_fixture, edit
+
 from nagios_herd import parallel
 from nagios_herd.errors import InventoryError
-from nagios_herd.inventory import load
+from nagios_herd.inventory.loader import load
 
 
 def _problems(herd_toml: object, parallel_read: bool) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nagios_herd import inventory_toml
+from nagios_herd.inventory import toml_reader as inventory_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = """# a team file

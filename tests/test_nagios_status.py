@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nagios_herd import nagios_status as ns
+from nagios_herd.parsers import nagios_status as ns
 
 FIXTURES = Path(__file__).parent / "fixtures" / "nagios4"
 

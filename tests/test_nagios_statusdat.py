@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from nagios_herd import nagios_statusdat as nsd
-from nagios_herd.nagios_status import StatusError
+from nagios_herd.parsers import nagios_statusdat as nsd
+from nagios_herd.parsers.nagios_status import StatusError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "nagios4"
 

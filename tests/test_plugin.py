@@ -1,4 +1,4 @@
-"""nagios_herd.plugin: states, perfdata, the report, the option parser, the guard, timeouts, input, tools."""
+"""nagios_herd.plugin.runtime: states, perfdata, the report, the option parser, the guard, timeouts, input, tools."""
 
 from __future__ import annotations
 
@@ -9,12 +9,24 @@ import time
 
 import pytest
 
-from nagios_herd import plugin
-from nagios_herd.plugin import (
-    APPEND, COUNT, FLAG, CheckError, Option, Perf, Plugin, Range, Report, State, UsageError, launch,
-    read_input, run_tool,
+from nagios_herd.plugin import runtime as plugin
+from nagios_herd.plugin.args import parse_args
+from nagios_herd.plugin.runtime import (
+    APPEND,
+    COUNT,
+    FLAG,
+    CheckError,
+    Option,
+    Perf,
+    Plugin,
+    Range,
+    Report,
+    State,
+    UsageError,
+    launch,
+    read_input,
+    run_tool,
 )
-from nagios_herd.plugin_args import parse_args
 
 # The guideline's perfdata grammar: 'label'=value[UOM];[warn];[crit];[min];[max]
 PERF_RE = re.compile(r"""^('([^']|'')+'|[^ '=]+)=-?[0-9.]+(s|ms|us|%|B|KB|MB|TB|c)?(;[^; ]*){0,4}$""")

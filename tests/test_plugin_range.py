@@ -1,10 +1,10 @@
-"""nagios_herd.plugin_range: the Monitoring Plugins guideline range syntax and its alert semantics."""
+"""nagios_herd.plugin.range: the Monitoring Plugins guideline range syntax and its alert semantics."""
 
 from __future__ import annotations
 
 import pytest
 
-from nagios_herd.plugin import Range, RangeError
+from nagios_herd.plugin.runtime import Range, RangeError
 
 INF = float("inf")
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 import os
 import time
 
-from ..drbd import (
-    DrbdParseError, DrbdStatus, NoStatusSource, PeerDevice, Resource, detect_and_parse, is_count,
-)
-from ..plugin import APPEND, CheckError, Option, Options, Plugin, Report, State, read_input, run_tool
-from .drbd_verdict import facts, judge
+from nagios_herd.checks.drbd_verdict import facts, judge
+from nagios_herd.parsers.drbd.formats import detect_and_parse
+from nagios_herd.parsers.drbd.model import DrbdParseError, DrbdStatus, NoStatusSource, PeerDevice, Resource, is_count
+from nagios_herd.plugin.runtime import APPEND, CheckError, Option, Options, Plugin, Report, State, read_input, run_tool
 
 LABEL = "DRBD"
 DRBDSETUP = "/usr/sbin/drbdsetup"
@@ -98,7 +97,7 @@ def read_live_status() -> DrbdStatus:
         problems.append(result.failure())
     try:
         text = read_input(PROC_DRBD)
-        from ..drbd import parse_proc_drbd
+        from nagios_herd.parsers.drbd.formats import parse_proc_drbd
 
         return parse_proc_drbd(text)
     except NoStatusSource as error:
@@ -182,7 +181,7 @@ def evaluate(status: DrbdStatus, names: list[str], *, state_file: str | None = N
         if peer.out_of_sync_bytes is None and peer.sync_done_percent is None:
             return None
         if tracker is None:
-            from .drbd_stall import StallTracker, default_path
+            from nagios_herd.checks.drbd_stall import StallTracker, default_path
 
             tracker = StallTracker(state_file or default_path(), stall_time, time.time() if now is None else now)
         return tracker.observe(key, [peer.out_of_sync_bytes, peer.sync_done_percent])

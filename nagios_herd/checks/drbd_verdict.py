@@ -6,8 +6,8 @@ lost connection or a bad disk (CRITICAL) — the check_drbd bug this replaces.
 
 from __future__ import annotations
 
-from ..drbd import PAUSED_STATES, SYNC_STATES, PeerDevice, Resource, split_brain_suspected
-from ..plugin import State, format_bytes
+from nagios_herd.parsers.drbd.model import PAUSED_STATES, SYNC_STATES, PeerDevice, Resource, split_brain_suspected
+from nagios_herd.plugin.runtime import State, format_bytes
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up cost)
 if TYPE_CHECKING:

@@ -13,9 +13,21 @@ from __future__ import annotations
 
 import os
 
-from ..lvm import LV, VG, LvmParseError, Report as LvmReport, parse_report
-from ..plugin import (APPEND, CheckError, Option, Options, Plugin, Range, Report, State, format_bytes, read_input,
-                      run_tool)
+from nagios_herd.parsers.lvm import LV, VG, LvmParseError, parse_report
+from nagios_herd.parsers.lvm import Report as LvmReport
+from nagios_herd.plugin.runtime import (
+    APPEND,
+    CheckError,
+    Option,
+    Options,
+    Plugin,
+    Range,
+    Report,
+    State,
+    format_bytes,
+    read_input,
+    run_tool,
+)
 
 LABEL = "LVM"
 VGS = "/usr/sbin/vgs"

@@ -22,10 +22,27 @@ from __future__ import annotations
 
 import os
 
-from ..nagios_status import (Answer, CGIError, EmptyAnswer, NotJSON, StatusError, parse_answer,
-                             parse_answers)
-from ..plugin import (CheckError, Option, Options, Plugin, Range, Report, State, UsageError, read_input,
-                      remaining_time)
+from nagios_herd.parsers.nagios_status import (
+    Answer,
+    CGIError,
+    EmptyAnswer,
+    NotJSON,
+    StatusError,
+    parse_answer,
+    parse_answers,
+)
+from nagios_herd.plugin.runtime import (
+    CheckError,
+    Option,
+    Options,
+    Plugin,
+    Range,
+    Report,
+    State,
+    UsageError,
+    read_input,
+    remaining_time,
+)
 
 LABEL = "NAGIOS"
 CGI_PATH = "/cgi-bin/nagios4/statusjson.cgi"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 
-from ..plugin import APPEND, CheckError, Option, Options, Plugin, Report, State, read_input, run_tool
-from ..xen import Domain, XenParseError, parse_list
+from nagios_herd.parsers.xen import Domain, XenParseError, parse_list
+from nagios_herd.plugin.runtime import APPEND, CheckError, Option, Options, Plugin, Report, State, read_input, run_tool
 
 LABEL = "XEN"
 XL = "/usr/sbin/xl"

@@ -16,7 +16,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-
 _NAGIOS_FIELDS = {
     "contacts": {"name": "contact_name"},
     "commands": {"name": "command_name", "line": "command_line"},
@@ -47,8 +46,8 @@ def _tables(document: dict[str, Any] | None, key: str) -> dict[str, Any]:
 
 def find_team(inventory_path: Path, wanted: str) -> tuple[Path, str, dict[str, Any]]:
     """The team file (path, name for messages, parsed document) of the team named ``wanted``, else of the guest."""
-    from ..errors import HerdError
-    from ..inventory import load, team_file_name
+    from nagios_herd.errors import HerdError
+    from nagios_herd.inventory.loader import load, team_file_name
 
     herd = _toml(inventory_path)
     if herd is None:
@@ -108,11 +107,11 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..adopt import parser_error, read_objects, team_content
-    from ..errors import HerdError, InventoryError
-    from ..inventory import load
-    from ..locate import find_inventory
-    from ..toml_writer import dumps
+    from nagios_herd.adopt.reader import parser_error, read_objects, team_content
+    from nagios_herd.errors import HerdError, InventoryError
+    from nagios_herd.inventory.loader import load
+    from nagios_herd.inventory.toml_writer import dumps
+    from nagios_herd.locate import find_inventory
 
     inventory_path = find_inventory(args.inventory)
     team_path, team_file, document = find_team(inventory_path, args.team)

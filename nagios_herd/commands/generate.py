@@ -1,6 +1,6 @@
 """``nagios-herd generate [--inventory FILE] [--output DIR] [--publish ...]``: render every file the herd needs.
 
-The tree is written atomically (see :mod:`nagios_herd.buildtree`); an invalid inventory writes nothing (exit 2).
+The tree is written atomically (see :mod:`nagios_herd.generate.buildtree`); an invalid inventory writes nothing (exit 2).
 ``--publish`` is the cron mode and behaves exactly like ``nagios-herd publish`` (``--live``, ``--keep``, ...).
 """
 
@@ -12,7 +12,7 @@ DEFAULT_OUTPUT = "build"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from . import publish
+    from nagios_herd.commands import publish
 
     parser.add_argument("--inventory", metavar="FILE", help=publish.INVENTORY_HELP)
     parser.add_argument("--output", metavar="DIR", default=DEFAULT_OUTPUT,
@@ -26,12 +26,12 @@ def run(args: argparse.Namespace) -> int:
     import gc
     from pathlib import Path
 
-    from ..buildtree import write_tree
-    from ..locate import find_inventory
-    from ..render import build
+    from nagios_herd.generate.buildtree import write_tree
+    from nagios_herd.generate.render import build
+    from nagios_herd.locate import find_inventory
 
     if args.publish:
-        from . import publish
+        from nagios_herd.commands import publish
 
         return publish.run(args)
     gc.disable()  # a run builds a million acyclic objects and then exits: cycle collection would only rescan them

@@ -1,4 +1,4 @@
-"""``nagios-herd publish``: the cron job. Quiet and write-free when nothing changed; see :mod:`nagios_herd.publish`.
+"""``nagios-herd publish``: the cron job. Quiet and write-free when nothing changed; see :mod:`nagios_herd.generate.publish`.
 
 Exit 0 when published or unchanged (one line on stdout when published), 1 with one line on stderr when rendering,
 validation or the reload failed (the live tree is then as before), 2 for an invalid inventory, 75 when another
@@ -45,9 +45,9 @@ def run(args: argparse.Namespace) -> int:
     import shlex
     from pathlib import Path
 
-    from ..errors import HerdError
-    from ..locate import find_inventory
-    from ..publish import Options, publish
+    from nagios_herd.errors import HerdError
+    from nagios_herd.generate.publish import Options, publish
+    from nagios_herd.locate import find_inventory
 
     if args.keep < 1:
         raise HerdError(f"--keep must be at least 1, not {args.keep}", exit_code=2)

@@ -1,13 +1,12 @@
 """``nagios-herd validate [--output DIR]``: every generated file through the real program that reads it.
 
 One line per file, ``OK path`` or ``FAIL path: reason``; exit 1 when any file fails (2 when there is no tree).
-See :mod:`nagios_herd.validators` for what runs on which file.
+See :mod:`nagios_herd.generate.validators` for what runs on which file.
 """
 
 from __future__ import annotations
 
 import argparse
-
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -18,9 +17,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..buildtree import MANIFEST
-    from ..errors import HerdError
-    from ..validators import failures, validate
+    from nagios_herd.errors import HerdError
+    from nagios_herd.generate.buildtree import MANIFEST
+    from nagios_herd.generate.validators import failures, validate
 
     root = Path(args.output)
     if not (root / MANIFEST).is_file():

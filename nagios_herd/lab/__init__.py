@@ -11,7 +11,7 @@ from typing import Any
 
 def __getattr__(name: str) -> Any:
     if name == "Lab":
-        from .lab import Lab
+        from nagios_herd.lab.lab import Lab
 
         return Lab
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

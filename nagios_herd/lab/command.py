@@ -14,11 +14,11 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import HerdError
-from .layout import SHIPPED_INVENTORY, default_state_dir
+from nagios_herd.errors import HerdError
+from nagios_herd.lab.layout import SHIPPED_INVENTORY, default_state_dir
 
 if TYPE_CHECKING:
-    from .lab import Lab
+    from nagios_herd.lab.lab import Lab
 
 LAB_INVENTORY_ENV = "NAGIOS_HERD_LAB_INVENTORY"
 HOST_ACTIONS = ("crash", "revive", "slow-shutdown")
@@ -45,12 +45,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .lab import Lab, teardown
+    from nagios_herd.lab.lab import Lab, teardown
 
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     if args.lab_action == "up":
-        from ..inventory import load
-        from ..locate import find_inventory
+        from nagios_herd.inventory.loader import load
+        from nagios_herd.locate import find_inventory
 
         inventory = find_inventory(args.inventory or os.environ.get(LAB_INVENTORY_ENV) or SHIPPED_INVENTORY)
         lab = Lab(state_dir, load(inventory), inventory)
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     lab = Lab.open(state_dir)
     if args.lab_action == "status":
-        from .status import report
+        from nagios_herd.lab.status import report
 
         print("\n".join(report(lab)))
         return 0

@@ -26,9 +26,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .layout import Layout
-from .sim.state import SimStateError, snapshot
-
+from nagios_herd.lab.layout import Layout
+from nagios_herd.lab.sim.state import SimStateError, snapshot
 
 Stamp = dict[str, Any]  # {"gen": int | None, "data": int, "history": [int, ...]}
 

@@ -19,12 +19,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .. import nagios_serve
-from ..errors import HerdError
-from ..model import Guest, Herd
-from .. import procs
-from . import disks, hosts, sshd
-from .layout import Layout, read_json, write_json
+from nagios_herd import procs
+from nagios_herd.errors import HerdError
+from nagios_herd.lab import disks, hosts, sshd
+from nagios_herd.lab.layout import Layout, read_json, write_json
+from nagios_herd.model import Guest, Herd
+from nagios_herd.nagios import serve as nagios_serve
 
 HTTP_PORT = 80
 MAIN_CFG = "/etc/nagios4/nagios.cfg"

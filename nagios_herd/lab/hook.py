@@ -13,10 +13,10 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import HerdError
-from . import disks, guests
-from .lab import Lab
-from .layout import Layout
+from nagios_herd.errors import HerdError
+from nagios_herd.lab import disks, guests
+from nagios_herd.lab.lab import Lab
+from nagios_herd.lab.layout import Layout
 
 USAGE = "usage: python -m nagios_herd.lab.hook STATE_DIR HOST GUEST started|stopped|parted PEER SHARED_JSON"
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..model import Herd, XenHost
-from . import sshd
-from .layout import Layout
+from nagios_herd.lab import sshd
+from nagios_herd.lab.layout import Layout
+from nagios_herd.model import Herd, XenHost
 
 SIMULATORS = ("xl", "drbdadm", "drbdsetup")
 SBIN_OVERLAY = ("xl", "drbdsetup")  # not drbdadm: the simulator needs the real one for parsing

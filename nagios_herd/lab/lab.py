@@ -16,11 +16,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from ..errors import HerdError
-from ..model import Herd, XenHost
-from .. import procs
-from . import disks, guests, hosts, provision, simlink, sshd, volumes
-from .layout import Layout, read_json, write_json
+from nagios_herd import procs
+from nagios_herd.errors import HerdError
+from nagios_herd.lab import disks, guests, hosts, provision, simlink, sshd, volumes
+from nagios_herd.lab.layout import Layout, read_json, write_json
+from nagios_herd.model import Herd, XenHost
 
 
 class Lab:
@@ -34,7 +34,7 @@ class Lab:
     @classmethod
     def open(cls, state_dir: Path) -> Lab:
         """The lab recorded in ``state_dir``; HerdError when there is none."""
-        from ..inventory import load
+        from nagios_herd.inventory.loader import load
 
         record = read_json(Layout(state_dir).record)
         if record is None:

@@ -14,9 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..errors import HerdError
-from ..model import Herd
-from .layout import Layout
+from nagios_herd.errors import HerdError
+from nagios_herd.lab.layout import Layout
+from nagios_herd.model import Herd
 
 CHECKS_DIR = Path(__file__).resolve().parent.parent.parent / "checks"
 

@@ -11,10 +11,10 @@ import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from ..model import Herd
-from . import sim
-from .layout import Layout
-from .sim import faults, hooks, state
+from nagios_herd.lab import sim
+from nagios_herd.lab.layout import Layout
+from nagios_herd.lab.sim import faults, hooks, state
+from nagios_herd.model import Herd
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 

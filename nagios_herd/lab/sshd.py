@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import HerdError
-from .. import procs
+from nagios_herd import procs
+from nagios_herd.errors import HerdError
 
 SSHD = "/usr/sbin/sshd"
 PRIVSEP_DIR = Path("/run/sshd")  # sshd refuses to start without it; systemd normally creates it

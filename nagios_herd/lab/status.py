@@ -1,18 +1,20 @@
 """``lab status``: what each lab host and guest is doing, read the way an operator would read it.
 
 Each host is asked with its own tools (the simulators through the host's shims, the real LVM tools
-with the host's LVM config) and the answers go through the project's parsers (:mod:`nagios_herd.xen`,
-:mod:`nagios_herd.drbd`, :mod:`nagios_herd.lvm`), so the status shows what the checks would see.
+with the host's LVM config) and the answers go through the project's parsers (:mod:`nagios_herd.parsers.xen`,
+:mod:`nagios_herd.parsers.drbd.model`, :mod:`nagios_herd.parsers.lvm`), so the status shows what the checks would see.
 """
 
 from __future__ import annotations
 
 import subprocess
 
-from .. import drbd, lvm, xen
-from ..errors import HerdError
-from . import guests, volumes
-from .lab import Lab
+from nagios_herd.errors import HerdError
+from nagios_herd.lab import guests, volumes
+from nagios_herd.lab.lab import Lab
+from nagios_herd.parsers import lvm, xen
+from nagios_herd.parsers.drbd import formats as drbd_formats
+from nagios_herd.parsers.drbd import model as drbd
 
 GIB = 1024 ** 3
 
@@ -71,7 +73,7 @@ def report(lab: Lab) -> list[str]:
         for domain in xen.parse_list(listing):
             if not domain.is_dom0:
                 domains.setdefault(domain.name, []).append(f"{host.name} ({domain.condition})")
-        for resource in drbd.detect_and_parse(status).resources:
+        for resource in drbd_formats.detect_and_parse(status).resources:
             resources.setdefault(resource.name, {})[host.name] = _drbd_summary(resource)
     for guest in lab.herd.guests:
         where = ", ".join(domains.get(guest.name, []))

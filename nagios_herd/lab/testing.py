@@ -21,12 +21,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import HerdError
-from ..inventory import load
-from .. import procs
-from . import sshd, volumes
-from .lab import Lab
-from .layout import SHIPPED_INVENTORY
+from nagios_herd import procs
+from nagios_herd.errors import HerdError
+from nagios_herd.inventory.loader import load
+from nagios_herd.lab import sshd, volumes
+from nagios_herd.lab.lab import Lab
+from nagios_herd.lab.layout import SHIPPED_INVENTORY
 
 PORTS = (22, 80)  # sshd on every machine, lighttpd on Nagios guests
 

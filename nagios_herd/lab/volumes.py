@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import HerdError
-from ..model import XenHost
-from .. import procs
+from nagios_herd import procs
+from nagios_herd.errors import HerdError
+from nagios_herd.model import XenHost
 
 MIN_DISK_MB = 4096
 HEADROOM_MB = 1024
@@ -101,7 +101,7 @@ def create_vg(host: XenHost, system_dir: Path, loop_device: str,
 
 
 def report(system_dir: Path) -> str:
-    """``vgs`` + ``lvs`` JSON reports of this host, for ``nagios_herd.lvm.parse_report``."""
+    """``vgs`` + ``lvs`` JSON reports of this host, for ``nagios_herd.parsers.lvm.parse_report``."""
     env = lvm_env(system_dir)
     out = []
     for tool in ("vgs", "lvs"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .plan import Check
+from nagios_herd.ops.plan import Check
 
 
 def absent(host: str) -> Check:

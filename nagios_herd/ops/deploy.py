@@ -11,13 +11,13 @@ the guest's Nagios (its ``lock_file`` pid, as the init script does) for a change
 from __future__ import annotations
 
 import sys
-from typing import TextIO
 from pathlib import Path
+from typing import TextIO
 
-from ..buildtree import read_manifest
-from ..errors import HerdError
-from ..remote import HostDown, Link
-from .runner import Options, Run, command_line
+from nagios_herd.errors import HerdError
+from nagios_herd.generate.buildtree import read_manifest
+from nagios_herd.ops.remote import HostDown, Link
+from nagios_herd.ops.runner import Options, Run, command_line
 
 NEW, OLD = ".nagios-herd-new", ".nagios-herd-old"
 NAGIOS_CFG = "/etc/nagios4/nagios.cfg"
@@ -105,7 +105,7 @@ def reload(link: Link, kind: str, changed: list[str], out: TextIO) -> None:
 
 
 def run(options: Options, *, build: str, plan_only: bool, out: TextIO = sys.stdout) -> int:
-    from ..validators import failures, validate
+    from nagios_herd.generate.validators import failures, validate
 
     tree = Path(build)
     manifest = read_manifest(tree)

@@ -8,19 +8,19 @@ bounded thread pool; commands share the one connection per host opened up front 
 from __future__ import annotations
 
 import sys
-from typing import TextIO
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TextIO
 
-from ..errors import HerdError
-from ..model import Herd
-from ..remote import HostDown, Link
-from .journal import Journal
-from .plan import NEVER, GuestPlan, Step, StepFailed
-from .probe import Prober
+from nagios_herd.errors import HerdError
+from nagios_herd.model import Herd
+from nagios_herd.ops.journal import Journal
+from nagios_herd.ops.plan import NEVER, GuestPlan, Step, StepFailed
+from nagios_herd.ops.probe import Prober
+from nagios_herd.ops.remote import HostDown, Link
 
 POLL = 0.2  # seconds between probes while waiting for a postcondition
 

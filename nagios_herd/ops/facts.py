@@ -12,10 +12,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from .. import lvm, xen
-from ..model import Herd, XenHost
-from ..remote import Link
-from .probe import run_parsed
+from nagios_herd.model import Herd, XenHost
+from nagios_herd.ops.probe import run_parsed
+from nagios_herd.ops.remote import Link
+from nagios_herd.parsers import lvm, xen
 
 XEN_CONFIG = "/etc/xen/{guest}.cfg"
 CONFIG_DIGESTS = ('for f; do [ -f "$f" ] || continue; g=${f##*/}; g=${g%.cfg}; '

@@ -16,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..model import Guest, Herd
-from . import herdstate
-from .conditions import absent, primary_uptodate, running, secondary
-from .facts import XEN_CONFIG, HostFacts
-from .nagios_confirm import confirm_step
-from .plan import Check, GuestPlan, Step
-from .probe import GuestView
+from nagios_herd.model import Guest, Herd
+from nagios_herd.ops import herdstate
+from nagios_herd.ops.conditions import absent, primary_uptodate, running, secondary
+from nagios_herd.ops.facts import XEN_CONFIG, HostFacts
+from nagios_herd.ops.nagios_confirm import confirm_step
+from nagios_herd.ops.plan import Check, GuestPlan, Step
+from nagios_herd.ops.probe import GuestView
 
 PROMOTE_REFUSED = 17
 

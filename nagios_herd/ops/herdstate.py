@@ -29,7 +29,7 @@ def load(state_dir: Path) -> dict:
     try:
         data = json.loads(path.read_text())
     except ValueError as error:
-        from ..errors import HerdError
+        from nagios_herd.errors import HerdError
 
         raise HerdError(f"{path}: not valid JSON ({error}); fix or remove it") from None
     data.setdefault("hosts", {})

@@ -15,7 +15,7 @@ import socket
 import time
 from pathlib import Path
 
-from ..errors import HerdError
+from nagios_herd.errors import HerdError
 
 
 class Lock:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from ..errors import HerdError
-from ..model import Guest, Herd
-from . import herdstate, journal
-from .failover import MoveOptions, plan_guest
-from .probe import GuestView
-from .runner import Options, Run, command_line, known_guest, known_host
+from nagios_herd.errors import HerdError
+from nagios_herd.model import Guest, Herd
+from nagios_herd.ops import herdstate, journal
+from nagios_herd.ops.failover import MoveOptions, plan_guest
+from nagios_herd.ops.probe import GuestView
+from nagios_herd.ops.runner import Options, Run, command_line, known_guest, known_host
 
 
 def select(herd: Herd, guest: str | None, everything: bool) -> list[Guest]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import time
 
-from ..model import Guest, Herd
-from ..nagios_status import StatusError, parse_programstatus
-from .plan import Step, StepFailed
+from nagios_herd.model import Guest, Herd
+from nagios_herd.ops.plan import Step, StepFailed
+from nagios_herd.parsers.nagios_status import StatusError, parse_programstatus
 
 URL_ENV = "NAGIOS_HERD_NAGIOS_URL"
 DEFAULT_URL = "https://{address}{path}"

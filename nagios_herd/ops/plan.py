@@ -14,8 +14,8 @@ import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..errors import HerdError
-from .probe import GuestView
+from nagios_herd.errors import HerdError
+from nagios_herd.ops.probe import GuestView
 
 
 class StepFailed(HerdError):

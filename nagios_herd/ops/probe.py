@@ -15,10 +15,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from .. import drbd, xen
-from ..errors import HerdError
-from ..model import Guest
-from ..remote import Link
+from nagios_herd.errors import HerdError
+from nagios_herd.model import Guest
+from nagios_herd.ops.remote import Link
+from nagios_herd.parsers import xen
+from nagios_herd.parsers.drbd import formats as drbd_formats
+from nagios_herd.parsers.drbd import model as drbd
 
 PROBE_TIMEOUT = 20
 
@@ -80,7 +82,7 @@ def run_parsed(link: Link, argv: list[str], parse, what: str, timeout: float = P
 
 
 TOOLS = {"xl": (["xl", "list"], lambda text: tuple(xen.parse_list(text)), "xl list"),
-         "drbd": (["drbdsetup", "status", "--json"], drbd.parse_status_json, "drbdsetup status --json")}
+         "drbd": (["drbdsetup", "status", "--json"], drbd_formats.parse_status_json, "drbdsetup status --json")}
 
 
 class _Source:

@@ -15,16 +15,16 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from .. import lvm
-from ..errors import HerdError
-from ..model import Guest, Herd
-from ..remote import Link
-from . import herdstate, verify, verify_checks
-from .conditions import synced
-from .facts import HostFacts, lvs_command
-from .plan import Check, GuestPlan, Step
-from .probe import GuestView, run_parsed
-from .runner import Options, Run, command_line, known_guest, known_host
+from nagios_herd.errors import HerdError
+from nagios_herd.model import Guest, Herd
+from nagios_herd.ops import herdstate, verify, verify_checks
+from nagios_herd.ops.conditions import synced
+from nagios_herd.ops.facts import HostFacts, lvs_command
+from nagios_herd.ops.plan import Check, GuestPlan, Step
+from nagios_herd.ops.probe import GuestView, run_parsed
+from nagios_herd.ops.remote import Link
+from nagios_herd.ops.runner import Options, Run, command_line, known_guest, known_host
+from nagios_herd.parsers import lvm
 
 SYNC_WAIT = 6 * 3600  # a full sync of a few GB over a busy link can take hours
 

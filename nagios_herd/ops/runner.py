@@ -10,22 +10,22 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from typing import TextIO
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
-from ..errors import HerdError
-from ..locate import find_inventory
-from ..model import Guest, Herd
-from ..remote import Endpoint, Session, SshOptions
-from .facts import HostFacts, gather
-from .journal import Journal
-from .lock import Lock
-from .engine import Engine, Outcome
-from .plan import GuestPlan, render
-from .probe import GuestView, Prober
+from nagios_herd.errors import HerdError
+from nagios_herd.locate import find_inventory
+from nagios_herd.model import Guest, Herd
+from nagios_herd.ops.engine import Engine, Outcome
+from nagios_herd.ops.facts import HostFacts, gather
+from nagios_herd.ops.journal import Journal
+from nagios_herd.ops.lock import Lock
+from nagios_herd.ops.plan import GuestPlan, render
+from nagios_herd.ops.probe import GuestView, Prober
+from nagios_herd.ops.remote import Endpoint, Session, SshOptions
 
 KNOWN_HOSTS_ENV = "NAGIOS_HERD_KNOWN_HOSTS"
 IDENTITY_ENV = "NAGIOS_HERD_IDENTITY"
@@ -62,7 +62,7 @@ def known_guest(herd: Herd, name: str, flag: str = "--guest") -> Guest:
 
 
 def load_herd(inventory: str | None) -> Herd:
-    from ..inventory import load
+    from nagios_herd.inventory.loader import load
 
     return load(find_inventory(inventory))
 

@@ -11,15 +11,15 @@ pick the other victim) and when the resource is not split (nothing to resolve).
 from __future__ import annotations
 
 import sys
-from typing import TextIO
 import time
+from typing import TextIO
 
-from ..errors import HerdError
-from ..model import Guest, Herd
-from .conditions import absent, secondary, synced
-from .plan import Check, GuestPlan, Step
-from .probe import GuestView
-from .runner import Options, Run, command_line, known_guest, known_host
+from nagios_herd.errors import HerdError
+from nagios_herd.model import Guest, Herd
+from nagios_herd.ops.conditions import absent, secondary, synced
+from nagios_herd.ops.plan import Check, GuestPlan, Step
+from nagios_herd.ops.probe import GuestView
+from nagios_herd.ops.runner import Options, Run, command_line, known_guest, known_host
 
 RESYNC_WAIT = 3600
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from ..model import Herd
-from .probe import GuestView
-from .verify_checks import split_brain_hint
-from .runner import Options, Run
+from nagios_herd.model import Herd
+from nagios_herd.ops.probe import GuestView
+from nagios_herd.ops.runner import Options, Run
+from nagios_herd.ops.verify_checks import split_brain_hint
 
 
 def _cell(view: GuestView, host: str) -> str:

@@ -14,18 +14,18 @@ instead of ERROR "interrupted".
 from __future__ import annotations
 
 import sys
-from typing import TextIO
 import time
+from typing import TextIO
 
-from ..model import Herd
-from ..remote import HostDown, Link
-from . import herdstate, journal
-from . import verify_checks as checks
-from .facts import HostFacts
-from .lock import Lock
-from .probe import GuestView
-from .runner import Options, Run
-from .verify_checks import ERROR, WARN, Finding
+from nagios_herd.model import Herd
+from nagios_herd.ops import herdstate, journal
+from nagios_herd.ops import verify_checks as checks
+from nagios_herd.ops.facts import HostFacts
+from nagios_herd.ops.lock import Lock
+from nagios_herd.ops.probe import GuestView
+from nagios_herd.ops.remote import HostDown, Link
+from nagios_herd.ops.runner import Options, Run
+from nagios_herd.ops.verify_checks import ERROR, WARN, Finding
 
 CLOCK_SKEW = 5  # seconds
 HELPERS = ("xl", "drbdadm", "drbdsetup", "lvs", "vgs", "timeout")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..model import Herd
-from .facts import HostFacts
-from .probe import GuestView, Snapshot
+from nagios_herd.model import Herd
+from nagios_herd.ops.facts import HostFacts
+from nagios_herd.ops.probe import GuestView, Snapshot
 
 ERROR, WARN = "ERROR", "WARN"
 

@@ -7,8 +7,10 @@ import subprocess
 
 import pytest
 
-from nagios_herd import drbd, lvm, xen
 from nagios_herd.lab import sshd
+from nagios_herd.parsers import lvm, xen
+from nagios_herd.parsers.drbd import formats as drbd_formats
+from nagios_herd.parsers.drbd import model as drbd
 
 pytestmark = [pytest.mark.lab, pytest.mark.real]
 
@@ -81,7 +83,7 @@ def test_simulators_answer_over_ssh_in_formats_the_parsers_read(lab):
         assert set(domains) - {"Domain-0"} == expected
         for source in ("drbdsetup status --json", "drbdadm status", "drbdsetup events2 --now --statistics",
                        "drbdsetup status --verbose --statistics"):
-            status = drbd.detect_and_parse(_run(lab, host, source))
+            status = drbd_formats.detect_and_parse(_run(lab, host, source))
             assert {r.name for r in status.resources} == {guest.name for guest in lab.herd.guests}, source
             for resource in status.resources:
                 assert drbd.is_connected(resource) and drbd.is_uptodate(resource), (source, resource)
@@ -93,4 +95,4 @@ def test_simulators_answer_over_ssh_in_formats_the_parsers_read(lab):
         assert {d.name for d in xen.parse_list(listing)} == set(domains)
         # ... and so do the absolute paths the check plugins use, as on a real dom0
         assert {d.name for d in xen.parse_list(_run(lab, host, "env -i /usr/sbin/xl list"))} == set(domains)
-        assert drbd.detect_and_parse(_run(lab, host, "env -i /usr/sbin/drbdsetup status --json")).resources
+        assert drbd_formats.detect_and_parse(_run(lab, host, "env -i /usr/sbin/drbdsetup status --json")).resources

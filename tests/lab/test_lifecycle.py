@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from nagios_herd.errors import HerdError
-from nagios_herd.inventory import load
 from nagios_herd import procs
+from nagios_herd.errors import HerdError
+from nagios_herd.inventory.loader import load
 from nagios_herd.lab.lab import Lab, check_loopback
 from nagios_herd.lab.testing import relocated_inventory, unavailable
 

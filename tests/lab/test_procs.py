@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from nagios_herd import nagios_daemons
 from nagios_herd import procs
+from nagios_herd.nagios import daemons as nagios_daemons
 
 LAST_PID = Path("/proc/sys/kernel/ns_last_pid")
 

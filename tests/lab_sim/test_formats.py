@@ -7,7 +7,9 @@ import re
 
 import pytest
 
-from nagios_herd import drbd, xen
+from nagios_herd.parsers import xen
+from nagios_herd.parsers.drbd import formats as drbd
+from nagios_herd.parsers.drbd.model import is_connected, is_uptodate
 
 from .conftest import FIXTURES, SimLab
 
@@ -73,7 +75,7 @@ def test_status_json_follows_drbdsetup_key_order(lab: SimLab) -> None:
                     list(ours["connections"][0]["peer_devices"][0]))
     status = drbd.parse_status_json(out)
     resource = status.find("team-db")
-    assert resource.role == "Primary" and drbd.is_connected(resource) and drbd.is_uptodate(resource)
+    assert resource.role == "Primary" and is_connected(resource) and is_uptodate(resource)
 
 
 @pytest.mark.parametrize("statistics", [False, True])

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from nagios_herd import drbd
 from nagios_herd.lab.sim.state import acknowledged, canary
+from nagios_herd.parsers.drbd import formats as drbd_formats
+from nagios_herd.parsers.drbd import model as drbd
 
 from .conftest import SimLab
 
 
 def _resource(lab: SimLab, host: str, res: str = "team-db") -> drbd.Resource:
-    return drbd.parse_events2(lab.ok(host, "drbdsetup", "events2", "--now", "--statistics", res)).find(res)
+    return drbd_formats.parse_events2(lab.ok(host, "drbdsetup", "events2", "--now", "--statistics", res)).find(res)
 
 
 def _failover(lab: SimLab, src: str, dst: str, res: str = "team-db") -> None:
@@ -210,7 +211,7 @@ def test_resyncs_run_one_after_another_by_resync_after(lab: SimLab, fault) -> No
     for res in ("team-db", "team-ops"):
         lab.ok("backup", "drbdadm", "create-md", "--force", res)
         lab.ok("backup", "drbdadm", "up", res)
-    status = drbd.parse_events2(lab.ok("backup", "drbdsetup", "events2", "--now", "--statistics"))
+    status = drbd_formats.parse_events2(lab.ok("backup", "drbdsetup", "events2", "--now", "--statistics"))
     first, second = (status.find(res).connections[0].peer_devices[0] for res in ("team-db", "team-ops"))
     assert first.replication_state == "SyncTarget"
     assert second.replication_state == "PausedSyncT" and second.resync_suspended == ("dependency",)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 
-from nagios_herd import drbd, xen
 from nagios_herd.ops.probe import GuestView, Snapshot
+from nagios_herd.parsers import xen
+from nagios_herd.parsers.drbd import formats as drbd_formats
+from nagios_herd.parsers.drbd import model as drbd
 
 XL_HEADER = "Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
 
@@ -45,7 +47,7 @@ def snapshot(host: str, xl_text: str | None, resources: list[dict] | None, down:
     if down:
         return Snapshot(host, 0.0, down=down)
     return Snapshot(host, 0.0, domains=tuple(xen.parse_list(xl_text)),
-                    drbd=drbd.parse_status_json(json.dumps(resources, indent=2)))
+                    drbd=drbd_formats.parse_status_json(json.dumps(resources, indent=2)))
 
 
 def view(guest, snaps: dict[str, Snapshot]) -> GuestView:

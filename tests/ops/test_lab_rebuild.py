@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.lab, pytest.mark.real]
 
 
 def _lvs(ops, host: str) -> dict[str, int]:
-    from nagios_herd import lvm
+    from nagios_herd.parsers import lvm
 
     out = ops.ssh(host, "lvs --reportformat json --units b --nosuffix -o vg_name,lv_name,lv_size vg_herd").stdout
     return {lv.name: lv.size for lv in lvm.parse_report(out).lvs}

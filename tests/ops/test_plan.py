@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from nagios_herd import xen
-from nagios_herd.inventory import load
+from nagios_herd.inventory.loader import load
 from nagios_herd.ops import failover, verify_checks
 from nagios_herd.ops.facts import HostFacts
 from nagios_herd.ops.failover import MoveOptions
 from nagios_herd.ops.plan import render
+from nagios_herd.parsers import xen
 
 from .states import resource, snapshot, view, xl_list
 

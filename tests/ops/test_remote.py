@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from nagios_herd import remote
 from nagios_herd.errors import HerdError
 from nagios_herd.model import XenHost
+from nagios_herd.ops import remote
 
 from .sshd import free_loopback, start_sshd, stop_sshd
 

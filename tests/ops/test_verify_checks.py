@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from nagios_herd import xen
-from nagios_herd.inventory import load
+from nagios_herd.inventory.loader import load
 from nagios_herd.ops import journal, verify_checks
 from nagios_herd.ops.facts import HostFacts
+from nagios_herd.parsers import xen
 
 from .states import resource, snapshot, view, xl_list
 

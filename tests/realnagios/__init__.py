@@ -5,7 +5,7 @@ Import from any test module under ``tests/``: ``from realnagios import RealNagio
 the test). Tests that use it need ``@pytest.mark.real``.
 """
 
-from .harness import STATE_NAMES, RealNagios
 from .fixtures import real_nagios
+from .harness import STATE_NAMES, RealNagios
 
 __all__ = ["STATE_NAMES", "RealNagios", "real_nagios"]

@@ -17,9 +17,8 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from nagios_herd import nagios_daemons as daemons
-from nagios_herd import nagios_serve as serve
-from nagios_herd import nagios_status, nagios_statusdat
+from nagios_herd.nagios import daemons, serve
+from nagios_herd.parsers import nagios_status, nagios_statusdat
 
 STATE_NAMES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 

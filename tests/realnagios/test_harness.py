@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from nagios_herd import nagios_daemons, nagios_serve
-from nagios_herd.nagios_status import parse_programstatus
+from nagios_herd.nagios import daemons as nagios_daemons
+from nagios_herd.nagios import serve as nagios_serve
+from nagios_herd.parsers.nagios_status import parse_programstatus
 
 from . import RealNagios, real_nagios  # noqa: F401  (real_nagios is a fixture)
 

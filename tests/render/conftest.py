@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from nagios_herd.buildtree import write_tree
-from nagios_herd.render import build
+from nagios_herd.generate.buildtree import write_tree
+from nagios_herd.generate.render import build
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_INVENTORY = ROOT / "tests" / "render" / "inventory" / "herd.toml"

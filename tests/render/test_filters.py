@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nagios_herd.filters import FilterError, drbdval, nagarg, nagval, nrpeval, sudoval, xlval
+from nagios_herd.generate.filters import FilterError, drbdval, nagarg, nagval, nrpeval, sudoval, xlval
 
 LINE_BREAKERS = ["a\nb", "a\rb", "a\0b", "trailing\n"]
 

@@ -8,12 +8,12 @@ import shutil
 
 import herdbuilder
 import pytest
-
 from conftest import FIXTURE_INVENTORY, ROOT, SHIPPED, cli, generate
-from nagios_herd.buildtree import read_manifest, write_tree
+
 from nagios_herd.errors import HerdError
-from nagios_herd.render import render
-from nagios_herd.render_inputs import Digests
+from nagios_herd.generate.buildtree import read_manifest, write_tree
+from nagios_herd.generate.inputs import Digests
+from nagios_herd.generate.render import render
 
 
 def _tree(root):
@@ -82,7 +82,7 @@ def test_failed_write_leaves_the_previous_tree(tmp_path, monkeypatch):
         (root / "partial.cfg").write_text("half")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("nagios_herd.buildtree.write_files", explode)
+    monkeypatch.setattr("nagios_herd.generate.buildtree.write_files", explode)
     with pytest.raises(HerdError, match="No space left on device"):
         write_tree(output, {"b/two.cfg": b"two\n"}, herd="h", inputs_sha256="y")
     assert _tree(output).keys() == {"a/one.cfg", "MANIFEST.json"}

@@ -9,9 +9,9 @@ import shlex
 import subprocess
 
 import pytest
-
 from conftest import FIXTURE_INVENTORY, ROOT
-from nagios_herd.inventory import load
+
+from nagios_herd.inventory.loader import load
 
 GOLDEN = ROOT / "tests" / "golden" / "tree"
 HERD = load(FIXTURE_INVENTORY)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import warnings
 
 import pytest
-
 from conftest import SHIPPED
-from nagios_herd.inventory import load
-from nagios_herd.nagios_stage import stage
+
+from nagios_herd.inventory.loader import load
+from nagios_herd.nagios.stage import stage
 
 
 def _objects(tree, guest, scratch):

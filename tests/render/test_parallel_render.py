@@ -6,13 +6,13 @@ import dataclasses
 
 import herdbuilder
 import pytest
-
 from conftest import SHIPPED
-from nagios_herd import render as render_module
+
 from nagios_herd.errors import HerdError
-from nagios_herd.inventory import load
-from nagios_herd.render import render
-from nagios_herd.render_inputs import Digests, digests, templates_dir
+from nagios_herd.generate import render as render_module
+from nagios_herd.generate.inputs import Digests, digests, templates_dir
+from nagios_herd.generate.render import render
+from nagios_herd.inventory.loader import load
 
 
 def _both(monkeypatch: pytest.MonkeyPatch, herd, inputs) -> tuple[object, object]:
@@ -54,14 +54,14 @@ def test_same_first_error(monkeypatch: pytest.MonkeyPatch, indexes: tuple[int, .
 
 
 def _write_in_two(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nagios_herd import buildtree
+    from nagios_herd.generate import buildtree
 
     monkeypatch.setattr(buildtree, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(buildtree, "cores", lambda: 2)
 
 
 def test_tree_written_in_two_processes_is_complete(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    from nagios_herd.buildtree import read_manifest, write_tree
+    from nagios_herd.generate.buildtree import read_manifest, write_tree
 
     _write_in_two(monkeypatch)
     files = {f"guests/g{index % 3}/file{index}.cfg": f"content {index}\n".encode() for index in range(40)}
@@ -74,7 +74,7 @@ def test_tree_written_in_two_processes_is_complete(monkeypatch: pytest.MonkeyPat
 
 @pytest.mark.parametrize("share", [0, 1], ids=["parent-share", "child-share"])
 def test_failed_write_in_either_process_leaves_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path, share: int) -> None:
-    from nagios_herd.buildtree import write_tree
+    from nagios_herd.generate.buildtree import write_tree
 
     _write_in_two(monkeypatch)
     files = {f"a{index}.cfg": b"x\n" for index in range(10)}

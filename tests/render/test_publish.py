@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, cli
-from nagios_herd.nagios_stage import stage
+
+from nagios_herd.nagios.stage import stage
 
 pytestmark = pytest.mark.real
 
@@ -155,7 +155,7 @@ def test_a_second_publish_waits_for_the_lock_then_refuses(herd, tmp_path):
 
 
 def test_a_running_nagios_is_reloaded_only_on_change_and_keeps_running(herd, tmp_path):
-    from nagios_herd.nagios_daemons import stop_pid
+    from nagios_herd.nagios.daemons import stop_pid
 
     live = tmp_path / "live"
     assert publish(herd, live).returncode == 0

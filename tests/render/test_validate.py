@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import cli
-from nagios_herd.buildtree import MANIFEST, read_manifest
-from nagios_herd.nagios_stage import PATH_DIRECTIVES, rebase
-from nagios_herd.validators import validate
+
+from nagios_herd.generate.buildtree import MANIFEST, read_manifest
+from nagios_herd.generate.validators import validate
+from nagios_herd.nagios.stage import PATH_DIRECTIVES, rebase
 
 pytestmark = pytest.mark.real
 

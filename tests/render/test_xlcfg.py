@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nagios_herd.xlcfg import XlConfigError, check_domain, parse
+from nagios_herd.parsers.xlcfg import XlConfigError, check_domain, parse
 
 GOOD = """# comment
 name = "team-db"   # trailing comment

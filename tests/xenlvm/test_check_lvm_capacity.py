@@ -163,6 +163,6 @@ def test_bad_options_are_unknown(args):
 @pytest.mark.parametrize("count, text", [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"),
                                          (285212672, "272.0 MiB"), (2143289344, "2.0 GiB"), (5 * 1024 ** 5, "5120.0 TiB")])
 def test_format_bytes(count, text):
-    from nagios_herd.plugin import format_bytes
+    from nagios_herd.plugin.runtime import format_bytes
 
     assert format_bytes(count) == text

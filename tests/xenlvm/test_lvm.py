@@ -1,4 +1,4 @@
-"""nagios_herd.lvm on every real lvm JSON fixture, the man-page JSON examples and hand-built rows in the real format."""
+"""nagios_herd.parsers.lvm on every real lvm JSON fixture, the man-page JSON examples and hand-built rows in the real format."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from nagios_herd.lvm import LvAttr, LvmParseError, parse_report, parse_size
+from nagios_herd.parsers.lvm import LvAttr, LvmParseError, parse_report, parse_size
 
 from .helpers import read
 

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from nagios_herd.lvm import parse_report, parse_size
+from nagios_herd.parsers.lvm import parse_report, parse_size
 
 from .helpers import fixture, read, run_check
 

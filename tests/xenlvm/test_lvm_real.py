@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from nagios_herd.checks.lvm_capacity import LV_FIELDS, LVS, REPORT_ARGS, VG_FIELDS, VGS
-from nagios_herd.lvm import parse_report
+from nagios_herd.parsers.lvm import parse_report
 
 from .helpers import run_check
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from nagios_herd.checks import lvm_capacity, xen_domain
-from nagios_herd.plugin import CheckError, State, parse_args
+from nagios_herd.plugin.runtime import CheckError, State, parse_args
 
 from .helpers import fixture
 

@@ -1,10 +1,10 @@
-"""nagios_herd.xen on every real `xl list`/`xm list`/`xl info` fixture and on hand-built rows in the real format."""
+"""nagios_herd.parsers.xen on every real `xl list`/`xm list`/`xl info` fixture and on hand-built rows in the real format."""
 
 from __future__ import annotations
 
 import pytest
 
-from nagios_herd.xen import Domain, XenParseError, parse_info, parse_list
+from nagios_herd.parsers.xen import Domain, XenParseError, parse_info, parse_list
 
 from .helpers import read
 

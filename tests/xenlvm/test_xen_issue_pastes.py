@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nagios_herd.xen import parse_list
+from nagios_herd.parsers.xen import parse_list
 
 from .helpers import fixture, read, run_check
 

@@ -4,7 +4,7 @@ Each lab host runs the simulators as plain executables (see :func:`install_wrapp
 are from ``LAB_HOST`` and find the lab's shared state in ``NAGIOS_HERD_LAB_STATE``. Modules: ``state``
 (file, lock, init, canary API), ``engine`` (replication and guest semantics), ``drbd_ops`` (drbdadm
 actions with the real refusals), ``views`` + ``drbd_format`` (what drbdsetup reports, in DRBD 9
-formats), ``xl`` (reads xl.cfg with :mod:`nagios_herd.xlcfg`), ``drbdadm``/``drbdsetup`` (entry points),
+formats), ``xl`` (reads xl.cfg with :mod:`nagios_herd.parsers.xlcfg`), ``drbdadm``/``drbdsetup`` (entry points),
 ``faults`` (fault injection), ``hooks`` (domain-event hook runner).
 """
 

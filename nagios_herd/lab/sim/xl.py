@@ -103,7 +103,7 @@ def _info(lab: Lab, host: str) -> str:
 
 
 def _create(path: str) -> None:
-    from nagios_herd.xlcfg import XlConfigError, parse  # only create reads a config file
+    from nagios_herd.parsers.xlcfg import XlConfigError, parse  # only create reads a config file
 
     if not os.path.exists(path) and not os.path.isabs(path):
         path = os.path.join(XEN_CONFIG_DIR, path) if os.path.exists(os.path.join(XEN_CONFIG_DIR, path)) else path

@@ -30,8 +30,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import HerdError
-from .model import XenHost
+from nagios_herd.errors import HerdError
+from nagios_herd.model import XenHost
 
 CONNECT_TIMEOUT = 5  # seconds; Fabric converts it to int
 KEEPALIVE = 5  # seconds between keepalive packets on an open transport

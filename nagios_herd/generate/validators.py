@@ -1,13 +1,13 @@
 """Check every file of a build tree with the real program that will read it; one result per file.
 
-- Guest Nagios trees: ``nagios4 -v`` on a staged main file (see :mod:`nagios_herd.nagios_stage`: only the main
+- Guest Nagios trees: ``nagios4 -v`` on a staged main file (see :mod:`nagios_herd.nagios.stage`: only the main
   file's path values are rebased, the object files are read through a symlink as generated), one run per guest, in
   parallel. Errors are attributed to the file nagios names; a failed tree fails every file in it.
 - DRBD: per host, ``drbdadm -c WRAPPER dump all`` where WRAPPER includes ``global_common.conf`` and ``*.res`` like
   the host's ``/etc/drbd.conf``, run *as that host*: ``__DRBD_NODE__=<host>`` inside a private network namespace
   whose loopback carries the host's replication address, so drbdadm's "IP not found on this host" check passes for
   the right reason. Any stderr beyond drbdadm's known chatter fails the file it names ("Value is not valid"...).
-- ``visudo -c -f`` on the sudoers file; :mod:`nagios_herd.xlcfg` on xl.cfg files (no ``xl`` without Xen);
+- ``visudo -c -f`` on the sudoers file; :mod:`nagios_herd.parsers.xlcfg` on xl.cfg files (no ``xl`` without Xen);
   structural checks of NRPE, cgi.cfg and the volume plan; ``MANIFEST.json`` against the files' bytes.
 - Any other file fails: a tree must hold nothing no validator has seen.
 """
@@ -25,8 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import nagios_stage, xlcfg
-from .buildtree import MANIFEST, read_manifest
+from nagios_herd.generate.buildtree import MANIFEST, read_manifest
+from nagios_herd.nagios import stage as nagios_stage
+from nagios_herd.parsers import xlcfg
 
 NAGIOS = "/usr/sbin/nagios4"
 DRBDADM = "/usr/sbin/drbdadm"

@@ -1,9 +1,9 @@
 """Model → file contents: every file of the build tree, rendered by Jinja2 from ``templates/``.
 
 Deterministic by construction: the file list and every collection come from the (sorted) model and the views in
-:mod:`nagios_herd.render_views`, templates only loop and filter, and the one varying line — the header — carries a
-digest of the file's *inputs* (see :mod:`nagios_herd.render_inputs`), never a time. Every value goes through the quoting
-filter of its file format (:mod:`nagios_herd.filters`); a refused value stops the render with one line naming the
+:mod:`nagios_herd.generate.views`, templates only loop and filter, and the one varying line — the header — carries a
+digest of the file's *inputs* (see :mod:`nagios_herd.generate.inputs`), never a time. Every value goes through the quoting
+filter of its file format (:mod:`nagios_herd.generate.filters`); a refused value stops the render with one line naming the
 file being rendered.
 
 API: :func:`build(inventory) <build>` → :class:`Build` (load, digest, render); :func:`render(herd, digests)
@@ -20,13 +20,13 @@ from typing import Any
 
 import jinja2
 
-from .errors import HerdError
-from .filters import FILTERS, FilterError
-from .model import Herd
-from .parallel import Child, cores, gc_paused
-from .render_inputs import TEMPLATES_ENV, Digests, templates_dir
-from .render_inputs import digests as input_digests
-from .render_views import NRPE_TIMEOUT, SUDO, guest_view, host_view
+from nagios_herd.errors import HerdError
+from nagios_herd.generate.filters import FILTERS, FilterError
+from nagios_herd.generate.inputs import TEMPLATES_ENV, Digests, templates_dir
+from nagios_herd.generate.inputs import digests as input_digests
+from nagios_herd.generate.views import NRPE_TIMEOUT, SUDO, guest_view, host_view
+from nagios_herd.model import Herd
+from nagios_herd.parallel import Child, cores, gc_paused
 
 PVGRUB = "/usr/lib/grub-xen/grub-x86_64-xen.bin"
 OBJECT_FILES = ("commands.cfg", "contacts.cfg", "hostgroups.cfg", "hosts.cfg", "services.cfg", "templates.cfg",
@@ -179,7 +179,7 @@ class Build:
 
 def build(inventory: Path) -> Build:
     """Load and validate the inventory, then render every file (nothing is written)."""
-    from .inventory import load
+    from nagios_herd.inventory.loader import load
 
     herd = load(inventory)
     templates = templates_dir()

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import inventory_values as values
-from .inventory_problems import Problems
+from nagios_herd.inventory import values
+from nagios_herd.inventory.problems import Problems
 
 
 @dataclass(frozen=True)

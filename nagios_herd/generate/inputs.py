@@ -19,16 +19,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # publish's no-change path imports this module and must stay light
-    from .model import Herd
+    from nagios_herd.model import Herd
 
 TEMPLATES_ENV = "NAGIOS_HERD_TEMPLATES"
-GENERATOR_MODULES = ("buildtree.py", "filters.py", "model.py", "render.py", "render_inputs.py", "render_views.py")
+GENERATOR_MODULES = ("generate/buildtree.py", "generate/filters.py", "model.py", "generate/render.py", "generate/inputs.py",
+                     "generate/views.py")
 
 
 def templates_dir() -> Path:
     """``$NAGIOS_HERD_TEMPLATES`` if set, else the checkout's top-level ``templates/``."""
     override = os.environ.get(TEMPLATES_ENV)
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "templates"
+    return Path(override) if override else Path(__file__).resolve().parent.parent.parent / "templates"
 
 
 def _sha(path: Path) -> str:
@@ -74,7 +75,7 @@ def digests(herd: Herd, templates: Path) -> Digests:
 
 def stamp_files(herd: Herd, templates: Path) -> list[Path]:
     """Every file whose change may change the output (for publish's no-change test)."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     return [*(path.resolve() for path in inventory_files(herd)),
             *(path.resolve() for path in template_files(templates)),
             *(package / name for name in GENERATOR_MODULES)]

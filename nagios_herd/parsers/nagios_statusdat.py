@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .nagios_status import ProgramStatus, StatusError
+from nagios_herd.parsers.nagios_status import ProgramStatus, StatusError
 
 __all__ = ["ObjectStatus", "StatusDat", "StatusError", "parse_status_dat"]
 

@@ -1,4 +1,4 @@
-"""Parser of DRBD 9 ``drbdsetup status --json`` into :class:`nagios_herd.drbd.DrbdStatus`.
+"""Parser of DRBD 9 ``drbdsetup status --json`` into :class:`nagios_herd.parsers.drbd.model.DrbdStatus`.
 
 Keys follow drbd-utils ``user/v9/drbdsetup.c`` (``peer_devices`` with an underscore; sizes and
 ``out-of-sync`` in KiB; ``estimated-seconds-to-finish`` 987654321 = unknown). String values are stripped:
@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import json
 
-from .drbd import (
-    SYNC_STATES, UNKNOWN_ETA, Connection, Device, DrbdParseError, DrbdStatus, PeerDevice, Resource, percent,
+from nagios_herd.parsers.drbd.kv import reasons
+from nagios_herd.parsers.drbd.model import (
+    SYNC_STATES,
+    UNKNOWN_ETA,
+    Connection,
+    Device,
+    DrbdParseError,
+    DrbdStatus,
+    PeerDevice,
+    Resource,
+    percent,
 )
-from .drbd_kv import reasons
 
 _SUSPENDED_KEYS = (("suspended-user", "user"), ("suspended-no-data", "no-data"),
                    ("suspended-fencing", "fencing"), ("suspended-quorum", "quorum"))

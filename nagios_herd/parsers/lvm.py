@@ -32,7 +32,7 @@ Public API
     ``snap_percent`` (float, or None when lvm printed an empty value: inactive pool, not a pool),
     ``hidden``; ``full_name`` (``vg/name``), ``is_thin_pool``, ``is_snapshot`` (old-style),
     ``usage_percent`` (data%, else snap%).
-``LvAttr`` (from ``nagios_herd.lvm_attr``, re-exported; import it from here)
+``LvAttr`` (from ``nagios_herd.parsers.lvm_attr``, re-exported; import it from here)
     The 10 ``lv_attr`` characters decoded per lvs(8): ``volume_type``, ``permissions``,
     ``allocation``, ``fixed_minor``, ``state``, ``device_open``, ``target_type``, ``zero``,
     ``health``, ``skip_activation``; predicates ``active``, ``state_unknown`` (``X``: activation
@@ -55,8 +55,8 @@ from __future__ import annotations
 
 import json
 
-from .lvm_attr import LvAttr
-from .record import Record
+from nagios_herd.parsers.lvm_attr import LvAttr
+from nagios_herd.parsers.record import Record
 
 __all__ = ["LV", "LvAttr", "LvmParseError", "Report", "VG", "parse_report", "parse_size"]
 

@@ -1,4 +1,4 @@
-"""Parser of DRBD 8.0/8.3/8.4 ``/proc/drbd`` into :class:`nagios_herd.drbd.DrbdStatus`.
+"""Parser of DRBD 8.0/8.3/8.4 ``/proc/drbd`` into :class:`nagios_herd.parsers.drbd.model.DrbdStatus`.
 
 Token-based rather than regex-based: ``re`` (with ``enum``) would cost a third of the check's start-up
 budget, and the format is whitespace-separated ``key:value`` words. Quirks handled (ganeti
@@ -11,9 +11,17 @@ progress bar and ``finish:`` on one line (kernel 2.6.39); ``stalled``; ``want:``
 
 from __future__ import annotations
 
-from .drbd import (
-    SYNC_STATES, Connection, Device, DrbdParseError, DrbdStatus, NoStatusSource, PeerDevice, Resource,
-    is_count, percent,
+from nagios_herd.parsers.drbd.model import (
+    SYNC_STATES,
+    Connection,
+    Device,
+    DrbdParseError,
+    DrbdStatus,
+    NoStatusSource,
+    PeerDevice,
+    Resource,
+    is_count,
+    percent,
 )
 
 _HEADER_KEYS = ("version:", "GIT-hash:", "srcversion:", "Transports")  # Transports: DRBD 9

@@ -11,8 +11,8 @@ begin with ``key:value`` rather than a verb, continue the previous line (documen
 
 from __future__ import annotations
 
-from .drbd import Connection, DrbdParseError, DrbdStatus, Resource
-from .drbd_kv import device, fields, number, peer_device, reasons
+from nagios_herd.parsers.drbd.kv import device, fields, number, peer_device, reasons
+from nagios_herd.parsers.drbd.model import Connection, DrbdParseError, DrbdStatus, Resource
 
 _VERBS = ("exists", "create", "change", "destroy", "call", "response")
 _OBJECTS = ("resource", "device", "connection", "peer-device", "path", "helper", "-")

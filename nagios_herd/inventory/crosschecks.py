@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .inventory_problems import Problems
+from nagios_herd.inventory.problems import Problems
 
 Items = list[tuple[str, dict[str, Any]]]  # (path or name, well-formed fields)
 
@@ -52,7 +52,7 @@ def unique(problems: Problems, entries: Iterable[tuple[str, str, Any]], what: st
 def check_herd(problems: Problems, draft: HerdDraft, checked_team: Callable[[TeamDraft], None]) -> None:
     """Every rule that spans fields or files, for the herd file and each team it includes.
 
-    :func:`check_team` was run on each team where it was read (see :mod:`nagios_herd.inventory_files`);
+    :func:`check_team` was run on each team where it was read (see :mod:`nagios_herd.inventory.files`);
     ``checked_team`` adds its problems here, in the place they belong among all the others.
     """
     file = draft.file

@@ -28,12 +28,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from .buildtree import MANIFEST, checksum, file_digests, read_manifest, write_tree
-from .errors import HerdError
-from .render_inputs import stamp, stamp_files, templates_dir
+from nagios_herd.errors import HerdError
+from nagios_herd.generate.buildtree import MANIFEST, checksum, file_digests, read_manifest, write_tree
+from nagios_herd.generate.inputs import stamp, stamp_files, templates_dir
 
 if TYPE_CHECKING:
-    from .render import Build
+    from nagios_herd.generate.render import Build
 
 NAGIOS = "/usr/sbin/nagios4"
 
@@ -178,7 +178,7 @@ def _candidate(live: Path, name: str, result: Build, scope: str) -> Path:
     """Write and validate the new generation outside the live tree, then move it into ``generations/``."""
     import shutil
 
-    from .validators import failures, validate
+    from nagios_herd.generate.validators import failures, validate
 
     candidate = live.parent / f".{live.name}.staging" / name  # same file system, outside the live tree
     try:
@@ -226,7 +226,7 @@ def _publish_locked(options: Options) -> str | None:
     previous = current_generation(live)
     if unchanged(options, state, previous):
         return None
-    from .render import build  # the slow path: Jinja2, the inventory loader, the validators
+    from nagios_herd.generate.render import build  # the slow path: Jinja2, the inventory loader, the validators
 
     result = build(options.inventory)
     digests = file_digests(result.files)

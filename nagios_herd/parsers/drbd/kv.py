@@ -7,7 +7,15 @@ with the same keys (``disk``, ``client``, ``quorum``, ``size``, ``replication``,
 
 from __future__ import annotations
 
-from .drbd import SYNC_STATES, UNKNOWN_ETA, Device, DrbdParseError, PeerDevice, is_count, percent
+from nagios_herd.parsers.drbd.model import (
+    SYNC_STATES,
+    UNKNOWN_ETA,
+    Device,
+    DrbdParseError,
+    PeerDevice,
+    is_count,
+    percent,
+)
 
 
 def fields(words: list[str], where: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ and nothing unknown ever comes out as OK.
 
 from __future__ import annotations
 
-from .plugin_range import Range
+from nagios_herd.plugin.range import Range
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up cost)
 if TYPE_CHECKING:

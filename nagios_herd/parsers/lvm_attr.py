@@ -1,4 +1,4 @@
-"""``lv_attr`` decoded by position, as lvs(8) NOTES describe the 10 characters (part of ``nagios_herd.lvm``).
+"""``lv_attr`` decoded by position, as lvs(8) NOTES describe the 10 characters (part of ``nagios_herd.parsers.lvm``).
 
 Kept apart from the report parser because the meaning of each column is reference material of its own:
 1 volume type (``t`` thin pool, ``T`` pool data, ``V`` thin, ``s`` snapshot, ``o`` origin, ``e`` metadata or
@@ -11,7 +11,7 @@ snapshot, ``S`` invalid suspended snapshot, ``m``/``M`` merge failed, ``c``/``C`
 
 from __future__ import annotations
 
-from .record import Record
+from nagios_herd.parsers.record import Record
 
 _HEALTH = {"p": "partial", "F": "failed", "D": "out of data space", "M": "metadata read-only",
            "r": "refresh needed", "m": "mismatches exist", "E": "writecache error"}

@@ -20,8 +20,8 @@ whole output when no resource exists.
 
 from __future__ import annotations
 
-from .drbd import NO_RESOURCES, Connection, DrbdParseError, DrbdStatus, Resource
-from .drbd_kv import device, fields, number, peer_device, reasons
+from nagios_herd.parsers.drbd.kv import device, fields, number, peer_device, reasons
+from nagios_herd.parsers.drbd.model import NO_RESOURCES, Connection, DrbdParseError, DrbdStatus, Resource
 
 _DEVICE_KEYS = ("volume", "disk", "minor")
 _PEER_DEVICE_KEYS = ("volume", "replication", "peer-disk", "disk")

@@ -11,14 +11,13 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import inventory_schema as schema
-from . import inventory_values as values
-from .errors import InventoryError
-from .inventory_checks import HerdDraft, check_herd
-from .inventory_files import TeamResult, read_document, read_teams, read_text
-from .inventory_problems import Problems
-from .model import Command, Guest, Herd, Paths, Team, XenHost
-from .parallel import gc_paused
+from nagios_herd.errors import InventoryError
+from nagios_herd.inventory import schema, values
+from nagios_herd.inventory.crosschecks import HerdDraft, check_herd
+from nagios_herd.inventory.files import TeamResult, read_document, read_teams, read_text
+from nagios_herd.inventory.problems import Problems
+from nagios_herd.model import Command, Guest, Herd, Paths, Team, XenHost
+from nagios_herd.parallel import gc_paused
 
 HERD_KEYS = {"herd": True, "paths": False, "commands": False, "hosts": True, "guests": True}
 

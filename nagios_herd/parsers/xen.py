@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import re
 
-from .record import Record
+from nagios_herd.parsers.record import Record
 
 __all__ = ["Domain", "HostInfo", "XenParseError", "parse_info", "parse_list", "MIGRATION_SUFFIXES"]
 

@@ -19,8 +19,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import HerdError
-from .parallel import Child, cores
+from nagios_herd.errors import HerdError
+from nagios_herd.parallel import Child, cores
 
 MANIFEST = "MANIFEST.json"
 PARALLEL_BYTES = 8 << 20  # from this much data on, a second process writes half of the files

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import HerdError
-from .model import Command, Guest, Herd, MonitoredHost, XenHost
+from nagios_herd.errors import HerdError
+from nagios_herd.model import Command, Guest, Herd, MonitoredHost, XenHost
 
 SUDO = "/usr/bin/sudo"
 XL_LIST = ("/usr/sbin/xl", "list")

@@ -1,6 +1,6 @@
 """The check runtime shared by every nagios-herd check plugin (Monitoring Plugins guidelines).
 
-Public API (checks import only these names from ``nagios_herd.plugin``):
+Public API (checks import only these names from ``nagios_herd.plugin.runtime``):
 
 - ``State`` — ``State.OK/WARNING/CRITICAL/UNKNOWN`` (ints 0..3); ``State.worst(states)`` picks the most
   severe (CRITICAL > WARNING > UNKNOWN > OK).
@@ -37,10 +37,10 @@ import os
 import sys
 import time
 
-from . import __version__
-from .plugin_args import APPEND, COUNT, FLAG, VALUE, Option, Options, UsageError, help_text, parse_args
-from .plugin_output import Perf, Report, State, format_bytes, format_number, quote_label
-from .plugin_range import Range, RangeError
+from nagios_herd import __version__
+from nagios_herd.plugin.args import APPEND, COUNT, FLAG, VALUE, Option, Options, UsageError, help_text, parse_args
+from nagios_herd.plugin.output import Perf, Report, State, format_bytes, format_number, quote_label
+from nagios_herd.plugin.range import Range, RangeError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up cost)
 if TYPE_CHECKING:

@@ -17,12 +17,12 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from . import inventory_schema as schema
-from . import inventory_toml
-from .inventory_checks import HerdDraft, TeamDraft, check_team
-from .inventory_problems import Entry, Problems
-from .model import Command, Contact, MonitoredHost, Service, Team
-from .parallel import Child, cores
+from nagios_herd.inventory import schema
+from nagios_herd.inventory import toml_reader as inventory_toml
+from nagios_herd.inventory.crosschecks import HerdDraft, TeamDraft, check_team
+from nagios_herd.inventory.problems import Entry, Problems
+from nagios_herd.model import Command, Contact, MonitoredHost, Service, Team
+from nagios_herd.parallel import Child, cores
 
 TEAM_KEYS = {"team": True, "contacts": False, "commands": False, "hosts": False, "services": False}
 PARALLEL_BYTES = 1 << 20  # below this much team text a second process costs more than it saves

@@ -1,6 +1,7 @@
-"""DRBD state: one normalized model for every status source, and pure parsers into it.
+"""DRBD state: one normalized model for every status source (the parsers in this package fill it).
 
-Shared by ``check_drbd_sync``, the lab simulator tests and the Fabric tasks. Consumers use only this API:
+Shared by ``check_drbd_sync``, the lab simulator tests and the Fabric tasks. The model imports none of its parsers:
+:mod:`nagios_herd.parsers.drbd.formats` detects a format and dispatches to the parser of that format.
 
 Model (plain classes with ``__slots__``; ``dataclasses``/``typing`` cost too much start-up time for a check)
 - ``DrbdStatus(source, version, resources, unconfigured_minors=(), complete=True)`` (raises DrbdParseError
@@ -22,12 +23,6 @@ Model (plain classes with ``__slots__``; ``dataclasses``/``typing`` cost too muc
   ``Established``/``SyncSource``/``SyncTarget``/``Off``…; ``out_of_sync_bytes`` converted from KiB;
   ``eta_seconds`` None when unknown (DRBD's 987654321 included); ``stalled`` from 8.x ``stalled``.
 
-Parsing (pure functions over text; raise ``DrbdParseError`` with the offending line, or
-``NoStatusSource`` for a DRBD 9 ``/proc/drbd``: version only, or only 8.4-compatibility minors)
-- ``detect_and_parse(text) -> DrbdStatus`` — auto-detects the format (``detect_format(text)`` names it:
-  ``proc``/``json``/``events2``/``text``); ANSI colours are stripped first (``strip_colors``).
-- ``parse_proc_drbd(text)``, ``parse_status_json(text)``, ``parse_events2(text)``, ``parse_status_text(text)``.
-
 Predicates (per resource)
 - ``is_connected(r)`` every connection ``Connected`` (and at least one); ``is_uptodate(r)`` local disks and
   peer disks UpToDate (intentional diskless clients allowed); ``is_syncing(r)`` a resync/verify runs;
@@ -44,6 +39,7 @@ SYNC_STATES = frozenset({
 PAUSED_STATES = frozenset({"PausedSyncS", "PausedSyncT"})
 CONNECTED_STATES = frozenset({"Connected"})
 UNKNOWN_ETA = 987654321
+NO_RESOURCES = "# No currently configured DRBD found."  # drbdsetup status text when nothing is configured
 
 
 class DrbdParseError(ValueError):
@@ -197,78 +193,3 @@ def split_brain_suspected(resource: Resource) -> bool:
 
 def primaries(resource: Resource) -> int:
     return (resource.role == "Primary") + sum(c.peer_role == "Primary" for c in resource.connections)
-
-
-def parse_proc_drbd(text: str) -> DrbdStatus:
-    from .drbd_proc import parse
-
-    return parse(text)
-
-
-def parse_status_json(text: str) -> DrbdStatus:
-    from .drbd_json import parse
-
-    return parse(text)
-
-
-def parse_events2(text: str) -> DrbdStatus:
-    from .drbd_events import parse
-
-    return parse(text)
-
-
-def parse_status_text(text: str) -> DrbdStatus:
-    from .drbd_text import parse
-
-    return parse(text)
-
-
-_EVENT_VERBS = ("exists", "create", "change", "destroy", "call", "response")
-NO_RESOURCES = "# No currently configured DRBD found."  # drbdsetup status text when nothing is configured
-
-
-def _first_line(text: str) -> tuple[int, str]:
-    """The number and text of the first line that is not blank (C-speed even after megabytes of blanks)."""
-    body = text.lstrip()
-    if not body:
-        raise DrbdParseError("empty input: no DRBD status")
-    skipped = text[:len(text) - len(body)]
-    return skipped.count("\n") + 1, body.split("\n", 1)[0].strip()
-
-
-def detect_format(text: str) -> str:
-    """``proc``, ``json``, ``events2`` or ``text`` from the first meaningful line; else DrbdParseError."""
-    number, first = _first_line(text)
-    if first[0] in "[{":
-        return "json"
-    words = first.split()
-    if words[0] in _EVENT_VERBS or (len(words) > 1 and words[1] in _EVENT_VERBS):
-        return "events2"
-    if first.startswith(("version:", "GIT-hash:", "srcversion:")) or (
-        words[0].endswith(":") and is_count(words[0][:-1]) and len(words) > 1 and words[1].startswith("cs:")
-    ):
-        return "proc"
-    if first == NO_RESOURCES or (":" not in words[0] and len(words) > 1 and all(":" in w for w in words[1:])):
-        return "text"
-    raise DrbdParseError(f"line {number}: not a DRBD status format: {first[:60]!r}")
-
-
-def strip_colors(text: str) -> str:
-    """Drop ANSI colour sequences (``drbdsetup --color=always``): ``ESC [ digits/; m``."""
-    if "\x1b" not in text:
-        return text
-    pieces = text.split("\x1b[")
-    kept = [pieces[0]]
-    for piece in pieces[1:]:
-        end = 0
-        while end < len(piece) and (piece[end].isdigit() or piece[end] == ";"):
-            end += 1
-        kept.append(piece[end + 1:] if piece[end:end + 1] == "m" else "\x1b[" + piece)
-    return "".join(kept)
-
-
-def detect_and_parse(text: str) -> DrbdStatus:
-    """Parse any supported DRBD status text into a :class:`DrbdStatus` (colours stripped first)."""
-    text = strip_colors(text)
-    return {"proc": parse_proc_drbd, "json": parse_status_json, "events2": parse_events2,
-            "text": parse_status_text}[detect_format(text)](text)

@@ -17,8 +17,8 @@ import socket
 import subprocess
 from pathlib import Path
 
-from . import procs
-from .nagios_serve import LIGHTTPD, NAGIOS, NagiosTree, ServeError
+from nagios_herd import procs
+from nagios_herd.nagios.serve import LIGHTTPD, NAGIOS, NagiosTree, ServeError
 
 
 def free_loopback(attempts: int = 50) -> tuple[str, int]:
