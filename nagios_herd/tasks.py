@@ -1,0 +1,147 @@
+"""Operator tasks for the herd (``fab --list``): thin wrappers over ``nagios_herd.ops``.
+
+Every task finds the inventory as ``nagios-herd`` does (``--inventory``, else ``$NAGIOS_HERD_INVENTORY``, else
+/etc/nagios-herd/herd.toml, else ./etc/herd.toml) and takes the same connection options: ``--known-hosts FILE``
+(pinned host keys; default ``$NAGIOS_HERD_KNOWN_HOSTS`` or ~/.ssh/known_hosts), ``--identity FILE``,
+``--state-dir DIR`` (lock, journal, offline marks; default the inventory's ``paths.state_dir``).
+Mutating tasks take ``--plan`` to print what they would do and change nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from invoke import task
+from invoke.exceptions import Exit
+
+from nagios_herd.errors import HerdError
+
+__all__ = ["status", "verify", "failover", "failback", "rebuild", "deploy", "resolve_split_brain"]
+
+COMMON = {
+    "inventory": "inventory TOML (default: $NAGIOS_HERD_INVENTORY, /etc/nagios-herd/herd.toml, ./etc/herd.toml)",
+    "known_hosts": "known_hosts file pinning the hosts' keys (default $NAGIOS_HERD_KNOWN_HOSTS or ~/.ssh)",
+    "identity": "SSH private key (default $NAGIOS_HERD_IDENTITY or the SSH agent / ~/.ssh/id_*)",
+    "state_dir": "lock, journal and offline marks (default: the inventory's paths.state_dir)",
+    "connect_timeout": "seconds to wait for a host's SSH answer (default 5)",
+}
+PLAN = {"plan": "print the plan (steps, preconditions, postconditions) and change nothing"}
+PARALLEL = {"parallel": "guests moved at the same time with --all (default 8)",
+            "channels": "commands at once per host on its one SSH connection (default 8; below sshd MaxSessions)",
+            "shutdown_timeout": "seconds for a clean shutdown before xl destroy (default 60)",
+            "nagios_wait": "seconds to wait for the guest's Nagios to answer (default 60; 0: do not ask)"}
+
+
+def _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel=8, channels=8):
+    from nagios_herd.ops.runner import Options
+
+    return Options(inventory=inventory, known_hosts=known_hosts, identity=identity, state_dir=state_dir,
+                   connect_timeout=int(connect_timeout), parallel=max(1, int(parallel)),
+                   channels=max(1, int(channels)))
+
+
+def _finish(operation) -> None:
+    """Run an operation; a HerdError becomes one line on stderr and the exit status, never a traceback."""
+    try:
+        code = operation()
+    except HerdError as error:
+        for line in error.lines():
+            print(f"fab: {line}" if error.prefixed else line, file=sys.stderr)
+        raise Exit(code=error.exit_code) from None
+    if code:
+        raise Exit(code=code)
+
+
+@task(help=COMMON, auto_shortflags=False)
+def status(c, inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
+    """One table: guest, where it runs, DRBD role/connection/disk on both hosts, sync %.
+
+    Exit 1 when a guest runs on both hosts or is Primary on both (I1 broken right now)."""
+    from nagios_herd.ops import status as op
+
+    _finish(lambda: op.run(_options(inventory, known_hosts, identity, state_dir, connect_timeout)))
+
+
+@task(help=COMMON, auto_shortflags=False)
+def verify(c, inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
+    """Health checks V1-V14 (reference/failover.md); exit 1 on any ERROR."""
+    from nagios_herd.ops import verify as op
+
+    _finish(lambda: op.run(_options(inventory, known_hosts, identity, state_dir, connect_timeout)))
+
+
+@task(help={**COMMON, **PLAN, **PARALLEL, "guest": "the guest to move", "all": "every guest",
+            "away_from": "move the guests away from this host (default: away from each preferred host)",
+            "force": "the source host is dead: promote without it (needs --fenced)",
+            "fenced": "the dead host, which you confirm is powered off (fenced)",
+            "allow_stale": "with --force: promote data that is not UpToDate (needs --confirm GUEST)",
+            "confirm": "type the guest name again to confirm --allow-stale"},
+      auto_shortflags=False)
+def failover(c, guest=None, all=False, away_from=None, force=False, fenced=None, allow_stale=False,
+             confirm=None, plan=False, shutdown_timeout=60, nagios_wait=60, parallel=8, channels=8,
+             inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
+    """Move guests to the other host (A1); --force --fenced HOST when that host is dead (A3)."""
+    from nagios_herd.ops import move
+    from nagios_herd.ops.failover import MoveOptions
+
+    def operation() -> int:
+        if force != bool(fenced):
+            raise HerdError("--force and --fenced HOST go together: confirm the dead host is powered off")
+        if allow_stale and not force:
+            raise HerdError("--allow-stale only applies to a forced failover (--force --fenced HOST)")
+        options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
+        moving = MoveOptions(shutdown_timeout=float(shutdown_timeout), nagios_wait=float(nagios_wait),
+                             fenced=fenced, allow_stale=allow_stale, confirm=confirm)
+        return move.run(options, task="failover", guest=guest, everything=all, move=moving,
+                        away_from=away_from, plan_only=plan)
+
+    _finish(operation)
+
+
+@task(help={**COMMON, **PLAN, **PARALLEL, "guest": "the guest to move back", "all": "every guest"},
+      auto_shortflags=False)
+def failback(c, guest=None, all=False, plan=False, shutdown_timeout=60, nagios_wait=60, parallel=8, channels=8,
+             inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
+    """Move guests back to their preferred host (A2), only once the resync has finished."""
+    from nagios_herd.ops import move
+    from nagios_herd.ops.failover import MoveOptions
+
+    options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
+    moving = MoveOptions(shutdown_timeout=float(shutdown_timeout), nagios_wait=float(nagios_wait), failback=True)
+    _finish(lambda: move.run(options, task="failback", guest=guest, everything=all, move=moving,
+                             plan_only=plan))
+
+
+@task(help={**COMMON, **PLAN, "guest": "rebuild only this guest's disk, on the host that is not Primary for it",
+            "host": "the replaced host (every guest's disk)",
+            "parallel": "resyncs running at the same time (default 2)"}, auto_shortflags=False)
+def rebuild(c, host=None, guest=None, plan=False, parallel=2, inventory=None, known_hosts=None, identity=None,
+            state_dir=None, connect_timeout=5):
+    """Recreate a replaced host's disks from the survivor (A6); it becomes a failover target when clean."""
+    from nagios_herd.ops import rebuild as op
+
+    options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel)
+    _finish(lambda: op.run(options, host=host, guest=guest, plan_only=plan))
+
+
+@task(help={**COMMON, **PLAN, "build": "the `nagios-herd generate` output directory (default ./build)"},
+      auto_shortflags=False)
+def deploy(c, build="build", plan=False, inventory=None, known_hosts=None, identity=None, state_dir=None,
+           connect_timeout=5):
+    """Push generated host files and guest Nagios trees; validate there; reload only what changed."""
+    from nagios_herd.ops import deploy as op
+
+    options = _options(inventory, known_hosts, identity, state_dir, connect_timeout)
+    _finish(lambda: op.run(options, build=build, plan_only=plan))
+
+
+@task(name="resolve-split-brain",
+      help={**COMMON, **PLAN, "guest": "the split-brained guest", "victim": "the host whose changes are discarded"},
+      auto_shortflags=False)
+def resolve_split_brain(c, guest=None, victim=None, plan=False, inventory=None, known_hosts=None, identity=None,
+                        state_dir=None, connect_timeout=5):
+    """Recover from split brain (A5): snapshot the victim's LV, discard its changes, resync from the survivor."""
+    from nagios_herd.ops import splitbrain as op
+
+    options = _options(inventory, known_hosts, identity, state_dir, connect_timeout)
+    _finish(lambda: op.run(options, guest=guest, victim=victim, plan_only=plan))
