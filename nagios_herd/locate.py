@@ -1,4 +1,4 @@
-"""Find the herd inventory the same way for every command and every fab task (DESIGN §3.1)."""
+"""Find the herd inventory the same way for every command and every fab task (docs/inventory.md)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ Every task finds the inventory as ``nagios-herd`` does (``--inventory``, else ``
 /etc/nagios-herd/herd.toml, else ./etc/herd.toml) and takes the same connection options: ``--known-hosts FILE``
 (pinned host keys; default ``$NAGIOS_HERD_KNOWN_HOSTS`` or ~/.ssh/known_hosts), ``--identity FILE``,
 ``--state-dir DIR`` (lock, journal, offline marks; default the inventory's ``paths.state_dir``).
-Mutating tasks take ``--plan`` to print what they would do and change nothing.
+Mutating tasks take ``--plan`` to print what they would do and change nothing. The codes in the help texts
+(invariants I1-I9, procedures A1-A6, verify checks V1-V14) are defined in the operator's guide.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def _finish(operation) -> None:
 def status(c, inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
     """One table: guest, where it runs, DRBD role/connection/disk on both hosts, sync %.
 
-    Exit 1 when a guest runs on both hosts or is Primary on both (I1 broken right now)."""
+    Exit 1 when a guest runs on both hosts or is Primary on both: invariant I1 is broken right now."""
     from nagios_herd.ops import status as op
 
     _finish(lambda: op.run(_options(inventory, known_hosts, identity, state_dir, connect_timeout)))
@@ -64,7 +65,7 @@ def status(c, inventory=None, known_hosts=None, identity=None, state_dir=None, c
 
 @task(help=COMMON, auto_shortflags=False)
 def verify(c, inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
-    """Health checks V1-V14 (reference/failover.md); exit 1 on any ERROR."""
+    """Health checks V1-V14 (defined in the operator's guide); exit 1 on any ERROR."""
     from nagios_herd.ops import verify as op
 
     _finish(lambda: op.run(_options(inventory, known_hosts, identity, state_dir, connect_timeout)))
@@ -80,7 +81,7 @@ def verify(c, inventory=None, known_hosts=None, identity=None, state_dir=None, c
 def failover(c, guest=None, all=False, away_from=None, force=False, fenced=None, allow_stale=False,
              confirm=None, plan=False, shutdown_timeout=60, nagios_wait=60, parallel=8, channels=8,
              inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
-    """Move guests to the other host (A1); --force --fenced HOST when that host is dead (A3)."""
+    """Move guests to the other host (procedure A1); --force --fenced HOST when that host is dead (A3)."""
     from nagios_herd.ops import move
     from nagios_herd.ops.failover import MoveOptions
 
@@ -102,7 +103,7 @@ def failover(c, guest=None, all=False, away_from=None, force=False, fenced=None,
       auto_shortflags=False)
 def failback(c, guest=None, all=False, plan=False, shutdown_timeout=60, nagios_wait=60, parallel=8, channels=8,
              inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
-    """Move guests back to their preferred host (A2), only once the resync has finished."""
+    """Move guests back to their preferred host (procedure A2), only once the resync has finished."""
     from nagios_herd.ops import move
     from nagios_herd.ops.failover import MoveOptions
 
@@ -117,7 +118,7 @@ def failback(c, guest=None, all=False, plan=False, shutdown_timeout=60, nagios_w
             "parallel": "resyncs running at the same time (default 2)"}, auto_shortflags=False)
 def rebuild(c, host=None, guest=None, plan=False, parallel=2, inventory=None, known_hosts=None, identity=None,
             state_dir=None, connect_timeout=5):
-    """Recreate a replaced host's disks from the survivor (A6); it becomes a failover target when clean."""
+    """Recreate a replaced host's disks from the survivor (procedure A6); it becomes a failover target when clean."""
     from nagios_herd.ops import rebuild as op
 
     options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel)

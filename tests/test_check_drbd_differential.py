@@ -1,7 +1,7 @@
 """Differential test against Debian's perl check_drbd 0.5.3 (monitoring-plugins-contrib) on 8.x /proc/drbd.
 
 Per configured minor, both plugins must give the same exit status, except where check_drbd is known to be
-wrong (reference/checks.md §1a); each such case is listed below with its reason and both statuses.
+wrong; each such case is listed below with its reason and both statuses.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ PROC_FIXTURES = [
 OOS_FIRST = "check_drbd exits WARNING on oos>0 before evaluating any state"
 PEER_DISK = "check_drbd reads only the local half of ds:, so an unintended Diskless peer passes"
 SUSPENDED = "check_drbd never reads the flags column, so I/O suspended (s-----) passes"
-CONSISTENT = "check_drbd rates a Consistent disk OK; it is not UpToDate (DESIGN: OK needs both UpToDate)"
-STANDALONE = "check_drbd rates StandAlone WARNING; DESIGN: not connected is CRITICAL (UpToDate: split brain suspect)"
+CONSISTENT = "check_drbd rates a Consistent disk OK; it is not UpToDate (our table: OK needs both UpToDate)"
+STANDALONE = "check_drbd rates StandAlone WARNING; our table: not connected is CRITICAL (UpToDate: split brain suspect)"
 
 # (fixture, minor): (check_drbd status, our status, reason check_drbd is wrong)
 KNOWN_WRONG = {

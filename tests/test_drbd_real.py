@@ -1,7 +1,7 @@
 """Real DRBD outputs pasted into public issue threads (tests/fixtures/issues/): parsed facts and verdicts.
 
 Each fixture is an extract of one tool output (PROVENANCE.md names the thread); the verdict is the one
-the DESIGN §3.2 table gives for the state it shows, checked on the real executable.
+the docs/checks.md table gives for the state it shows, checked on the real executable.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 (stalled)``, ``a``/``p``/``u`` pause flags, a blank line after a gap in the minors); the drbdsetup texts
 follow ``resource_status``/``device_status``/``connection_status``/``peer_device_status`` with
 ``wrap_printf`` at 80 columns (stdout not a terminal); events2 follows ``--timestamps`` and ``--diff``.
-Each state gets the verdict of the DESIGN §3.2 table.
+Each state gets the verdict of the docs/checks.md table.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def test_events2_wrapped_without_indentation_is_joined() -> None:
 
 
 # Every state name drbd-utils prints (drbd_strings.c, DRBD 9), in `drbdadm status` as drbdsetup.c prints it
-# (stdout not a tty), with the verdict DESIGN §3.2 gives; the other dimensions are healthy.
+# (stdout not a tty), with the verdict docs/checks.md gives; the other dimensions are healthy.
 CONNECTION_STATES = {"StandAlone": CRITICAL, "Disconnecting": CRITICAL, "Unconnected": CRITICAL, "Timeout": CRITICAL,
                      "BrokenPipe": CRITICAL, "NetworkFailure": CRITICAL, "ProtocolError": CRITICAL,
                      "Connecting": CRITICAL, "TearDown": CRITICAL, "Connected": OK}

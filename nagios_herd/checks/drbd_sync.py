@@ -3,7 +3,7 @@
 Input (auto-detected): ``/proc/drbd`` (8.x), ``drbdsetup status --json``, ``drbdsetup events2 --now
 [--statistics]``, ``drbdadm status`` / ``drbdsetup status [--verbose --statistics]``. Without --input
 it runs ``/usr/sbin/drbdsetup status --json``, then ``drbdsetup events2 --now --statistics all``, then
-reads /proc/drbd (DRBD 8.x); a DRBD 9 /proc/drbd alone is UNKNOWN. Verdicts (DESIGN §3.2, worst wins):
+reads /proc/drbd (DRBD 8.x); a DRBD 9 /proc/drbd alone is UNKNOWN. Verdicts (docs/checks.md, worst wins):
 connected + UpToDate + at most one Primary OK; resync or out-of-sync WARNING (with % done and ETA);
 not connected, bad disk, both Primary, I/O suspended, quorum lost, resync stalled (``stalled`` marker,
 or no progress since an earlier run), split brain suspected, a --resource missing CRITICAL; unreadable

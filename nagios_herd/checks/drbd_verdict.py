@@ -1,4 +1,4 @@
-"""The DRBD verdict table of DESIGN §3.2, applied to one resource of the normalized model.
+"""The DRBD verdict table (docs/checks.md), applied to one resource of the normalized model.
 
 Every dimension is judged on its own and the worst wins, so out-of-sync blocks (WARNING) never hide a
 lost connection or a bad disk (CRITICAL) — the check_drbd bug this replaces.

@@ -2,7 +2,7 @@
 
 Every domain in ``xl list`` (``xm list`` when there is no xl) gets one line; ``--domain NAME`` must run
 here, ``--absent NAME`` must not (the same guest running on both hosts writes its DRBD disk from two
-places). Verdicts (DESIGN §3.2): running/blocked OK; paused WARNING; shutdown, crashed, dying and
+places). Verdicts (docs/checks.md): running/blocked OK; paused WARNING; shutdown, crashed, dying and
 ``(null)`` zombies CRITICAL; ``NAME--incoming`` / ``NAME--migratedaway`` WARNING; a missing
 ``--domain`` or a present ``--absent`` CRITICAL. Perfdata counts the domains per condition.
 """

@@ -27,7 +27,8 @@ _NAGIOS_FIELDS = {
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--team", required=True, metavar="NAME", help="the team ([team] name, or its guest's name)")
-    parser.add_argument("--inventory", metavar="FILE", help="herd inventory (default: see DESIGN §3.1)")
+    parser.add_argument("--inventory", metavar="FILE", help="herd inventory (default: $NAGIOS_HERD_INVENTORY, "
+                        "/etc/nagios-herd/herd.toml, ./etc/herd.toml)")
     parser.add_argument("nagios_cfg", metavar="PATH/TO/nagios.cfg", help="main config file of the server to adopt")
 
 

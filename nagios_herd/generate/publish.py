@@ -13,7 +13,7 @@ inventory parsing); if any differ, the inventory is rendered in memory and compa
 content checksum; only a different checksum creates a generation. Validation failure → the new generation is
 removed, the live tree is untouched, one line, exit 1. After the swap, reload runs only if the files in ``scope``
 changed, gated by ``nagios4 -v`` on the live main file(s): a failing gate or reload command puts the previous
-generation back (a SIGHUP on a broken config stops Nagios 4 — see reference/nagios.md §0.1).
+generation back (a SIGHUP on a broken config makes Nagios 4 exit instead of keeping the old one).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Recorded herd state (state dir ``state.json``): where each guest was last placed, which hosts are offline.
 
 Why it exists: a host that was fenced and failed away from must not get guests started on it when it comes
-back (reference A3.3), and ``verify`` compares the record with reality (V13). The record is written after a
+back (A3.3), and ``verify`` compares the record with reality (V13). The record is written after a
 guest is confirmed running on its new host (I9: a crash before that leaves the old record, and re-running
 the operation converges on the probed reality). Writes are atomic (temp file + rename).
 """

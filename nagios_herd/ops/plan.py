@@ -2,7 +2,7 @@
 
 A :class:`Step` is idempotent by construction: ``done`` is its postcondition, tested on a fresh probe; when it
 already holds the step is skipped. That is what makes every operation re-runnable after an interruption
-(Ganeti's ``--cleanup``, reference A4): the re-run re-probes and resumes at the first step not yet true.
+(Ganeti's ``--cleanup``, A4): the re-run re-probes and resumes at the first step not yet true.
 ``requires`` are preconditions tested right before the command (I1/I2 guards live there), ``stops`` maps
 exit codes that end the run with an explanation and no retry (17 from ``drbdadm primary``), and ``undo``
 puts the host back into a safe state when the step fails (A1: "shut G's disks on B, leave both Secondary").

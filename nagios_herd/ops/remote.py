@@ -1,7 +1,7 @@
 """SSH to the two dom0s: the ONE place remote commands are built and Fabric connections are made.
 
 Why one place: every safety property of the Fabric layer that concerns the wire lives here, so it cannot be
-forgotten by a single task (reference/failover.md d1-d5):
+forgotten by a single task:
 
 - host keys are pinned: a known_hosts file is loaded and paramiko's ``RejectPolicy`` replaces the
   ``AutoAddPolicy`` Fabric 3 installs, so an unknown or changed key refuses the run;

@@ -1,4 +1,4 @@
-"""``fab resolve-split-brain --guest G --victim HOST``: the DRBD UG recovery (reference A5).
+"""``fab resolve-split-brain --guest G --victim HOST``: the DRBD User's Guide recovery (A5).
 
 The victim is an operator decision, shown in the plan: its changes since the split are discarded. First an
 LVM snapshot of the victim's backing LV is attempted (so the discarded writes can still be read); where LVM

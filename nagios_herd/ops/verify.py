@@ -1,4 +1,4 @@
-"""``fab verify``: the read-only health checks V1-V14 of reference/failover.md §(b); non-zero on any ERROR.
+"""``fab verify``: the read-only health checks V1-V14 (docs/operator-guide.md); non-zero on any ERROR.
 
 Probes what the pure checks in ``verify_checks`` need, plus the host-level checks that are one command each:
 V1 reachability (pinned key, enforced by ``remote``) and clock skew, V2 same drbd-utils and Xen versions,

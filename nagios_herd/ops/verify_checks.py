@@ -1,4 +1,4 @@
-"""The verify checks of reference/failover.md §(b) as pure functions over probed state.
+"""The verify checks V1-V14 (docs/operator-guide.md) as pure functions over probed state.
 
 Each returns :class:`Finding` s (ERROR or WARN, the V-number, a one-line message). Pure, so they are
 unit-tested on parsed real-format text; ``verify.py`` does the probing.

@@ -1,4 +1,4 @@
-"""A parser of the xl.cfg(5) syntax, because ``xl`` itself refuses to run without a hypervisor (DESIGN §4).
+"""A parser of the xl.cfg(5) syntax, because ``xl`` itself refuses to run without a hypervisor.
 
 Grammar (libxlu's ``libxlu_cfg_y.y``): ``NAME = VALUE`` or ``NAME += VALUE`` settings separated by newlines or ``;``;
 ``#`` comments; a VALUE is a number (decimal or 0x hex), a string in ``"..."`` or ``'...'`` (C-style backslash

@@ -1,4 +1,4 @@
-"""The four check plugins, run ON a lab host through SSH, give the verdicts of DESIGN §3.2 in the
+"""The four check plugins, run ON a lab host through SSH, give the verdicts of docs/checks.md in the
 healthy, syncing, crashed-host and split-brain states of one lab (tests run in file order).
 
 The plugins run from the host's own plugin directory (the inventory's ``paths.plugin_dir``) with no

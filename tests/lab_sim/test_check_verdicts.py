@@ -1,4 +1,4 @@
-"""The project's check plugins, fed the simulators' output, give the verdicts DESIGN §3.2 requires."""
+"""The project's check plugins, fed the simulators' output, give the verdicts docs/checks.md requires."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A real nagios4 runs the host-side plugins (with --input fixtures) and shows their verdicts.
 
-Each service's expected state comes from the verdict tables of DESIGN §3.2, not from the
+Each service's expected state comes from the verdict tables of docs/checks.md, not from the
 plugins' own output; Nagios must run the executables from a generated config, parse their
 output and perfdata, and publish the state both in status.dat and through statusjson.cgi.
 """

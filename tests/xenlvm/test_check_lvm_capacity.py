@@ -1,4 +1,4 @@
-"""checks/check_lvm_capacity run as Nagios runs it, on every accepted fixture, with the DESIGN §3.2 verdicts."""
+"""checks/check_lvm_capacity run as Nagios runs it, on every accepted fixture, with the docs/checks.md verdicts."""
 
 from __future__ import annotations
 

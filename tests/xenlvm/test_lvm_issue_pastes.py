@@ -3,7 +3,7 @@
 The pastes are the default text columns (``lvs``/``vgs``), which the check does not read (its contract
 is ``--reportformat json``): each must be UNKNOWN with the reason, never a guess. The states they show
 are then fed as the JSON report lvm prints for the same rows (quoted strings, default units with the
-``<`` prefix, empty percentages on an inactive pool) to get the verdict of DESIGN §3.2.
+``<`` prefix, empty percentages on an inactive pool) to get the verdict of docs/checks.md.
 """
 
 from __future__ import annotations
