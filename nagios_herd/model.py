@@ -149,6 +149,48 @@ class Paths:
     nagios_cgi_path: str = "/cgi-bin/nagios4/statusjson.cgi"
 
 
+FENCE_AGENTS = ("fence_ipmilan", "fence_idrac", "fence_ilo3", "fence_ilo4", "fence_ilo5", "fence_imm")
+
+
+@dataclass(frozen=True)
+class FenceDevice:
+    """How Pacemaker powers one host off: an IPMI-style agent at the host's management controller.
+
+    The login is not here: it comes from the root-only credentials file the inventory names
+    (:attr:`Cluster.fence_credentials`), installed on the cluster nodes as Pacemaker CIB secrets.
+    """
+
+    host: str
+    agent: str  # one of FENCE_AGENTS (all fence_ipmilan underneath)
+    ip: str
+    ipport: int = 623
+    lanplus: bool = True
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Pacemaker's part: whether it manages the herd, and the knobs of the generated CIB."""
+
+    manages_herd: bool = False  # True: the cluster starts, stops and moves guests; fab acts through it
+    shutdown_timeout: int = 60  # seconds a guest gets to shut down cleanly before it is destroyed
+    stickiness: int = 200  # above the preferred-host score (100): a recovered host does not pull guests back
+    migration_threshold: int = 3  # failures of a guest on a host before it is moved away
+    failure_timeout: int = 600  # seconds after which a failure is forgotten
+    live_migration: bool = True  # allow-migrate: moves go through a temporary dual-primary
+    fence_credentials: str = "/etc/nagios-herd/fencing.toml"
+    fencing: tuple[FenceDevice, ...] = ()  # one per host, in host order, or none
+
+    @property
+    def stop_timeout(self) -> int:
+        """The Xen stop operation: the clean shutdown, then destroy and the agent's own polling."""
+        return self.shutdown_timeout + 60
+
+    @property
+    def migrate_timeout(self) -> int:
+        """migrate_to/migrate_from: a failed migration is followed by a stop, so never shorter than one."""
+        return max(120, self.stop_timeout)
+
+
 @dataclass(frozen=True)
 class Herd:
     """The whole herd: two Xen hosts, the guests, and who watches the watchers."""
@@ -161,6 +203,7 @@ class Herd:
     commands: tuple[Command, ...] = ()  # herd-wide Nagios commands every team may use
     drbd_protocol: str = "C"
     paths: Paths = field(default_factory=Paths)
+    cluster: Cluster = field(default_factory=Cluster)
     source: str = ""  # the inventory file, for messages
 
     @property

@@ -135,6 +135,25 @@ def nrpeval(value: object) -> str:
     return shlex.quote(_text("nrpeval", value))
 
 
+def xmlval(value: object) -> str:
+    """An XML attribute value (the CIB): ``&<>"'`` escaped, control characters refused."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = _text("xmlval", value)
+    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+        raise FilterError("xmlval", value, "control character in an XML value")
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("'", "&apos;"))
+
+
+def xmlcomment(value: object) -> str:
+    """Text inside ``<!-- -->``: XML forbids ``--`` there."""
+    text = _text("xmlcomment", value)
+    while "--" in text:
+        text = text.replace("--", "- -")
+    return text[:-1] + "- " if text.endswith("-") else text
+
+
 FILTERS = {
     "nagval": nagval,
     "nagarg": nagarg,
@@ -142,4 +161,6 @@ FILTERS = {
     "drbdval": drbdval,
     "sudoval": sudoval,
     "nrpeval": nrpeval,
+    "xmlval": xmlval,
+    "xmlcomment": xmlcomment,
 }

@@ -1,9 +1,9 @@
 """What a rendering depends on, as digests: the headers' inputs sha and publish's no-change stamp.
 
 :func:`digests` names files relative to the main inventory file, so a checkout's location does not matter, and
-is scoped: host files carry a digest of the main file and the host templates; a guest's files, of the main file,
-the guest templates and that guest's team file. Editing one team's file therefore changes only that guest's
-tree, and publish reloads only that guest.
+is scoped: host files carry a digest of the main file and the host templates; the cluster's CIB, of the main file and
+the cluster templates; a guest's files, of the main file, the guest templates and that guest's team file. Editing one team's file therefore
+changes only that guest's tree, and publish reloads only that guest.
 
 ``stamp`` is publish's cheap "did anything change?" test: a map of absolute path → sha256 over the inventory
 files, the templates and the generator's own modules, which can be re-hashed in milliseconds without parsing the
@@ -50,6 +50,7 @@ class Digests(NamedTuple):  # not a dataclass: publish's no-change path imports 
     hosts: str  # main inventory file + the host templates
     guests: dict[str, str]  # guest -> main file + its team file + the guest templates
     all: str  # every input: the manifest's inputs_sha256
+    cluster: str = ""  # main inventory file + the cluster templates (the CIB)
 
 
 def _combine(entries: list[str]) -> str:
@@ -70,7 +71,8 @@ def digests(herd: Herd, templates: Path) -> Digests:
     return Digests(hosts=_combine([main, *kinds["host"]]),
                    guests={name: _combine([main, *kinds["guest"], team]) for name, team in teams.items()},
                    all=_combine([main, *(entry for entries in kinds.values() for entry in entries),
-                                 *teams.values()]))
+                                 *teams.values()]),
+                   cluster=_combine([main, *kinds.get("cluster", [])]))
 
 
 def stamp_files(herd: Herd, templates: Path) -> list[Path]:

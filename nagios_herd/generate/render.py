@@ -24,13 +24,15 @@ from nagios_herd.errors import HerdError
 from nagios_herd.generate.filters import FILTERS, FilterError
 from nagios_herd.generate.inputs import TEMPLATES_ENV, Digests, templates_dir
 from nagios_herd.generate.inputs import digests as input_digests
-from nagios_herd.generate.views import NRPE_TIMEOUT, SUDO, guest_view, host_view
+from nagios_herd.generate.views import NRPE_TIMEOUT, SUDO, cluster_view, guest_view, host_view
 from nagios_herd.model import Herd
 from nagios_herd.parallel import Child, cores, gc_paused
 
 PVGRUB = "/usr/lib/grub-xen/grub-x86_64-xen.bin"
 OBJECT_FILES = ("commands.cfg", "contacts.cfg", "hostgroups.cfg", "hosts.cfg", "services.cfg", "templates.cfg",
                 "timeperiods.cfg")
+CIB = "cluster/cib.xml"
+CLUSTER_SCOPE = "/cluster"  # the CIB's header digest (never a guest name)
 CGI_READER = "nagios-herd"  # the user the watcher's check_nagios_guest authenticates as
 
 
@@ -76,6 +78,7 @@ def _plan(herd: Herd) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
         yield f"{base}/etc/nagios/nrpe.d/nagios-herd.cfg", "", "host/nrpe.cfg.j2", {"host": host, "view": view,
                                                                                      "sudo": SUDO}
         yield f"{base}/etc/sudoers.d/nagios-herd", "", "host/sudoers.j2", {"host": host, "view": view}
+    yield CIB, CLUSTER_SCOPE, "cluster/cib.xml.j2", {"view": cluster_view(herd)}
     for guest in herd.guests:
         view = guest_view(herd, guest)
         base = f"guests/{guest.name}/etc/nagios4"
@@ -158,7 +161,7 @@ def _render_in_two(env: jinja2.Environment, herd: Herd, headers: dict[str, str])
 def render(herd: Herd, digests: Digests, templates: Path | None = None) -> dict[str, bytes]:
     """Every file of the build tree as ``{relative path: bytes}``, sorted by path."""
     env = environment(templates or templates_dir())
-    headers = {"": _header(herd, digests.hosts)}
+    headers = {"": _header(herd, digests.hosts), CLUSTER_SCOPE: _header(herd, digests.cluster)}
     headers.update((name, _header(herd, digest)) for name, digest in digests.guests.items())
     large = sum(len(guest.team.hosts) + len(guest.team.services) for guest in herd.guests) >= PARALLEL_OBJECTS
     with gc_paused():

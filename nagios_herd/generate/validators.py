@@ -9,6 +9,8 @@
   the right reason. Any stderr beyond drbdadm's known chatter fails the file it names ("Value is not valid"...).
 - ``visudo -c -f`` on the sudoers file; :mod:`nagios_herd.parsers.xlcfg` on xl.cfg files (no ``xl`` without Xen);
   structural checks of NRPE, cgi.cfg and the volume plan; ``MANIFEST.json`` against the files' bytes.
+- The cluster's ``cib.xml``: ``crm_verify`` and every resource's parameters against its agent's metadata (see
+  :mod:`nagios_herd.generate.cib_check`).
 - Any other file fails: a tree must hold nothing no validator has seen.
 """
 
@@ -209,6 +211,15 @@ def check_volumes(root: Path, path: Path) -> list[Result]:
     return [Result(name, ok, "" if ok else "volume plan: a volume without a name or a positive size")]
 
 
+def check_cib(root: Path, path: Path) -> list[Result]:
+    from nagios_herd.generate import cib_check
+
+    name = path.relative_to(root).as_posix()
+    problems = [problem.replace(f"{path.parent}/", "") for problem in cib_check.check(path)]
+    return [Result(name, not problems, "; ".join(problems[:5]) + (f" (+{len(problems) - 5} more)"
+                                                                   if len(problems) > 5 else ""))]
+
+
 def check_manifest(root: Path) -> list[Result]:
     """The manifest lists exactly the tree's files with their current sha256."""
     document = read_manifest(root)
@@ -232,6 +243,9 @@ def _tasks(root: Path, only: str) -> list[Task]:
         return sorted(path.relative_to(root).as_posix() for path in paths if path.is_file())
 
     tasks: list[Task] = [([MANIFEST], lambda: check_manifest(root))]
+    cib = root / "cluster" / "cib.xml"
+    if cib.is_file() and (not only.strip("/") or "cluster/cib.xml".startswith(only.strip("/"))):
+        tasks.append((rel([cib]), lambda: check_cib(root, cib)))
     for host_dir in _parts(root, "hosts", only):
         etc = host_dir / "etc"
         per_file = [(etc / "sudoers.d" / "nagios-herd", check_sudoers),

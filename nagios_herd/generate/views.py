@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nagios_herd.errors import HerdError
-from nagios_herd.model import Command, Guest, Herd, MonitoredHost, XenHost
+from nagios_herd.model import Cluster, Command, FenceDevice, Guest, Herd, MonitoredHost, XenHost
 
 SUDO = "/usr/bin/sudo"
 XL_LIST = ("/usr/sbin/xl", "list")
@@ -168,3 +168,42 @@ def _refuse_collisions(guest: Guest, commands: tuple[Command, ...], meta_hosts: 
         where = team.source or f"guests.{guest.name}"
         raise HerdError(f"{where}: team {team.name!r} on guest {guest.name!r}: name clash with the herd's own "
                         f"monitoring objects: {', '.join(clashes)}", exit_code=2)
+
+
+CIB_SECRET = "lrm://"  # Pacemaker's marker: the executor reads the value from the node's root-only secrets store
+FENCE_DELAY = "10s"  # on the device that fences the primary: in a fence race the primary shoots first and survives
+PREFERRED_SCORE = 100  # below the stickiness, so a returning host does not pull its guests back
+
+
+@dataclass(frozen=True)
+class ClusterGuest:
+    guest: Guest
+    xmfile: str
+    prefers: str
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    """The CIB's configuration: nodes, fence devices, and per guest a DRBD promotable clone plus a Xen primitive."""
+
+    cluster: Cluster
+    nodes: tuple[tuple[int, str], ...]  # (node id, uname), primary first
+    fencing: tuple[tuple[FenceDevice, str], ...]  # (device, pcmk_delay_base or "")
+    guests: tuple[ClusterGuest, ...]
+    stonith_enabled: bool  # False only for a herd without fence devices, which Pacemaker does not manage
+    preferred_score: int = PREFERRED_SCORE
+    secret: str = CIB_SECRET
+
+
+def cluster_view(herd: Herd) -> ClusterView:
+    """What ``cluster/cib.xml`` shows: the herd's placement and its shutdown timeout as Pacemaker constraints."""
+    cluster = herd.cluster
+    return ClusterView(
+        cluster=cluster,
+        nodes=tuple((index, host.name) for index, host in enumerate(herd.hosts, start=1)),
+        fencing=tuple((device, FENCE_DELAY if device.host == herd.primary.name else "")
+                      for device in cluster.fencing),
+        guests=tuple(ClusterGuest(guest, f"/etc/xen/{guest.name}.cfg", guest.preferred_host)
+                     for guest in herd.guests),
+        stonith_enabled=bool(cluster.fencing),
+    )

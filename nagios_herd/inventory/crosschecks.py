@@ -29,6 +29,8 @@ class HerdDraft:
     file: str
     herd: dict[str, Any] = field(default_factory=dict)
     paths: dict[str, Any] = field(default_factory=dict)
+    pacemaker: dict[str, Any] = field(default_factory=dict)
+    fencing: Items = field(default_factory=list)
     commands: Items = field(default_factory=list)
     hosts: Items = field(default_factory=list)
     guests: Items = field(default_factory=list)
@@ -83,10 +85,28 @@ def check_herd(problems: Problems, draft: HerdDraft, checked_team: Callable[[Tea
     _check_addresses(problems, draft)
     _check_drbd(problems, draft)
     _check_capacity(problems, draft)
+    _check_fencing(problems, draft)
     for _, team in sorted(draft.teams.items()):
         checked_team(team)
     unique(problems, ((team.file, "team.name", team.team.get("name")) for _, team in sorted(draft.teams.items())),
            "team name")
+
+
+def _check_fencing(problems: Problems, draft: HerdDraft) -> None:
+    """Fence devices belong to hosts; a herd Pacemaker manages needs one for every host (no fencing, no failover:
+    a cluster that cannot power a silent host off must not start its guests elsewhere)."""
+    hosts = [name for name, _ in draft.hosts]
+    fenced = [name for name, _ in draft.fencing]
+    for name in fenced:
+        if name not in hosts:
+            problems.add(draft.file, f"fencing.{name}", f"{name!r} is not a host defined under [hosts]")
+    if draft.pacemaker.get("manages_herd"):
+        for name in hosts:
+            if name not in fenced:
+                problems.add(draft.file, f"fencing.{name}",
+                             "missing: pacemaker.manages_herd is true, so every host needs a fence device")
+    unique(problems, ((draft.file, f"fencing.{name}.ip", fields.get("ip")) for name, fields in draft.fencing),
+           "fence device address")
 
 
 def _check_addresses(problems: Problems, draft: HerdDraft) -> None:

@@ -16,10 +16,11 @@ from nagios_herd.inventory import schema, values
 from nagios_herd.inventory.crosschecks import HerdDraft, check_herd
 from nagios_herd.inventory.files import TeamResult, read_document, read_teams, read_text
 from nagios_herd.inventory.problems import Problems
-from nagios_herd.model import Command, Guest, Herd, Paths, Team, XenHost
+from nagios_herd.model import Cluster, Command, FenceDevice, Guest, Herd, Paths, Team, XenHost
 from nagios_herd.parallel import gc_paused
 
-HERD_KEYS = {"herd": True, "paths": False, "commands": False, "hosts": True, "guests": True}
+HERD_KEYS = {"herd": True, "paths": False, "commands": False, "hosts": True, "guests": True, "pacemaker": False,
+             "fencing": False}
 
 
 def team_file_name(main: Path, include: str) -> str:
@@ -73,6 +74,9 @@ def _read_herd(problems: Problems, path: Path, replace: Mapping[Path, str] | Non
     draft.commands = schema.read_named_tables(problems, file, "commands", document, schema.HERD_COMMAND,
                                               values.nagios_name)
     draft.hosts = schema.read_named_tables(problems, file, "hosts", document, schema.XEN_HOST, values.name)
+    if "pacemaker" in document:
+        draft.pacemaker = schema.read_table(problems, file, "pacemaker", document["pacemaker"], schema.PACEMAKER)
+    draft.fencing = schema.read_named_tables(problems, file, "fencing", document, schema.FENCING, values.name)
     draft.guests = schema.read_named_tables(problems, file, "guests", document, schema.GUEST, values.name)
     plan = _includes(path, draft)
     read = read_teams([(target, shown) for _, problem, target, shown in plan if problem is None], draft, replace,
@@ -105,8 +109,15 @@ def _assemble(draft: HerdDraft, teams: dict[str, Team]) -> Herd:
                               key=lambda c: c.name)),
         drbd_protocol=draft.herd.get("drbd_protocol", "C"),
         paths=Paths(**draft.paths),
+        cluster=_cluster(draft, [host.name for host in hosts]),
         source=draft.file,
     )
+
+
+def _cluster(draft: HerdDraft, host_order: list[str]) -> Cluster:
+    fencing = dict(draft.fencing)
+    devices = tuple(FenceDevice(host=name, **fencing[name]) for name in host_order if name in fencing)
+    return Cluster(**draft.pacemaker, fencing=devices)
 
 
 def load(path: str | os.PathLike[str], *, replace: Mapping[Path, str] | None = None,

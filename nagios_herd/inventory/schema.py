@@ -102,6 +102,21 @@ PATHS = Spec({
     "state_dir": _str(values.abs_path, required=False),
     "nagios_cgi_path": _str(values.abs_path, required=False),
 })
+PACEMAKER = Spec({
+    "manages_herd": Field(bool, required=False),
+    "shutdown_timeout": _int(10, 3600, " s", required=False),
+    "stickiness": _int(0, 1000000, required=False),
+    "migration_threshold": _int(1, 1000, required=False),
+    "failure_timeout": _int(0, 86400, " s", required=False),
+    "live_migration": Field(bool, required=False),
+    "fence_credentials": _str(values.abs_path, required=False),
+})
+FENCING = Spec({
+    "agent": _str(values.fence_agent),
+    "ip": _str(values.host_address),
+    "ipport": _int(1, 65535, required=False),
+    "lanplus": Field(bool, required=False),
+})
 HERD_COMMAND = Spec({"line": _str(values.command_line)})
 XEN_HOST = Spec({
     "role": _str(values.role),

@@ -139,6 +139,12 @@ def drbd_protocol(value: str) -> str | None:
     return None if value == "C" else f"{value!r} is not supported; only protocol \"C\" (synchronous)"
 
 
+def fence_agent(value: str) -> str | None:
+    from nagios_herd.model import FENCE_AGENTS
+
+    return None if value in FENCE_AGENTS else f"{value!r} is not a supported fence agent ({', '.join(FENCE_AGENTS)})"
+
+
 def role(value: str) -> str | None:
     return None if value in ("primary", "backup") else f"{value!r} is not a role; use \"primary\" or \"backup\""
 
