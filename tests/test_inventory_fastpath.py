@@ -20,7 +20,8 @@ GOOD = {
     "team": "teams/a.toml", "role": "primary", "drbd_protocol": "C", "line": "$USER1$/check_tcp -p $ARG1$",
     "args": ["5432"], "plugin_dir": "/usr/lib/x", "standard_plugin_dir": "/usr/lib/y", "state_dir": "/var/lib/z",
     "nagios_cgi_path": "/cgi-bin/s.cgi", "volume_group": "vg_herd", "bridge": "xenbr0", "ssh_user": "root",
-    "description": "TCP 1000", "alias": "Some host", "pager": "p@x",
+    "description": "TCP 1000", "alias": "Some host", "pager": "p@x", "agent": "fence_ipmilan", "ip": "192.0.2.20",
+    "fence_credentials": "/etc/nagios-herd/fencing.toml",
 }
 BAD_SUFFIXES = ["\n", "\r", ";", "!", "$", "`", "|", "\\", "\x00", "\x7f", " ", "\u00e9", "..", "/../x", "A", "-"]
 
