@@ -138,3 +138,60 @@ def test_the_reader_finds_what_it_is_meant_to(tmp_path: Path) -> None:
     found = documented(page)
     assert found == {"[herd]": ("herd", "required", {"name": ("integer", "required", "a name"),
                                                      "bogus": ("string", "`1`", "x")})}
+
+
+ROOT = DOCS.parent
+CODE = re.compile(r"\b(?:A[0-9](?:\.[0-9]+)?|I[0-9]{1,2}|V[0-9]{1,2})\b")
+
+
+def defined_codes(page: Path) -> set[str]:
+    """The codes the operator's guide defines: ``- **I1 ...`` items, ``### A1 ...`` headings with their numbered
+    steps (``A1.3``), and ``| V1 |`` table rows."""
+    codes: set[str] = set()
+    procedure = None
+    for line in page.read_text().splitlines():
+        if match := re.match(r"^- \*\*(I[0-9]+) ", line):
+            codes.add(match.group(1))
+        elif match := re.match(r"^\| (V[0-9]+) \|", line):
+            codes.add(match.group(1))
+        elif line.startswith("#"):
+            match = re.match(r"^### (A[0-9]+) ", line)
+            procedure = match.group(1) if match else None
+            if procedure:
+                codes.add(procedure)
+        elif procedure and (match := re.match(r"^([0-9]+)\. ", line)):
+            codes.add(f"{procedure}.{match.group(1)}")
+    return codes
+
+
+def test_every_code_the_program_prints_is_defined_in_the_operators_guide() -> None:
+    """Help texts, messages and docstrings may say V7 or A4.3 only because the guide defines them."""
+    sources = [*sorted((ROOT / "nagios_herd").rglob("*.py")), *sorted((ROOT / "checks").iterdir()),
+               ROOT / "fabfile.py"]
+    used = {(code, path.relative_to(ROOT).as_posix()) for path in sources if path.is_file()
+            for code in CODE.findall(path.read_text())}
+    defined = defined_codes(DOCS / "operator-guide.md")
+    missing = sorted(f"{code} ({where})" for code, where in used if code not in defined)
+    assert not missing, f"define these codes in docs/operator-guide.md: {', '.join(missing)}"
+
+
+def test_the_guide_defines_the_whole_series() -> None:
+    defined = defined_codes(DOCS / "operator-guide.md")
+    for prefix, last in (("I", 10), ("A", 6), ("V", 14)):
+        assert {f"{prefix}{n}" for n in range(1, last + 1)} <= defined, f"{prefix}1-{prefix}{last} not all defined"
+    assert {"A1.3", "A4.3", "A6.1", "A6.5"} <= defined and "A4.9" not in defined
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lowercase, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", [ROOT / "README.md", *sorted(DOCS.glob("*.md"))], ids=lambda page: page.name)
+def test_links_between_the_pages_resolve(page: Path) -> None:
+    for target, fragment in re.findall(r"\]\(([^):#\s]*)(?:#([^)\s]*))?\)", page.read_text()):
+        linked = (page.parent / target).resolve() if target else page
+        assert linked.is_file(), f"{page.name}: link to missing {target}"
+        if fragment and linked.suffix == ".md":
+            anchors = {anchor(line.lstrip("#")) for line in linked.read_text().splitlines() if line.startswith("#")}
+            assert fragment in anchors, f"{page.name}: no heading #{fragment} in {linked.name}"
