@@ -32,6 +32,7 @@ LVS_REPORT = (
     "/usr/sbin/lvs", "--reportformat", "json", "--units", "b", "--nosuffix",
     "-o", "lv_name,vg_name,lv_attr,lv_size,pool_lv,origin,data_percent,metadata_percent,segtype",
 )
+CRM_MON = ("/usr/sbin/crm_mon", "--one-shot", "--inactive", "--output-as=xml")
 NRPE_TIMEOUT = 30  # check_nrpe -t: above the plugins' own timeouts, below Nagios' service_check_timeout
 
 # Objects the herd adds to team configs; a team object with one of these names would collide.
@@ -100,6 +101,10 @@ def host_view(herd: Herd, host: XenHost) -> HostView:
                      "-w", "10:", "-c", "5:")),
         NrpeCommand("check_xen_domain", (XL_LIST,), (f"{plugin_dir}/check_xen_domain", "--input", "-", *xen_args)),
     )
+    if herd.cluster.manages_herd:  # each node reports the cluster as it sees it (a split shows on both)
+        guests = [arg for guest in herd.guests for arg in ("--guest", f"{guest.name}@{guest.preferred_host}")]
+        nrpe += (NrpeCommand("check_herd_cluster", (CRM_MON,),
+                             (f"{plugin_dir}/check_herd_cluster", "--input", "-", *guests)),)
     by_minor = sorted(herd.guests, key=lambda guest: guest.drbd_minor)
     resync_after = {later.name: earlier.name for earlier, later in zip(by_minor, by_minor[1:])}
     watcher = herd.guest(herd.watcher)
@@ -123,8 +128,11 @@ def guest_view(herd: Herd, guest: Guest) -> GuestView:
     if guest.name == herd.watcher:
         for host in herd.hosts:
             meta_hosts.append(MonitoredHost(host.name, host.address, f"Xen host {host.name} ({host.role})"))
-            for description, command in (("DRBD sync", "check_drbd_sync"), ("LVM capacity", "check_lvm_capacity"),
-                                         ("Xen domains", "check_xen_domain")):
+            checks = [("DRBD sync", "check_drbd_sync"), ("LVM capacity", "check_lvm_capacity"),
+                      ("Xen domains", "check_xen_domain")]
+            if herd.cluster.manages_herd:
+                checks.append(("Pacemaker cluster", "check_herd_cluster"))
+            for description, command in checks:
                 meta_services.append(MetaService(host.name, description, "herd_check_nrpe", (command,)))
         meta_hostgroups.append((XEN_HOSTGROUP, "Xen hosts of the herd", tuple(h.name for h in herd.hosts)))
         watched = tuple(other for other in herd.guests if other.name != guest.name)

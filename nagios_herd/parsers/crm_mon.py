@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 
 class CrmMonError(ValueError):
-    """The text is not crm_mon/crm_simulate status XML (or crm_mon reported an error)."""
+    """The text is not crm_mon/crm_simulate status XML, or crm_mon reported an error (``code`` is its status)."""
+
+    def __init__(self, message: str, code: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+NOT_CONNECTED = 102  # crm_mon's status when no cluster runs on the node (CRM_EX_DISCONNECT)
 
 
 def _flag(element: ET.Element, name: str) -> bool:
@@ -151,8 +158,9 @@ def parse(text: str, *, revised: bool = False) -> ClusterStatus:
     status = root.find("status")
     if status is not None and status.get("code", "0") != "0":
         errors = [error.text or "" for error in status.iterfind("./errors/error")]
-        raise CrmMonError(f"{status.get('message', 'error')} (code {status.get('code')})"
-                          + (f": {errors[0].strip()}" if errors and errors[0].strip() else ""))
+        detail = errors[-1].strip() if errors and errors[-1].strip() else ""
+        code = int(status.get("code", "1")) if status.get("code", "").isdigit() else 1
+        raise CrmMonError(f"{status.get('message', 'error')} (code {code})" + (f": {detail}" if detail else ""), code)
     simulated = root.find("revised_cluster_status" if revised else "cluster_status")
     section = simulated if simulated is not None else root
     if section.find("nodes") is None:

@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_INVENTORY = ROOT / "tests" / "render" / "inventory" / "herd.toml"
 sys.path.insert(0, str(ROOT / "tests"))  # inventory_helpers
 
+from simulation import Cluster  # noqa: E402
+
 
 @pytest.fixture(scope="session")
 def fixture_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -27,3 +29,27 @@ def fixture_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def cib_text(fixture_tree: Path) -> str:
     return (fixture_tree / "cluster" / "cib.xml").read_text()
+
+
+@pytest.fixture(scope="module")
+def cluster(fixture_tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Cluster:
+    return Cluster(fixture_tree / "cluster" / "cib.xml", tmp_path_factory.mktemp("sim"))
+
+
+@pytest.fixture(scope="module")
+def steady(cluster):
+    """Both hosts online, every guest started by the cluster (state1)."""
+    return cluster.step(cluster.start())
+
+
+@pytest.fixture(scope="module")
+def failed_over(cluster, steady):
+    return cluster.step(steady.state, "--node-fail=xen-a")
+
+
+@pytest.fixture(scope="module")
+def returned(cluster, failed_over):
+    """xen-a boots and rejoins; its DRBD resyncs (the agent then sets its promotion score again)."""
+    back = cluster.step(failed_over.state, "--node-up=xen-a")
+    cluster.seed(back.state, "xen-a")
+    return cluster.settle(back.state)

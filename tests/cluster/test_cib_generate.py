@@ -123,3 +123,16 @@ def test_a_bad_pacemaker_key_is_one_line_naming_it(tmp_path):
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "pacemaker.shutdown_timeout: 5 s is outside 10..3600 s" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_cluster_check_is_an_nrpe_command_only_when_pacemaker_manages_the_herd(fixture_tree, tmp_path):
+    nrpe = (fixture_tree / "hosts" / "xen-a" / "etc" / "nagios" / "nrpe.d" / "nagios-herd.cfg").read_text()
+    line = next(text for text in nrpe.splitlines() if text.startswith("command[check_herd_cluster]="))
+    assert "sudo -n /usr/sbin/crm_mon --one-shot --inactive --output-as=xml | " in line
+    assert line.endswith("--guest team-db@xen-a --guest team-ops@xen-a --guest team-web@xen-b")
+    sudoers = (fixture_tree / "hosts" / "xen-a" / "etc" / "sudoers.d" / "nagios-herd").read_text()
+    assert "/usr/sbin/crm_mon --one-shot --inactive --output-as\\=xml" in sudoers
+    services = (fixture_tree / "guests" / "team-ops" / "etc" / "nagios4" / "objects" / "services.cfg").read_text()
+    assert services.count("herd_check_nrpe!check_herd_cluster") == 2  # the watcher asks both hosts
+    plain = build(copy_fixture(tmp_path) / "herd.toml").files
+    assert not any(b"check_herd_cluster" in data or b"crm_mon" in data for data in plain.values())

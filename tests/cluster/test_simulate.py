@@ -6,26 +6,12 @@ read from crm_simulate's XML, the order of actions from the transition graph it 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from cibtree import cib_text, fixture_tree  # noqa: F401  (fixtures)
-from simulation import Cluster
+from cibtree import cib_text, cluster, failed_over, fixture_tree, returned, steady  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.real
 
 PREFERS = {"team-db": "xen-a", "team-ops": "xen-a", "team-web": "xen-b"}
-
-
-@pytest.fixture(scope="module")
-def cluster(fixture_tree, tmp_path_factory) -> Cluster:  # noqa: F811
-    return Cluster(fixture_tree / "cluster" / "cib.xml", tmp_path_factory.mktemp("sim"))
-
-
-@pytest.fixture(scope="module")
-def steady(cluster):
-    """Both hosts online, every guest started by the cluster (state1)."""
-    return cluster.step(cluster.start())
 
 
 def test_from_both_online_every_guest_is_promoted_and_started_on_its_preferred_host(steady):
@@ -40,11 +26,6 @@ def test_from_both_online_every_guest_is_promoted_and_started_on_its_preferred_h
     assert steady.where("fence-xen-b") == [("xen-a", "Started")]
 
 
-@pytest.fixture(scope="module")
-def failed_over(cluster, steady):
-    return cluster.step(steady.state, "--node-fail=xen-a")
-
-
 def test_primary_failing_is_fenced_first_then_every_guest_promoted_and_started_on_backup(failed_over):
     fencing = failed_over.one("stonith", "", "xen-a")
     for guest in PREFERS:
@@ -57,14 +38,6 @@ def test_primary_failing_is_fenced_first_then_every_guest_promoted_and_started_o
         assert failed_over.graph.waits_for(start, promote), f"{guest} started before its promotion"
     assert not failed_over.graph.find("start", "vm-team-web")  # already where it belongs
     assert failed_over.status.node("xen-a").online is False
-
-
-@pytest.fixture(scope="module")
-def returned(cluster, failed_over):
-    """xen-a boots and rejoins; its DRBD resyncs (the agent then sets its promotion score again)."""
-    back = cluster.step(failed_over.state, "--node-up=xen-a")
-    cluster.seed(back.state, "xen-a")
-    return cluster.settle(back.state)
 
 
 def test_primary_returning_does_not_pull_guests_back_while_stickiness_holds(returned):
@@ -120,7 +93,7 @@ def test_two_guests_failing_on_one_host_are_recovered_in_place(cluster, steady):
         assert failed.graph.waits_for(start, stop)
         assert failed.where(f"vm-{guest}") == [("xen-a", "Started")]
     assert not failed.graph.find("start", "vm-team-web")
-    status = Cluster.parse_mon(cluster.crm_mon(failed.state))
+    status = cluster.parse_mon(cluster.crm_mon(failed.state))
     assert {(f.resource, f.node) for f in status.failures} == {("vm-team-db", "xen-a"), ("vm-team-ops", "xen-a")}
 
 
