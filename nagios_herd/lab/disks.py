@@ -102,6 +102,21 @@ def _replace(layout: Layout, guest: str, source: str, target: str) -> None:
     shutil.copyfile(_stamp_file(layout, guest, source), _stamp_file(layout, guest, target))
 
 
+def move(layout: Layout, guest: str, source: str, target: str) -> None:
+    """A live migration: the copy in use (``source``'s directory) becomes ``target``'s, and ``source`` keeps
+    a copy of it, both stamped with the state they had in sync."""
+    disk = layout.disk_dir(guest)
+    if not (disk / source).is_dir():
+        return
+    shutil.rmtree(disk / target, ignore_errors=True)
+    os.rename(disk / source, disk / target)
+    (disk / source).mkdir()
+    state = _states(layout, guest).get(target)
+    if state is not None:
+        _stamp_file(layout, guest, target).write_text(json.dumps(state) + "\n")
+        _replace(layout, guest, source=target, target=source)
+
+
 def attach(layout: Layout, guest: str, host: str, peers: list[str]) -> Path:
     """The copy the guest starts with on ``host``, brought up to date first when replication did so."""
     own = layout.disk_dir(guest) / host

@@ -128,6 +128,28 @@ def serve(layout: Layout, herd: Herd, guest: Guest, host: str) -> None:
             write_json(layout.guest_run(guest.name), run)
 
 
+def migrate(layout: Layout, herd: Herd, guest: Guest, host: str) -> None:
+    """The guest was live-migrated to ``host``: the same processes go on serving it (a live migration
+    keeps the guest's memory), and its disk becomes ``host``'s copy.
+
+    The namespace binds the directory of the old host's copy; renaming that directory to ``host``'s copy
+    moves the bound directory with it (a bind mount follows the directory, not its path), and the old
+    host gets a copy of it (both sides were Connected and in sync at the switch)."""
+    with _locked(layout, guest.name):
+        run = read_json(layout.guest_run(guest.name))
+        if not run or not procs.alive(run):
+            _stop_unlocked(layout, guest.name)
+    if not run or not procs.alive(run):
+        serve(layout, herd, guest, host)
+        return
+    with _locked(layout, guest.name):
+        source = run["host"]
+        if source != host:
+            disks.move(layout, guest.name, source, host)
+            run["host"] = host
+            write_json(layout.guest_run(guest.name), run)
+
+
 def _nsenter(pid: int, argv: list[str]) -> list[str]:
     return ["nsenter", f"--mount=/proc/{pid}/ns/mnt", "--", *argv]
 

@@ -16,8 +16,10 @@ SS_TWO_PRIMARIES = (-1, "Multiple primaries not allowed by config")
 SS_NO_UP_TO_DATE_DISK = (-2, "Need access to UpToDate data")
 SS_DEVICE_IN_USE = (-12, "Device is held open by someone")
 ERR_NET_CONFIGURED = (125, "Device has a net-config (use disconnect first)")
+ERR_NOT_PROTO_C = (139, "Protocol C required")
 ERR_RES_NOT_KNOWN = (158, "Unknown resource")
 ERR_MINOR_OR_VOLUME_EXISTS = (161, "Minor or volume exists already (delete it first)")
+ERR_NEED_ALLOW_TWO_PRI = (164, "Can not clear allow_two_primaries as long as\nthere a primaries on both sides")
 
 
 class SimError(Exception):
@@ -67,7 +69,8 @@ def up(lab: Lab, res: str, host: str) -> None:
         disk = "Outdated"
     else:
         disk = "Consistent"
-    side.update(up=True, role="Secondary", disk=disk, net="connect", split_brain=False, discard=False)
+    side.update(up=True, role="Secondary", disk=disk, net="connect", split_brain=False, discard=False,
+                two_primaries=False)
 
 
 def down(lab: Lab, res: str, host: str) -> None:
@@ -86,7 +89,8 @@ def primary(lab: Lab, res: str, host: str, *, force: bool = False) -> None:
     if side["role"] == "Primary":
         return
     peer = lab.side(res, lab.peer_of(host))
-    if resource["connected"] and peer["role"] == "Primary":
+    if resource["connected"] and peer["role"] == "Primary" and not (side.get("two_primaries")
+                                                                    and peer.get("two_primaries")):
         raise _state_change_failed(res, SS_TWO_PRIMARIES, command)
     peer_up_to_date = resource["connected"] and peer["disk"] == "UpToDate"
     if not force and side["disk"] != "UpToDate" and not peer_up_to_date:
@@ -106,6 +110,28 @@ def secondary(lab: Lab, res: str, host: str) -> None:
     if lab.is_open(res, host):
         raise _state_change_failed(res, SS_DEVICE_IN_USE, f"drbdsetup secondary {res}")
     lab.side(res, host)["role"] = "Secondary"
+
+
+def net_options(lab: Lab, res: str, host: str, *, two_primaries: bool | None, protocol: str | None) -> None:
+    """``drbdadm net-options``: change this side's connection options while connected (DRBD 9, ``drbd_nl.c``
+    ``_check_net_options``): the option cannot be cleared while both sides are Primary (164) and needs
+    protocol C (139); each side's own setting decides whether it accepts a second Primary."""
+    peer_id = lab.host(lab.peer_of(host))["node_id"]
+    words = [f"--protocol={protocol}"] if protocol else []
+    if two_primaries is not None:
+        words.append(f"--allow-two-primaries={'yes' if two_primaries else 'no'}")
+    command = " ".join([f"drbdsetup net-options {res} {peer_id}", *words])
+    _require_up(lab, res, host, command)
+    resource, side = lab.resource(res), lab.side(res, host)
+    allow = side.get("two_primaries", False) if two_primaries is None else two_primaries
+    wire = protocol or resource.get("protocol", "C")
+    peer = lab.side(res, lab.peer_of(host))
+    if not allow and resource["connected"] and side["role"] == peer["role"] == "Primary":
+        raise _failure(res, ERR_NEED_ALLOW_TWO_PRI, command)
+    if allow and wire != "C":
+        raise _failure(res, ERR_NOT_PROTO_C, command)
+    resource["protocol"] = wire
+    side["two_primaries"] = allow
 
 
 def connect(lab: Lab, res: str, host: str, *, discard_my_data: bool = False) -> None:
@@ -131,6 +157,8 @@ def adjust(lab: Lab, res: str, host: str) -> None:
         up(lab, res, host)
     elif side["net"] == "standalone":
         side.update(net="connect", split_brain=False)
+    if not (side["role"] == "Primary" and lab.side(res, lab.peer_of(host))["role"] == "Primary"):
+        side["two_primaries"] = False  # the configuration's value (a temporary net-options change ends)
 
 
 def create_md(lab: Lab, res: str, host: str, *, force: bool, confirmed: bool) -> list[str]:

@@ -1,7 +1,7 @@
 """``drbdadm`` for the lab: ``python -m nagios_herd.lab.sim.drbdadm [-c FILE] COMMAND [options] RES|all``.
 
 Commands: up, down, primary [--force], secondary, connect [--discard-my-data], disconnect, create-md
-[--force], adjust, status [--verbose] [--statistics] [--json], dump, role, cstate, dstate, and the lab-only
+[--force], adjust, net-options [--protocol=A|B|C] [--allow-two-primaries[=yes|no]], status [--verbose] [--statistics] [--json], dump, role, cstate, dstate, and the lab-only
 ``--lab-canary RES`` (this host's copy of the guest's write counter). Resources must be defined for this
 host in the configuration (``-c FILE``, else ``$NAGIOS_HERD_LAB_DRBD_CONF``, else ``/etc/drbd.conf``),
 read by the real drbdadm; an undefined one gives the real
@@ -25,7 +25,7 @@ ACTIONS = {
     "up": drbd_ops.up, "down": drbd_ops.down, "secondary": drbd_ops.secondary,
     "disconnect": drbd_ops.disconnect, "adjust": drbd_ops.adjust,
 }
-COMMANDS = {*ACTIONS, "primary", "connect", "create-md", "status", "dump", "role", "cstate", "dstate",
+COMMANDS = {*ACTIONS, "primary", "connect", "net-options", "create-md", "status", "dump", "role", "cstate", "dstate",
             "--lab-canary"}
 USAGE = "USAGE: drbdadm [-c FILE] COMMAND [OPTION...] {all|RESOURCE...}"
 
@@ -38,6 +38,7 @@ class Request:
         self.resources: list[str] = []
         self.config = config
         self.flags: set[str] = set()
+        self.values: dict[str, str] = {}
 
 
 def parse(argv: list[str]) -> Request:
@@ -55,7 +56,9 @@ def parse(argv: list[str]) -> Request:
         elif arg in ("-s", "--statistics"):
             req.flags.add("--statistics")
         elif arg.startswith("-") and arg != "--":
-            req.flags.add(arg.split("=", 1)[0])
+            key, _, value = arg.partition("=")
+            req.flags.add(key)
+            req.values[key] = value
         elif arg != "--" and not req.command:
             req.command = arg
         elif arg != "--":
@@ -115,6 +118,9 @@ def _dispatch(lab: Lab, host: str, req: Request, targets: list[str]) -> str:
             ACTIONS[req.command](lab, name, host)
         elif req.command == "primary":
             drbd_ops.primary(lab, name, host, force="--force" in req.flags)
+        elif req.command == "net-options":
+            drbd_ops.net_options(lab, name, host, two_primaries=_yes_no(req, "--allow-two-primaries"),
+                                 protocol=req.values.get("--protocol") or None)
         elif req.command == "connect":
             drbd_ops.connect(lab, name, host, discard_my_data="--discard-my-data" in req.flags)
         elif req.command == "create-md":
@@ -123,6 +129,16 @@ def _dispatch(lab: Lab, host: str, req: Request, targets: list[str]) -> str:
         else:
             lines.append(_query(lab, name, host, req.command))
     return "".join(f"{line}\n" for line in lines)
+
+
+def _yes_no(req: Request, flag: str) -> bool | None:
+    """A drbdsetup boolean option: ``--flag`` and ``--flag=yes`` set it, ``--flag=no`` clears it."""
+    if flag not in req.flags:
+        return None
+    value = req.values.get(flag, "") or "yes"
+    if value not in ("yes", "no"):
+        raise SimError([f"{flag}: invalid value '{value}' (yes or no)"], 20)
+    return value == "yes"
 
 
 def _query(lab: Lab, name: str, host: str, command: str) -> str:

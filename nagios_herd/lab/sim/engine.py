@@ -25,7 +25,8 @@ Side = dict[str, Any]
 def new_side(*, md: bool) -> Side:
     return {"up": False, "role": "Secondary", "disk": "Inconsistent", "md": md, "gen": None,
             "history": [], "data": 0, "oos_kib": 0, "dirty": 0, "net": "connect",
-            "split_brain": False, "discard": False, "written_kib": 0, "sent_kib": 0, "received_kib": 0}
+            "split_brain": False, "discard": False, "written_kib": 0, "sent_kib": 0, "received_kib": 0,
+            "two_primaries": False}
 
 
 class Lab:
@@ -73,6 +74,8 @@ class Lab:
         interval = self.data["settings"]["write_interval"]
         for host in self.host_names():
             for name, dom in sorted(self.domains(host).items()):
+                if dom.get("paused"):
+                    continue
                 end = min(self.now, dom["shutdown_at"] or self.now)
                 start = max(dom["last_write"], dom["boot_until"])
                 if end > start:
@@ -84,7 +87,7 @@ class Lab:
         self._progress_resyncs(self.now - self.data["clock"])
         for host in self.host_names():
             for dom in self.domains(host).values():
-                if dom["boot_until"] <= self.now and dom["shutdown_at"] is None:
+                if dom["boot_until"] <= self.now and dom["shutdown_at"] is None and not dom.get("paused"):
                     self.write(host, dom, 1)
         self.data["clock"] = max(self.now, self.data["clock"])
 
@@ -150,6 +153,23 @@ class Lab:
         self._event([host, name, "started", boot_until])
         return dom
 
+    def receive_domain(self, host: str, name: str, dom: dict[str, Any]) -> dict[str, Any]:
+        """``xl migrate-receive``: the domain arrives paused as ``NAME--incoming`` (no disk open yet)."""
+        info = self.host(host)
+        incoming = {**dom, "domid": info["next_domid"], "paused": True, "resources": [], "shutdown_at": None}
+        info["next_domid"] += 1
+        self.domains(host)[f"{name}--incoming"] = incoming
+        return incoming
+
+    def finish_migration(self, source: str, target: str, name: str) -> None:
+        """The point of no return: the source's copy goes, the target's runs under the real name with its
+        disks open and the same life (no boot); the ``migrated`` event moves what serves the guest."""
+        dom = self.domains(source).pop(name)
+        incoming = self.domains(target).pop(f"{name}--incoming")
+        self.domains(target)[name] = {**dom, "domid": incoming["domid"], "last_write": self.now,
+                                      "boot_until": min(dom["boot_until"], self.now)}
+        self._event([target, name, "migrated", self.now])
+
     def request_shutdown(self, host: str, name: str) -> dict[str, Any]:
         """The guest starts shutting down; it is gone after the host's (injectable) shutdown time."""
         dom = self.domains(host)[name]
@@ -159,8 +179,9 @@ class Lab:
         return dom
 
     def stop_domain(self, host: str, name: str) -> None:
-        del self.domains(host)[name]
-        self._event([host, name, "stopped", self.now])
+        dom = self.domains(host).pop(name)
+        if not dom.get("paused"):  # a migration's paused copy never served anything
+            self._event([host, name, "stopped", self.now])
 
     def _event(self, event: list[Any]) -> None:
         if not self.data.get("hooks_stopped"):
@@ -200,10 +221,11 @@ class Lab:
             res["sync"] = None
         elif not self.data.get("hooks_stopped"):
             self._note_parted(name)
+        dual = all(self.side(name, host)["role"] == "Primary" for host in self.host_names())
         for host in self.host_names():
             side = self.side(name, host)
-            if side["up"] and side["role"] == "Primary":
-                self.new_generation(name, side)
+            if side["up"] and side["role"] == "Primary" and (not dual or self.is_open(name, host)):
+                self.new_generation(name, side)  # dual-primary: only a writer starts a new generation
 
     def _note_parted(self, name: str) -> None:
         """Remember a Primary that loses its peer while both hold the same data: up to now, the peer's disk

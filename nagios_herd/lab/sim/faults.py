@@ -67,3 +67,15 @@ def wipe_disks(state_dir: str, host: str) -> None:
             raise ValueError(f"{host}: take its resources down (or crash it) before replacing its disks")
         for res in lab.data["resources"]:
             lab.side(res, host).update(md=False, gen=None, history=[], data=0, disk="Diskless", oos_kib=0, dirty=0)
+
+
+def set_migration_speed(state_dir: str, seconds_per_gib: float) -> None:
+    """``xl migrate`` copies a domain's memory in ``seconds_per_gib`` per GiB from now on (0: instantly)."""
+    with transaction(state_dir) as lab:
+        lab.data["settings"]["migrate_seconds_per_gib"] = float(seconds_per_gib)
+
+
+def set_protocol(state_dir: str, resource: str, protocol: str) -> None:
+    """The resource's connection runs replication protocol ``protocol`` (as if configured so)."""
+    with transaction(state_dir) as lab:
+        lab.resource(resource)["protocol"] = protocol

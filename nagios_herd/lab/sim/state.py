@@ -32,6 +32,7 @@ HOOK = os.path.join("hooks", "domain-event")
 LOST_HOOK = os.path.join("hooks", "connection-lost")
 DEFAULT_RESYNC_RATE_MIB = 100.0
 DEFAULT_SHUTDOWN_SECONDS = 0.3
+DEFAULT_MIGRATE_SECONDS_PER_GIB = 1.0  # ``xl migrate``'s memory copy: a 512 MiB guest takes half a second
 
 
 class SimStateError(RuntimeError):
@@ -59,14 +60,15 @@ def init_state(state_dir: str, herd: Herd, *, resync_rate_mib: float | None = No
     rate = resync_rate_mib or float(os.environ.get("NAGIOS_HERD_LAB_RESYNC_RATE", DEFAULT_RESYNC_RATE_MIB))
     data: dict[str, Any] = {
         "version": 1, "clock": now, "link": "up", "events": [],
-        "settings": {"resync_rate_mib": rate, "write_interval": 0.2, "write_kib": 4},
+        "settings": {"resync_rate_mib": rate, "write_interval": 0.2, "write_kib": 4,
+                     "migrate_seconds_per_gib": DEFAULT_MIGRATE_SECONDS_PER_GIB},
         "hosts": {}, "resources": {}, "domains": {},
     }
     for node_id, host in enumerate(herd.hosts):
         data["hosts"][host.name] = {
             "node_id": node_id, "alive": True, "booted_at": now, "next_domid": 1,
             "memory_mb": host.memory_mb, "dom0_memory_mb": host.dom0_memory_mb,
-            "address": host.replication_address, "shutdown_seconds": DEFAULT_SHUTDOWN_SECONDS,
+            "address": host.replication_address, "ssh_address": host.address, "shutdown_seconds": DEFAULT_SHUTDOWN_SECONDS,
             "volume_group": host.volume_group,
             "boot_seconds": 0.0,
         }
@@ -85,7 +87,7 @@ def init_state(state_dir: str, herd: Herd, *, resync_rate_mib: float | None = No
         data["resources"][guest.name] = {
             "minor": guest.drbd_minor, "port": guest.drbd_port,
             "size_kib": root_kib - metadata_kib(root_kib), "hosts": sides,
-            "connected": True, "sync": None, "next_gen": 2, "acked": 0,
+            "connected": True, "sync": None, "next_gen": 2, "acked": 0, "protocol": herd.drbd_protocol,
             "resync_after": resync_after.get(guest.name),
             "guest": {"memory_mb": guest.memory_mb, "vcpus": guest.vcpus, "mac": guest.mac},
         }

@@ -1,11 +1,21 @@
 """``xl`` for the lab: ``list [-l] [DOMAIN]``, ``create CFG``, ``shutdown [-w] DOMAIN``,
-``destroy DOMAIN``, ``info`` (``python -m nagios_herd.lab.sim.xl ...``).
+``destroy DOMAIN``, ``info``, ``migrate [-s SSHCOMMAND] [-e] [-C CFG] DOMAIN HOST``
+(``python -m nagios_herd.lab.sim.xl ...``).
 
 Output follows xen ``tools/xl/xl_info.c``: the ``xl list`` header has literal TABs, rows are
 ``%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f``, Domain-0 first; ``xl info`` is ``%-23s: %s`` lines in
 the order of a real host's. An unknown domain is ``NAME is an invalid domain identifier (rc=-6)``, exit 1
 (``find_domain`` in ``xl_utils.c``; -6 is ERROR_INVAL from ``libxl_name_to_domid``). ``create`` parses
 the real xl.cfg file and fails, like libxl's block hotplug, when a DRBD disk is not Primary here.
+
+``migrate`` follows ``xl_migrate.c``: the receiver creates ``DOMAIN--incoming`` paused on HOST, the memory
+copy takes a time proportional to the domain's memory (``migrate_seconds_per_gib``, a fault knob) while
+the guest keeps running on the sender, then the receiver attaches the disks, which needs its DRBD side
+Primary (dual-primary while the sender still holds it) and Connected (lab hosts replicate over the address
+the stream uses), the names swap and the sender's copy goes. The messages, the ``--incoming`` state and
+exit 1 on every failure are xl's; a failure before the point of no return resumes the guest at the sender.
+The transport command (``-s``, default ``ssh``) is named in messages, not run: the lab's hosts share one
+state file.
 """
 
 from __future__ import annotations
@@ -48,7 +58,7 @@ def _list(lab: Lab, host: str, names: list[str], long: bool) -> str:
     if not names or "Domain-0" in names:
         out.append(_row("Domain-0", 0, info["dom0_memory_mb"], 2, "r-----", (lab.now - info["booted_at"]) * 0.05))
     for name, dom in doms:
-        state = "r-----" if lab.now < dom["boot_until"] else "-b----"
+        state = "--p---" if dom.get("paused") else "r-----" if lab.now < dom["boot_until"] else "-b----"
         out.append(_row(name, dom["domid"], dom["memory_mb"], dom["vcpus"], state, (lab.now - dom["started"]) * 0.02))
     return "".join(out)
 
@@ -176,6 +186,90 @@ def _shutdown(name: str, wait: bool) -> None:
     print(f"Domain {domid} has been shut down, reason code 0", file=sys.stderr)
 
 
+MIGRATE_VALUE_OPTIONS = ("-s", "-C")
+MIGRATE_FLAGS = ("-e", "-F", "-p", "-D", "--debug", "--live")
+
+
+def _lab_host(lab: Lab, name: str) -> str | None:
+    """The lab host called ``name`` or reached at that address."""
+    for host, info in lab.data["hosts"].items():
+        if name in (host, info.get("address"), info.get("ssh_address")):
+            return host
+    return None
+
+
+def _migrate(args: list[str]) -> None:
+    options: dict[str, str] = {}
+    rest: list[str] = []
+    items = iter(args)
+    for arg in items:
+        if arg in MIGRATE_VALUE_OPTIONS:
+            options[arg] = next(items, "")
+        elif arg in MIGRATE_FLAGS:
+            options[arg] = ""
+        elif arg.startswith("-"):
+            raise SimError([f"xl migrate: unrecognized option '{arg}'"], 1)
+        else:
+            rest.append(arg)
+    if len(rest) != 2:
+        raise SimError(["'xl migrate' requires at least 2 arguments."], 1)
+    name, where = rest
+    transport = options.get("-s", "ssh")
+    command = f"{transport} {where} xl migrate-receive" + (" -e" if "-e" in options or "-F" in options else "")
+    with session() as (lab, host):
+        dom = _find(lab, host, name)
+        target = _lab_host(lab, where)
+        if target is None or target == host or not lab.host(target)["alive"] or lab.data["link"] != "up":
+            raise SimError(["migration receiver stream contained unexpected data instead of banner",
+                            f"(command run was: {command} )"], 1)
+        info = lab.host(target)
+        used = info["dom0_memory_mb"] + sum(d["memory_mb"] for d in lab.domains(target).values())
+        print("migration target: Ready to receive domain.", file=sys.stderr, flush=True)
+        if f"{name}--incoming" in lab.domains(target) or name in lab.domains(target):
+            raise SimError([f'libxl: error: libxl_create.c:686:libxl__domain_make: Domain {info["next_domid"]}:'
+                            f'domain with name "{name}--incoming" already exists.',
+                            "migration target: Domain creation failed (code -3).",
+                            "Migration failed, resuming at sender."], 1)
+        if used + dom["memory_mb"] > info["memory_mb"]:
+            raise SimError(["migration target: Domain creation failed (code -3).",
+                            "Migration failed, resuming at sender."], 1)
+        print(f"Saving to migration stream new xl format (info 0x3/0x0/{len(json.dumps(dom['config']))})",
+              file=sys.stderr, flush=True)
+        lab.receive_domain(target, name, dom)
+        seconds = dom["memory_mb"] / 1024 * lab.data["settings"].get("migrate_seconds_per_gib", 1.0)
+    time.sleep(seconds)  # the live memory copy: the guest goes on running (and writing) at the sender
+    with session() as (lab, host):
+        failure = _receiver_failure(lab, host, target, name)
+        if failure:
+            if lab.host(target)["alive"]:
+                lab.domains(target).pop(f"{name}--incoming", None)
+            raise SimError([*failure, "Migration failed, resuming at sender."], 1)
+        lab.finish_migration(host, target, name)
+    for line in ("migration target: Transfer complete, requesting permission to start domain.",
+                 "migration sender: Target has acknowledged transfer.",
+                 "migration sender: Giving target permission to start.",
+                 "migration target: Got permission, starting domain.",
+                 "migration target: Domain started successsfully.",
+                 "migration sender: Target reports successful startup.",
+                 "Migration successful."):
+        print(line, file=sys.stderr)
+
+
+def _receiver_failure(lab: Lab, source: str, target: str, name: str) -> list[str]:
+    """Why the receiver could not take the domain after the copy (empty: it can)."""
+    if not lab.host(target)["alive"] or f"{name}--incoming" not in lab.domains(target):
+        return ["libxl: error: libxl_stream_read.c:845:libxl__xc_domain_restore_done: "
+                "read: file/stream truncated reading ready message from migration receiver stream"]
+    if name not in lab.domains(source):
+        return ["migration sender: libxl_domain_suspend failed (rc=-3)"]
+    domid = lab.domains(target)[f"{name}--incoming"]["domid"]
+    for res in resources_of(lab.domains(source)[name]["config"], lab.data["resources"]):
+        side = lab.side(res, target)
+        if lab.data["link"] != "up" or not lab.resource(res)["connected"] or side["role"] != "Primary":
+            return [*_hotplug_failure(domid)[:2], "migration target: Domain creation failed (code -3)."]
+    return []
+
+
 def run(argv: list[str]) -> int:
     command, args = (argv[0], argv[1:]) if argv else ("", [])
     options = [a for a in args if a.startswith("-")]
@@ -190,13 +284,15 @@ def run(argv: list[str]) -> int:
         _create(names[0])
     elif command == "shutdown" and len(names) == 1:
         _shutdown(names[0], bool({"-w", "--wait"} & set(options)))
+    elif command == "migrate":
+        _migrate(args)
     elif command == "destroy" and len(names) == 1:
         with session() as (lab, host):
             _find(lab, host, names[0])
             lab.stop_domain(host, names[0])
     else:
         raise SimError([f"xl: command not implemented in the lab simulator: {' '.join(argv)}"
-                        if command not in ("list", "info", "create", "shutdown", "destroy")
+                        if command not in ("list", "info", "create", "shutdown", "destroy", "migrate")
                         else f"'xl {command}' requires one domain or config file argument"], 1)
     return 0
 
