@@ -17,7 +17,8 @@ from invoke.exceptions import Exit
 
 from nagios_herd.errors import HerdError
 
-__all__ = ["status", "verify", "failover", "failback", "rebuild", "deploy", "resolve_split_brain"]
+__all__ = ["status", "verify", "failover", "failback", "migrate", "evacuate", "restore", "rebuild", "deploy",
+           "resolve_split_brain"]
 
 COMMON = {
     "inventory": "inventory TOML (default: $NAGIOS_HERD_INVENTORY, /etc/nagios-herd/herd.toml, ./etc/herd.toml)",
@@ -111,6 +112,68 @@ def failback(c, guest=None, all=False, plan=False, shutdown_timeout=60, nagios_w
     moving = MoveOptions(shutdown_timeout=float(shutdown_timeout), nagios_wait=float(nagios_wait), failback=True)
     _finish(lambda: move.run(options, task="failback", guest=guest, everything=all, move=moving,
                              plan_only=plan))
+
+
+MIGRATE = {"parallel": "guests migrated at the same time (default 8)",
+           "channels": PARALLEL["channels"],
+           "transfer_timeout": "seconds one xl migrate (the memory copy) may take (default 600)"}
+
+
+def _migrate_options(transfer_timeout):
+    from nagios_herd.ops.migrate import MigrateOptions
+
+    return MigrateOptions(transfer_timeout=float(transfer_timeout))
+
+
+@task(help={**COMMON, **PLAN, **MIGRATE, "guest": "the guest to migrate", "all": "every guest",
+            "away_from": "migrate the guests running on this host to the other one"},
+      auto_shortflags=False)
+def migrate(c, guest=None, all=False, away_from=None, plan=False, transfer_timeout=600, parallel=8, channels=8,
+            inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
+    """Live-migrate guests to the other host without stopping them (a brief dual-primary window)."""
+    from nagios_herd.ops import migrate as op
+
+    options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
+    _finish(lambda: op.run(options, guest=guest, everything=all, away_from=away_from, plan_only=plan,
+                           migrate=_migrate_options(transfer_timeout)))
+
+
+@task(help={**COMMON, **PLAN, **MIGRATE, "host": "the host to empty for maintenance",
+            "allow_restart": "fail over (stop, boot on the peer) a guest that cannot migrate",
+            "shutdown_timeout": PARALLEL["shutdown_timeout"], "nagios_wait": PARALLEL["nagios_wait"]},
+      auto_shortflags=False)
+def evacuate(c, host=None, allow_restart=False, plan=False, transfer_timeout=600, shutdown_timeout=60,
+             nagios_wait=60, parallel=8, channels=8, inventory=None, known_hosts=None, identity=None,
+             state_dir=None, connect_timeout=5):
+    """Mark a host in maintenance and live-migrate every guest off it; exit 1 when one is left there."""
+    from nagios_herd.ops import evacuate as op
+    from nagios_herd.ops.failover import MoveOptions
+
+    def operation() -> int:
+        if not host:
+            raise HerdError("name the host to empty with --host HOST")
+        options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
+        return op.evacuate(options, host=host, allow_restart=allow_restart, plan_only=plan,
+                           migrate=_migrate_options(transfer_timeout),
+                           move=MoveOptions(shutdown_timeout=float(shutdown_timeout),
+                                            nagios_wait=float(nagios_wait)))
+
+    _finish(operation)
+
+
+@task(help={**COMMON, **PLAN, **MIGRATE, "host": "the host whose maintenance is over"}, auto_shortflags=False)
+def restore(c, host=None, plan=False, transfer_timeout=600, parallel=8, channels=8, inventory=None,
+            known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
+    """End a host's maintenance and live-migrate the guests that prefer it back."""
+    from nagios_herd.ops import evacuate as op
+
+    def operation() -> int:
+        if not host:
+            raise HerdError("name the host with --host HOST")
+        options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
+        return op.restore(options, host=host, plan_only=plan, migrate=_migrate_options(transfer_timeout))
+
+    _finish(operation)
 
 
 @task(help={**COMMON, **PLAN, "guest": "rebuild only this guest's disk, on the host that is not Primary for it",

@@ -75,7 +75,7 @@ def refusals(view: GuestView, source: str, target: str, facts: dict[str, HostFac
         if free is not None and memory_needed.get(target, 0) > free:
             problems.append(f"{target} has {free} MiB free, the guests moving there need "
                             f"{memory_needed[target]} MiB")
-    problems += _files_present(guest, source, target, facts)
+    problems += files_present(guest, source, target, facts)
     if target in facts and source in facts and facts[target].bridge is False and facts[source].bridge:
         problems.append(f"the guests' bridge exists on {source} but not on {target}")
     return problems
@@ -125,7 +125,8 @@ def _forced_target(view: GuestView, source: str, target: str, options: MoveOptio
             f"--allow-stale --confirm {view.guest.name}"]
 
 
-def _files_present(guest: Guest, source: str, target: str, facts: dict[str, HostFacts]) -> list[str]:
+def files_present(guest: Guest, source: str, target: str, facts: dict[str, HostFacts]) -> list[str]:
+    """The guest's domain config exists on ``target`` and is the one ``source`` has."""
     path = XEN_CONFIG.format(guest=guest.name)
     target_sum = facts[target].checksums.get(path) if target in facts else None
     if target in facts and facts[target].info is not None and target_sum is None:

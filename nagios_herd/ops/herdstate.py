@@ -1,4 +1,5 @@
-"""Recorded herd state (state dir ``state.json``): where each guest was last placed, which hosts are offline.
+"""Recorded herd state (state dir ``state.json``): where each guest was last placed, which hosts are offline,
+which hosts are in maintenance (evacuated on purpose: no task moves a guest there until ``restore``).
 
 Why it exists: a host that was fenced and failed away from must not get guests started on it when it comes
 back (A3.3), and ``verify`` compares the record with reality (V13). The record is written after a
@@ -25,7 +26,7 @@ def _path(state_dir: Path) -> Path:
 def load(state_dir: Path) -> dict:
     path = _path(state_dir)
     if not path.exists():
-        return {"hosts": {}, "guests": {}}
+        return {"hosts": {}, "guests": {}, "maintenance": {}}
     try:
         data = json.loads(path.read_text())
     except ValueError as error:
@@ -34,6 +35,7 @@ def load(state_dir: Path) -> dict:
         raise HerdError(f"{path}: not valid JSON ({error}); fix or remove it") from None
     data.setdefault("hosts", {})
     data.setdefault("guests", {})
+    data.setdefault("maintenance", {})
     return data
 
 
@@ -73,3 +75,18 @@ def record_placement(state_dir: Path, guest: str, host: str) -> None:
 
 def placements(state_dir: Path) -> dict[str, str]:
     return {name: entry["host"] for name, entry in load(state_dir)["guests"].items()}
+
+
+def mark_maintenance(state_dir: Path, host: str, reason: str) -> None:
+    """Record that ``host`` is being emptied for maintenance: no task and no watcher targets it."""
+    _update(state_dir, lambda data: data["maintenance"].__setitem__(
+        host, {"reason": reason, "by": getpass.getuser(), "since": _now()}))
+
+
+def clear_maintenance(state_dir: Path, host: str) -> None:
+    _update(state_dir, lambda data: data["maintenance"].pop(host, None))
+
+
+def maintenance(state_dir: Path) -> dict[str, dict]:
+    """Host name -> its maintenance record."""
+    return dict(load(state_dir)["maintenance"])

@@ -55,4 +55,11 @@ def run(options: Options, *, task: str, guest: str | None, everything: bool, mov
         interrupted = journal.resumable(run_.state_dir)
         plans = [plan_guest(herd, views[g.name], herd.peer_of(targets[g.name]).name, targets[g.name], facts,
                             offline, needed, move, run_.state_dir, g.name in interrupted) for g in guests]
+        maintenance = herdstate.maintenance(run_.state_dir)
+        for plan in plans:
+            if plan.target in maintenance and move.fenced is None and not views[plan.guest].alive_on(plan.target):
+                plan.refusals.append(f"target {plan.target} is in maintenance since "
+                                     f"{maintenance[plan.target].get('since')}: fab restore --host {plan.target} "
+                                     f"ends it")
+                plan.steps = []
         return run_.execute(plans, views, plan_only, out)

@@ -11,6 +11,7 @@ import sys
 from typing import TextIO
 
 from nagios_herd.model import Herd
+from nagios_herd.ops import herdstate
 from nagios_herd.ops.probe import GuestView
 from nagios_herd.ops.runner import Options, Run
 from nagios_herd.ops.verify_checks import split_brain_hint
@@ -57,6 +58,10 @@ def run(options: Options, out: TextIO = sys.stdout) -> int:
         for name, link in run_.links.items():
             if link.down:
                 print(f"host {name} is DOWN: {link.down}", file=out)
+        for name, entry in herdstate.maintenance(run_.state_dir).items():
+            print(f"host {name} is IN MAINTENANCE since {entry.get('since')} ({entry.get('reason')})", file=out)
+        for name, entry in herdstate.offline(run_.state_dir).items():
+            print(f"host {name} is marked OFFLINE since {entry.get('since')} ({entry.get('reason')})", file=out)
         hints = [hint for view in views if (hint := split_brain_hint(view, run_.herd))]
         for hint in hints:
             print(hint, file=out)

@@ -77,6 +77,9 @@ def _state(run_: Run) -> list[Finding]:
         if not run_.links[name].down:
             out.append(Finding(WARN, "V13", f"{name} is marked offline since {entry.get('since')} but answers: "
                                             f"fab rebuild --host {name} once it is safe"))
+    for name, entry in herdstate.maintenance(run_.state_dir).items():
+        out.append(Finding(WARN, "V13", f"{name} is in maintenance since {entry.get('since')} ({entry.get('reason')}): "
+                                        f"no guest is moved there; fab restore --host {name} ends it"))
     for guest, entry in journal.unfinished(run_.state_dir).items():
         state = "is in progress, at step" if holder else "stopped after step"
         out.append(Finding(WARN if holder else ERROR, "V13", f"{guest}: the job of run {entry['run']} {state} "

@@ -57,6 +57,20 @@ class Ops:
             (self.state_dir / name).unlink(missing_ok=True)
         self.state_dir.mkdir(parents=True, exist_ok=True)
 
+    def state_file(self) -> dict:
+        """The herd's recorded state (placements, offline and maintenance marks)."""
+        path = self.state_dir / "state.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def mark(self, kind: str, host: str) -> None:
+        """Mark ``host`` offline or in maintenance, as the tasks do."""
+        from nagios_herd.ops import herdstate
+
+        if kind == "offline":
+            herdstate.mark_offline(self.state_dir, host, "test")
+        else:
+            herdstate.mark_maintenance(self.state_dir, host, "test")
+
     def ssh(self, host: str, command: str) -> subprocess.CompletedProcess:
         return self.lab.ssh(self.lab.herd.host(host).address, command)
 

@@ -79,7 +79,7 @@ def down(lab: Lab, res: str, host: str) -> None:
         return
     if lab.is_open(res, host):
         raise _state_change_failed(res, SS_DEVICE_IN_USE, f"drbdsetup down {res}")
-    side.update(up=False, role="Secondary", net="connect", split_brain=False, discard=False)
+    side.update(up=False, role="Secondary", net="connect", split_brain=False, discard=False, two_primaries=False)
 
 
 def primary(lab: Lab, res: str, host: str, *, force: bool = False) -> None:

@@ -23,7 +23,8 @@ def crash(state_dir: str, host: str) -> None:
             lab.stop_domain(host, name)
         info["alive"] = False
         for res in lab.data["resources"]:
-            lab.side(res, host).update(up=False, role="Secondary", net="connect", split_brain=False, discard=False)
+            lab.side(res, host).update(up=False, role="Secondary", net="connect", split_brain=False, discard=False,
+                                       two_primaries=False)
 
 
 def revive(state_dir: str, host: str) -> None:
