@@ -209,3 +209,17 @@ def resolve_split_brain(c, guest=None, victim=None, plan=False, inventory=None, 
 
     options = _options(inventory, known_hosts, identity, state_dir, connect_timeout)
     _finish(lambda: op.run(options, guest=guest, victim=victim, plan_only=plan))
+
+
+def main() -> None:
+    """``nagios-herd-fab``: Fabric's ``fab`` over exactly these tasks, for an installed package (no fabfile to
+    find, no search through the current directory)."""
+    from fabric import Config, Executor
+    from fabric.main import Fab
+    from invoke import Collection
+
+    from nagios_herd import __version__
+
+    Fab(name="nagios-herd-fab", binary="nagios-herd-fab", version=__version__,
+        namespace=Collection.from_module(sys.modules[__name__]), executor_class=Executor,
+        config_class=Config).run()

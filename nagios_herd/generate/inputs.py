@@ -18,6 +18,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from nagios_herd import shipped
+
 if TYPE_CHECKING:  # publish's no-change path imports this module and must stay light
     from nagios_herd.model import Herd
 
@@ -27,9 +29,9 @@ GENERATOR_MODULES = ("generate/buildtree.py", "generate/filters.py", "model.py",
 
 
 def templates_dir() -> Path:
-    """``$NAGIOS_HERD_TEMPLATES`` if set, else the checkout's top-level ``templates/``."""
+    """``$NAGIOS_HERD_TEMPLATES`` if set, else the shipped templates (package data, or a checkout's ``templates/``)."""
     override = os.environ.get(TEMPLATES_ENV)
-    return Path(override) if override else Path(__file__).resolve().parent.parent.parent / "templates"
+    return Path(override) if override else shipped.templates()
 
 
 def _sha(path: Path) -> str:

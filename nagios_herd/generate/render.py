@@ -38,7 +38,7 @@ CGI_READER = "nagios-herd"  # the user the watcher's check_nagios_guest authenti
 
 def environment(directory: Path) -> jinja2.Environment:
     if not directory.is_dir():
-        raise HerdError(f"{directory}: template directory not found (set {TEMPLATES_ENV} or use a checkout)")
+        raise HerdError(f"{directory}: template directory not found (set {TEMPLATES_ENV} to a directory of nagios-herd templates)")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(directory)),
         undefined=jinja2.StrictUndefined,

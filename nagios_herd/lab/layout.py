@@ -21,9 +21,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from nagios_herd import shipped
+
 DEFAULT_STATE_DIR = Path("/var/lib/nagios-herd-lab")
 STATE_ENV = "NAGIOS_HERD_LAB_DIR"
-SHIPPED_INVENTORY = Path(__file__).resolve().parent.parent.parent / "etc" / "lab.toml"
+SHIPPED_INVENTORY = shipped.lab_inventory()
 
 
 def default_state_dir() -> Path:

@@ -1,0 +1,28 @@
+"""Build hook: the top-level ``templates/`` and ``etc/`` of the source tree become package data."""
+
+import shutil
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+SHIPPED = ("templates", "etc")
+
+
+class BuildWithShippedFiles(build_py):
+    """Copy the shipped directories into ``nagios_herd/data/`` of the build (an editable install reads them in
+    place)."""
+
+    def run(self):
+        super().run()
+        if getattr(self, "editable_mode", False):
+            return
+        root = Path(__file__).resolve().parent
+        for name in SHIPPED:
+            target = Path(self.build_lib) / "nagios_herd" / "data" / name
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(root / name, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+setup(cmdclass={"build_py": BuildWithShippedFiles})
