@@ -1,7 +1,7 @@
 """``nagios-herd lab up|status|down|fault``: the two-host rehearsal lab on this machine (root only).
 
 ``lab up`` takes ``--inventory FILE``, else ``$NAGIOS_HERD_LAB_INVENTORY``, else the shipped
-``etc/lab.toml`` of this checkout — never the herd inventory, whose addresses are real machines (every
+``etc/lab.toml`` (package data, or the checkout's ``etc/``) — never the herd inventory, whose addresses are real machines (every
 address of a lab inventory must be a loopback address). Everything lives below ``--state-dir`` (default
 ``$NAGIOS_HERD_LAB_DIR`` or ``/var/lib/nagios-herd-lab``), so several labs can run side by side.
 """
@@ -9,6 +9,7 @@ address of a lab inventory must be a loopback address). Everything lives below `
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 from pathlib import Path
@@ -29,11 +30,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--state-dir", metavar="DIR",
                         help="where the lab lives (default $NAGIOS_HERD_LAB_DIR or /var/lib/nagios-herd-lab)")
+    common.add_argument("--inventory", metavar="FILE",
+                        help=f"lab inventory (default ${LAB_INVENTORY_ENV} or the shipped lab.toml); after up, "
+                             "the other actions only check that it is the one the lab runs")
     actions = parser.add_subparsers(dest="lab_action", required=True, metavar="ACTION")
-    up = actions.add_parser("up", parents=[common], help="build and start the lab (idempotent)")
-    up.add_argument("--inventory", metavar="FILE",
-                    help=f"lab inventory (default ${LAB_INVENTORY_ENV} or the shipped etc/lab.toml)")
-    actions.add_parser("status", parents=[common], help="hosts, volumes, guests and DRBD state")
+    actions.add_parser("up", parents=[common], help="build and start the lab (idempotent)")
+    status = actions.add_parser("status", parents=[common], help="hosts, volumes, guests and DRBD state")
+    status.add_argument("--json", action="store_true",
+                        help="hosts and guests as JSON (per guest: its host, statusjson URL and pids)")
     actions.add_parser("down", parents=[common], help="stop and remove everything the lab made (idempotent)")
     fault = actions.add_parser(
         "fault", parents=[common], help="inject a fault",
@@ -55,21 +59,42 @@ def run(args: argparse.Namespace) -> int:
         inventory = find_inventory(args.inventory or os.environ.get(LAB_INVENTORY_ENV) or SHIPPED_INVENTORY)
         lab = Lab(state_dir, load(inventory), inventory)
         print(lab.up())
-        print("for nagios-herd and fab:", shlex.join([
-            "export", f"NAGIOS_HERD_INVENTORY={(lab.record() or {}).get('inventory', lab.inventory)}", f"NAGIOS_HERD_KNOWN_HOSTS={lab.known_hosts}",
-            f"NAGIOS_HERD_IDENTITY={lab.client_key}"]))
+        print("for nagios-herd and fab:", shlex.join(["export", *(f"{name}={value}"
+                                                               for name, value in environment(lab).items())]))
         return 0
+    _same_inventory(state_dir, args.inventory)
     if args.lab_action == "down":
         print(teardown(state_dir))
         return 0
     lab = Lab.open(state_dir)
     if args.lab_action == "status":
-        from nagios_herd.lab.status import report
+        from nagios_herd.lab.status import report, report_json
 
-        print("\n".join(report(lab)))
+        print(json.dumps(report_json(lab), indent=2, sort_keys=True) if args.json else "\n".join(report(lab)))
         return 0
     _fault(lab, args.target, args.fault_action, args.seconds)
     return 0
+
+
+def environment(lab: Lab) -> dict[str, str]:
+    """Every variable ``nagios-herd`` and ``fab`` need to work on this lab (its guests serve plain http)."""
+    from nagios_herd.ops.nagios_confirm import URL_ENV
+
+    return {"NAGIOS_HERD_INVENTORY": str((lab.record() or {}).get("inventory", lab.inventory)),
+            "NAGIOS_HERD_KNOWN_HOSTS": str(lab.known_hosts), "NAGIOS_HERD_IDENTITY": str(lab.client_key),
+            URL_ENV: "http://{address}{path}"}
+
+
+def _same_inventory(state_dir: Path, inventory: str | None) -> None:
+    """``--inventory`` after ``up`` names the lab's own inventory, or the command is refused."""
+    from nagios_herd.lab.layout import Layout, read_json
+
+    record = read_json(Layout(state_dir).record)
+    if inventory is None or record is None:
+        return
+    if Path(inventory).resolve() != Path(record["inventory"]).resolve():
+        raise HerdError(f"lab: the lab in {state_dir} runs {record['inventory']}, not {inventory} "
+                        f"(pass --state-dir of that lab)", exit_code=2)
 
 
 def _fault(lab: Lab, target: str, action: str, seconds: float | None) -> None:

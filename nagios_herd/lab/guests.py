@@ -244,6 +244,15 @@ def _stop_unlocked(layout: Layout, name: str) -> None:
     layout.guest_run(name).unlink()
 
 
+def live_pids(run: dict[str, Any]) -> dict[str, int | None]:
+    """The guest's sshd, nagios and lighttpd pids from its ``run.json``; None for one not running (or reused)."""
+    pids: dict[str, int | None] = {"sshd": run["pid"] if procs.alive(run) else None}
+    for key in ("nagios", "lighttpd"):
+        pid = run.get(f"{key}_pid")
+        pids[key] = pid if pid is not None and procs.start_time(pid) == run.get(f"{key}_start") else None
+    return pids
+
+
 def _pid_note(run: dict[str, Any], program: str, key: str) -> str:
     pid = run.get(f"{key}_pid")
     same = pid is not None and procs.start_time(pid) == run.get(f"{key}_start")

@@ -8,9 +8,11 @@ with the host's LVM config) and the answers go through the project's parsers (:m
 from __future__ import annotations
 
 import subprocess
+from typing import Any
 
 from nagios_herd.errors import HerdError
 from nagios_herd.lab import guests, volumes
+from nagios_herd.lab.layout import read_json
 from nagios_herd.lab.lab import Lab
 from nagios_herd.parsers import lvm, xen
 from nagios_herd.parsers.drbd import formats as drbd_formats
@@ -83,3 +85,23 @@ def report(lab: Lab) -> list[str]:
             lines.append(f"  drbd on {host_name}: {summary}")
     return lines
 
+
+
+def report_json(lab: Lab) -> dict[str, Any]:
+    """``lab status --json``: the hosts, and per guest where it runs, its statusjson URL and its pids (null when
+    not served or not running), for scripts and tests that drive the lab."""
+    record = lab.record() or {}
+    hosts = {}
+    for host in lab.herd.hosts:
+        fields = record.get("hosts", {}).get(host.name, {})
+        hosts[host.name] = {"address": host.address, "ssh_port": host.ssh_port, "up": lab.host_up(host.name),
+                            "sshd_pid": fields.get("pid"), "loop": fields.get("loop")}
+    return {"state_dir": str(lab.layout.root), "inventory": record.get("inventory"), "hosts": hosts,
+            "guests": {guest.name: _guest_json(lab, guest.name) for guest in lab.herd.guests}}
+
+
+def _guest_json(lab: Lab, name: str) -> dict[str, Any]:
+    run = read_json(lab.layout.guest_run(name))
+    if not run:
+        return {"host": None, "statusjson": None, "pids": {"sshd": None, "nagios": None, "lighttpd": None}}
+    return {"host": run.get("host"), "statusjson": run.get("web"), "pids": guests.live_pids(run)}

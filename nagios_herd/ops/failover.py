@@ -194,10 +194,16 @@ def plan_guest(herd: Herd, view: GuestView, source: str, target: str, facts: dic
                state_dir: Path, interrupted: bool = False) -> GuestPlan:
     plan = GuestPlan(view.name, source, target)
     plan.refusals = refusals(view, source, target, facts, offline, memory_needed, options, interrupted)
-    if not plan.refusals and view.runs_on() == [target] and view.role(target) == "Primary":
+    home = view.runs_on() == [target] and view.role(target) == "Primary"
+    if not plan.refusals and home:
         plan.notes.append(f"already runs on {target}: nothing to move (confirmed and recorded only)")
     elif not plan.refusals and interrupted and not view.runs_on():
         plan.notes.append("runs nowhere: resuming the unfinished job recorded in the journal")
     if not plan.refusals:
         plan.steps = steps(herd, view.guest, source, target, options, state_dir)
+    if not plan.refusals and home and (source in offline or view.down(source)):
+        # Nothing of this guest is on the other host to stop or demote, and a fenced or unreachable host is
+        # not touched: its stale side is the rebuild's to repair.
+        plan.notes.append(f"{source} is offline: nothing done there")
+        plan.steps = [step for step in plan.steps if step.host != source and step.name != "handshake"]
     return plan

@@ -108,6 +108,30 @@ def test_resumed_run_skips_what_is_already_true(herd):
     assert done == ["shutdown", "destroy", "demote", "handshake"]
 
 
+def test_a_guest_already_home_is_left_alone_while_the_other_host_is_offline(herd):
+    """failback --all after a forced failover and a revive: the fenced host's stale side is not demoted."""
+    guest = herd.guest("lab-db")
+    home = view(guest, {
+        "primary": snapshot("primary", xl_list(), []),  # revived: its resources not yet brought up
+        "backup": snapshot("backup", xl_list(("lab-db", 64, "-b----")),
+                           [resource("lab-db", 3, "Primary", "UpToDate", connection="Connecting",
+                                     peer_role="Unknown")])})
+    offline = {"primary": {"since": "now", "reason": "fenced"}}
+    p = plan(herd, home, options=MoveOptions(failback=True), offline=offline)
+    assert p.refusals == [] and [s.name for s in p.steps] == ["promote", "start", "nagios", "record"]
+    assert all(step.done(home) for step in p.steps[:2]) and "primary is offline" in p.notes[-1]
+    online = plan(herd, healthy_home(herd), options=MoveOptions(failback=True))
+    assert [s.name for s in online.steps][:3] == ["shutdown", "destroy", "demote"]
+
+
+def healthy_home(herd):
+    guest = herd.guest("lab-db")
+    return view(guest, {
+        "primary": snapshot("primary", xl_list(), [resource("lab-db", 3, "Secondary", "UpToDate")]),
+        "backup": snapshot("backup", xl_list(("lab-db", 64, "-b----")),
+                           [resource("lab-db", 3, "Primary", "UpToDate", peer_role="Secondary")])})
+
+
 def test_a_stopped_guest_nobody_was_moving_is_not_started_anywhere(herd):
     """A4.3: runs nowhere and no unclosed job in the journal: refused (Primary somewhere, or Secondary on both)."""
     guest = herd.guest("lab-db")
