@@ -39,6 +39,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     status.add_argument("--json", action="store_true",
                         help="hosts and guests as JSON (per guest: its host, statusjson URL and pids)")
     actions.add_parser("down", parents=[common], help="stop and remove everything the lab made (idempotent)")
+    actions.add_parser("env", parents=[common],
+                       help='the export line for fab and nagios-herd (use: eval "$(nagios-herd lab env)")')
     fault = actions.add_parser(
         "fault", parents=[common], help="inject a fault",
         description="HOST crash | HOST revive | HOST slow-shutdown SECONDS | link cut | link heal")
@@ -59,14 +61,17 @@ def run(args: argparse.Namespace) -> int:
         inventory = find_inventory(args.inventory or os.environ.get(LAB_INVENTORY_ENV) or SHIPPED_INVENTORY)
         lab = Lab(state_dir, load(inventory), inventory)
         print(lab.up())
-        print("for nagios-herd and fab:", shlex.join(["export", *(f"{name}={value}"
-                                                               for name, value in environment(lab).items())]))
+        print(f"for nagios-herd and fab (or: eval \"$(nagios-herd lab env{_state_option(args)})\"):")
+        print(export_line(lab))
         return 0
     _same_inventory(state_dir, args.inventory)
     if args.lab_action == "down":
         print(teardown(state_dir))
         return 0
     lab = Lab.open(state_dir)
+    if args.lab_action == "env":
+        print(export_line(lab))
+        return 0
     if args.lab_action == "status":
         from nagios_herd.lab.status import report, report_json
 
@@ -77,12 +82,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def environment(lab: Lab) -> dict[str, str]:
-    """Every variable ``nagios-herd`` and ``fab`` need to work on this lab (its guests serve plain http)."""
+    """Every variable ``nagios-herd`` and ``fab`` need to work on this lab: its inventory, its pinned host keys
+    and client key, a state dir of its own for fab's lock and journal (so labs side by side never share one),
+    and the Nagios URL template (the lab's guests serve plain http)."""
     from nagios_herd.ops.nagios_confirm import URL_ENV
+    from nagios_herd.ops.runner import STATE_DIR_ENV
 
     return {"NAGIOS_HERD_INVENTORY": str((lab.record() or {}).get("inventory", lab.inventory)),
             "NAGIOS_HERD_KNOWN_HOSTS": str(lab.known_hosts), "NAGIOS_HERD_IDENTITY": str(lab.client_key),
-            URL_ENV: "http://{address}{path}"}
+            STATE_DIR_ENV: str(lab.layout.fab_state_dir), URL_ENV: "http://{address}{path}"}
+
+
+def export_line(lab: Lab) -> str:
+    return shlex.join(["export", *(f"{name}={value}" for name, value in environment(lab).items())])
+
+
+def _state_option(args: argparse.Namespace) -> str:
+    return f" --state-dir {shlex.quote(args.state_dir)}" if args.state_dir else ""
 
 
 def _same_inventory(state_dir: Path, inventory: str | None) -> None:

@@ -6,6 +6,7 @@ STATE/ssh/id_ed25519[.pub]      the client key root logs in with; ssh/known_host
 STATE/sim/                      the simulators' shared state ($NAGIOS_HERD_LAB_STATE), hooks/domain-event
 STATE/bin/                      xl, drbdadm, drbdsetup wrappers (the simulators)
 STATE/build/                    `nagios-herd generate` output for the lab inventory
+STATE/fab/                      the fab tasks' own state dir for this lab (lock, journal, offline marks)
 STATE/hosts/H/root/...          host H's own /etc/xen, /etc/drbd.d, /etc/nagios, /etc/sudoers.d, /root, ...
 STATE/hosts/H/bin/              per-host shims fixing LAB_HOST (so sudo or env -i cannot lose it)
 STATE/hosts/H/lvm/              host H's LVM_SYSTEM_DIR; STATE/hosts/H/disk.img its PV (loop device)
@@ -46,6 +47,7 @@ class Layout:
         self.hook = self.sim_dir / "hooks" / "domain-event"
         self.bin_dir = self.root / "bin"
         self.build_dir = self.root / "build"
+        self.fab_state_dir = self.root / "fab"
 
     def host_dir(self, host: str) -> Path:
         return self.root / "hosts" / host
