@@ -1,9 +1,13 @@
-"""The docs cannot drift from the code: docs/inventory.md lists exactly the keys the inventory schema accepts.
+"""The docs cannot drift from the code.
 
-The schema tables are read from :mod:`nagios_herd.inventory.schema` (every ``Spec`` in it must be mapped to its TOML
-table here, so a new table cannot go undocumented either), the top-level tables from the loaders, and the defaults
-from the model the inventory is built into. Each documented key must have the schema's type, say "required"
-exactly when the schema requires it, show the model's default, and give an integer's range as ``LOW..HIGH``.
+- docs/inventory.md lists exactly the keys the inventory schema accepts. The schema tables are read from
+  :mod:`nagios_herd.inventory.schema` (every ``Spec`` in it must be mapped to its TOML table here, so a new table
+  cannot go undocumented either), the top-level tables from the loaders, and the defaults from the model the
+  inventory is built into. Each documented key must have the schema's type, say "required" exactly when the
+  schema requires it, show the model's default, and give an integer's range as ``LOW..HIGH``.
+- Every code the program prints or cites (I4, A4.3, V13) is defined in docs/operator-guide.md.
+- Links between README.md and the docs pages reach an existing file and heading.
+- Every fixture file is named in tests/fixtures/PROVENANCE.md.
 """
 
 from __future__ import annotations
@@ -195,3 +199,34 @@ def test_links_between_the_pages_resolve(page: Path) -> None:
         if fragment and linked.suffix == ".md":
             anchors = {anchor(line.lstrip("#")) for line in linked.read_text().splitlines() if line.startswith("#")}
             assert fragment in anchors, f"{page.name}: no heading #{fragment} in {linked.name}"
+
+
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def expand(pattern: str) -> list[str]:
+    """``a_{x,y}.txt`` -> ``a_x.txt``, ``a_y.txt`` (nested braces are not used)."""
+    match = re.search(r"\{([^{}]*)\}", pattern)
+    if not match:
+        return [pattern]
+    return [expanded for choice in match.group(1).split(",")
+            for expanded in expand(pattern[:match.start()] + choice + pattern[match.end():])]
+
+
+def test_every_fixture_has_its_provenance() -> None:
+    """Each file under tests/fixtures is named in PROVENANCE.md: by name, by a ``*``/``{a,b}`` pattern, or by a
+    sub-directory (``adopt/hand/``) it lies in; a top-level heading such as ``issues/`` covers nothing by itself."""
+    import fnmatch
+
+    text = (FIXTURES / "PROVENANCE.md").read_text().replace("**", " ")  # bold markers are not wildcards
+    patterns = {expanded.strip("`.,;:()") for token in re.findall(r"[\w./{},*+-]+", text) for expanded in expand(token)}
+    patterns.discard("")
+    missing = []
+    for path in sorted(FIXTURES.rglob("*")):
+        if not path.is_file() or path.name == "PROVENANCE.md" or "__pycache__" in path.parts:
+            continue
+        relative = path.relative_to(FIXTURES).as_posix()
+        if not any(fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(relative, p)
+                   or (p.endswith("/") and p.count("/") > 1 and relative.startswith(p)) for p in patterns):
+            missing.append(relative)
+    assert not missing, f"tests/fixtures/PROVENANCE.md does not say where these come from: {missing}"
