@@ -1,4 +1,5 @@
-"""Build hook: the top-level ``templates/`` and ``etc/`` of the source tree become package data."""
+"""Build hook: the top-level ``templates/``, ``etc/`` and ``checks/`` (the plugin launchers) of the source tree
+become package data."""
 
 import shutil
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-SHIPPED = ("templates", "etc")
+SHIPPED = ("templates", "etc", "checks")
 
 
 class BuildWithShippedFiles(build_py):

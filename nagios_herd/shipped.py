@@ -1,7 +1,7 @@
-"""Where the files shipped beside the code live: the Jinja2 templates and the example inventories.
+"""Where the files shipped beside the code live: the Jinja2 templates, the example inventories, the plugin launchers.
 
 An installed package (wheel, Debian package) carries them as package data in ``nagios_herd/data/``; a checkout
-keeps them at its top level (``templates/``, ``etc/``) and the build copies them into the package, so both forms
+keeps them at its top level (``templates/``, ``etc/``, ``checks/``) and the build copies them into the package, so both forms
 find the same files through :func:`shipped`.
 """
 
@@ -30,3 +30,8 @@ def lab_inventory() -> Path:
 
 def example_inventory() -> Path:
     return shipped("etc") / "herd.toml"
+
+
+def launchers() -> Path:
+    """The check plugins' thin executables (``check_*``)."""
+    return shipped("checks")

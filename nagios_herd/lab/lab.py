@@ -114,6 +114,7 @@ class Lab:
             guests.prepare(layout, self.herd, guest)
         self._write_known_hosts()
         self.reconcile_guests()
+        provision.install_plugins(layout, self.herd)
 
     def _make_volumes(self, host: XenHost) -> None:
         image = self.layout.disk_image(host.name)

@@ -5,7 +5,10 @@ machine only files whose sha256 differs from ``MANIFEST.json`` are sent (to ``PA
 one checked on the target where a checker exists (``visudo -cf``), moved into place keeping the old copy, and
 the machine-level check run (``drbdadm dump RES`` on hosts, ``nagios4 -v`` on guests). A failed check puts
 every old file back. Only what changed is reloaded: ``drbdadm adjust`` for a changed resource file, a HUP to
-the guest's Nagios (its ``lock_file`` pid, as the init script does) for a changed Nagios tree.
+the guest's Nagios (its ``lock_file`` pid, as the init script does) for a changed Nagios tree. Every host and
+guest then gets the check plugins as one checksummed bundle in the inventory's ``paths.plugin_dir``
+(:mod:`nagios_herd.ops.plugins`: changed-only, each check answering ``-V`` before the switch, rolled back on
+failure).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import TextIO
 
 from nagios_herd.errors import HerdError
 from nagios_herd.generate.buildtree import read_manifest
+from nagios_herd.ops import plugins
+from nagios_herd.ops.bundle import build as build_bundle
 from nagios_herd.ops.remote import HostDown, Link
 from nagios_herd.ops.runner import Options, Run, command_line
 
@@ -114,26 +119,32 @@ def run(options: Options, *, build: str, plan_only: bool, out: TextIO = sys.stdo
     bad = failures(validate(tree))
     if bad:
         raise HerdError(f"{tree}: {len(bad)} file(s) fail validation, nothing deployed; first: {bad[0].line()}")
+    bundle = build_bundle()
     command = command_line("deploy", build=build, plan=plan_only)
     failed = 0
     with Run(options, command, mutating=not plan_only, with_guests=True) as run_:
         targets = [("hosts", link) for link in run_.links.values()] + [("guests", link)
                                                                        for link in run_.guest_links.values()]
+        plugin_dir = run_.herd.paths.plugin_dir
         for kind, link in targets:
             files = machine_files(manifest, kind, link.name)
-            if not files:
-                continue
             try:
                 if link.down:
                     raise HostDown(f"unreachable ({link.down}); nothing deployed there, re-run when it is back")
                 if plan_only:
-                    have = remote_digests(link, sorted(files))
+                    have = remote_digests(link, sorted(files)) if files else {}
                     stale = sorted(p for p, d in files.items() if have.get(p) != d)
                     print(f"{link.name}: would install {len(stale)} file(s): {' '.join(stale) or '-'}", file=out)
+                    in_use = plugins.installed(link, plugin_dir, bundle.checks)
+                    print(f"{link.name}: plugins " + ("up to date" if in_use == bundle.name else
+                                                      f"would go from {in_use or 'none'} to bundle {bundle.name}"),
+                          file=out)
                     continue
-                changed = push(link, tree, kind, files, out, [g.name for g in run_.herd.guests])
+                changed = push(link, tree, kind, files, out, [g.name for g in run_.herd.guests]) if files else []
                 if changed:
                     reload(link, kind, changed, out)
+                if plugins.install(link, plugin_dir, bundle, out):
+                    changed.append(f"{plugin_dir}/ (bundle {bundle.name})")
                 run_.journal.write(link.name, "end", "done", command=command, detail=" ".join(changed) or "no change")
             except HerdError as error:
                 failed += 1

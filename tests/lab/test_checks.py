@@ -83,7 +83,7 @@ def _as(lab, host, user, command):
 
 
 def _nrpe_user(lab, host):
-    """NRPE's user, nagios; root only where nagios cannot read this checkout (the plugins link into it)."""
+    """NRPE's user, nagios; root only where nagios cannot reach the plugin dir (a lab below a private directory)."""
     plugin = f"{lab.herd.paths.plugin_dir}/check_drbd_sync"
     return "nagios" if _as(lab, host, "nagios", f"{plugin} -V")[1].startswith("check_drbd_sync ") else "root"
 
