@@ -39,7 +39,7 @@ COMMANDS: dict[str, Subcommand] = {
     ),
     "adopt": Subcommand(
         "nagios_herd.commands.adopt",
-        "write an existing Nagios server's hosts, services and contacts into a team's inventory file",
+        "move an existing Nagios server into a team's inventory file, proven equal by Nagios (--diff: show changes)",
     ),
     "lab": Subcommand(
         "nagios_herd.lab.command",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 HostRole = Literal["primary", "backup"]
+Directives = tuple[tuple[str, str], ...]  # Nagios directives of one object, in the order the team file gives them
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,13 @@ class XenHost:
 
 @dataclass(frozen=True)
 class Contact:
+    """A person (or robot) the team's Nagios notifies; ``nagios`` set: adopted, the herd's template is not used."""
+
     name: str
     alias: str
-    email: str
+    email: str | None = None
     pager: str | None = None
+    nagios: Directives | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,9 @@ class MonitoredHost:
     groups: tuple[str, ...] = ()
     parents: tuple[str, ...] = ()
     contacts: tuple[str, ...] = ()  # contact names of the same team to notify; () means every team contact
+    # every other directive, exactly as the team's Nagios resolved it (adopt); None: the herd's template applies,
+    # otherwise the herd adds nothing, and () contacts means nobody, as it did on the team's server
+    nagios: Directives | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,16 @@ class Service:
     command: str
     args: tuple[str, ...] = ()
     contacts: tuple[str, ...] = ()  # contact names of the same team to notify; () means every team contact
+    groups: tuple[str, ...] = ()  # service groups
+    nagios: Directives | None = None  # as for MonitoredHost
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A whole Nagios object of a team besides hosts, services and contacts: a timeperiod, dependency, escalation."""
+
+    kind: str  # the Nagios object type: timeperiod, hostdependency, servicedependency, hostescalation, ...
+    directives: Directives
 
 
 @dataclass(frozen=True)
@@ -86,10 +103,18 @@ class Team:
     services: tuple[Service, ...]
     commands: tuple[Command, ...] = ()
     source: str = ""  # the file the team was read from, for messages
+    definitions: tuple[Definition, ...] = ()  # in the team file's order, grouped by kind
 
     @property
     def hostgroups(self) -> tuple[str, ...]:
         return tuple(sorted({group for host in self.hosts for group in host.groups}))
+
+    @property
+    def servicegroups(self) -> tuple[str, ...]:
+        return tuple(sorted({group for service in self.services for group in service.groups}))
+
+    def defined(self, kind: str) -> tuple[Definition, ...]:
+        return tuple(definition for definition in self.definitions if definition.kind == kind)
 
 
 @dataclass(frozen=True)

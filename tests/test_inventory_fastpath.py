@@ -34,6 +34,9 @@ def _values(spec: schema.Field, key: str) -> list[object]:
         low, high = spec.low, spec.high
         return [low, high, low - 1, high + 1, (low + high) // 2, True, str(low), float(low)]  # type: ignore[operator]
     base = GOOD.get(key, "db-01")
+    if spec.kind is dict:  # a nagios directives table
+        return [{"max_check_attempts": "3"}, {}, {"_CUSTOM": "any $thing"}, {"max_check_attempts": "x"},
+                {"no_such_directive": "1"}, {"notes": "a\nb"}, {"max_check_attempts": 3}, "x", ["x"]]
     if spec.kind is list:
         item = base[0] if isinstance(base, list) else base
         return [[], [item], [item, item], [item, 1], [item, {"a": 1}], "x", [item + "\n"], [item, item + "-b"], *(
@@ -60,6 +63,7 @@ def test_fine_implies_no_problem(name: str) -> None:
             fine += 1
             assert not problems, (table, problems.lines)
             assert spec.fine(table) == kept
-            assert kept == {key: tuple(value) if isinstance(value, list) else value for key, value in table.items()}
+            assert kept == {key: tuple(value) if isinstance(value, list) else tuple(value.items())
+                                if isinstance(value, dict) else value for key, value in table.items()}
         assert schema.read_table(Problems(), "f.toml", "t", table, spec) == kept
     assert fine >= 2

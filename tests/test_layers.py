@@ -45,7 +45,7 @@ ALLOWED = {
     "inventory": {"core"},
     "nagios": {"core"},
     "generate": {"core", "inventory", "nagios", "parsers"},
-    "adopt": {"core", "inventory", "nagios", "generate"},
+    "adopt": {"core", "inventory", "nagios", "generate", "parsers"},  # adopt reads Nagios' precached objects
     "ops": {"core", "inventory", "nagios", "generate", "parsers"},
     "watch": {"core", "inventory", "ops", "parsers"},
     "commands": {"core", "inventory", "generate", "adopt", "ops", "watch"},

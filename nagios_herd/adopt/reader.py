@@ -1,184 +1,245 @@
-"""Turn an existing Nagios server's object configuration into a team's inventory content (``nagios-herd adopt``).
+"""A team's Nagios objects as Nagios itself resolved them, mapped to the team file's arrays (``nagios-herd adopt``).
 
-:func:`read_objects` uses pynag's parser (it resolves ``use=`` templates); :func:`team_content` is a pure mapping
-from those resolved objects to the team file's ``contacts``, ``commands``, ``hosts`` and ``services`` arrays, each
-entry remembering the Nagios object it came from so a rejected value can be reported where the operator can fix it.
-What the inventory has no field for (check periods, intervals, notification options, host checks) is not carried.
+The input is the precached object file of ``nagios4 -v -p`` (:mod:`nagios_herd.adopt.oracle`): templates, multiple
+``use``, ``+`` additive inheritance, regular-expression and wildcard members and service-per-hostgroup are already
+expanded there exactly as the team's Nagios does it, so nothing here re-implements inheritance. :func:`team_content`
+is a pure mapping: each host, service and contact keeps every directive that differs from Nagios' own default (the
+herd's templates are not used for them, so the herd adds nothing the team did not say); contact groups become the
+effective set of contacts; timeperiods, dependencies and escalations are carried whole. Names only change where
+they would collide with the herd's own objects (a command or timeperiod of the same name and another meaning
+becomes ``NAME_TEAM``), and ``$USERn$`` macros whose value on the team's server differs from the herd's resource
+file are written out with the team's value.
 """
 
 from __future__ import annotations
 
-import warnings
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-NagiosObject = dict[str, Any]  # one resolved pynag object (attributes plus "meta")
+from nagios_herd.parsers.nagios_objects import NagiosObject
+
+Resolved = list[tuple[str, NagiosObject]]
+_FLOAT = re.compile(r"^(-?\d+)\.(\d*?)0*$")
+_USER = re.compile(r"\$(USER\d{1,3})\$")
+_WEEK = {day: "00:00-24:00" for day in ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday",
+                                        "saturday")}
+HERD_TIMEPERIODS = {"24x7": _WEEK}  # the herd's own timeperiods (its guest template), by directives
+
+# What Nagios 4 uses when a directive is not given (read from its precached output of a bare object): adopt leaves
+# these out, so a team file says only what the team chose.
+_OBJECT_DEFAULTS = {
+    "initial_state": "o", "importance": "0", "check_interval": "5", "retry_interval": "1",
+    "active_checks_enabled": "1", "passive_checks_enabled": "1", "obsess": "1", "event_handler_enabled": "1",
+    "low_flap_threshold": "0", "high_flap_threshold": "0", "flap_detection_enabled": "1",
+    "flap_detection_options": "a", "freshness_threshold": "0", "check_freshness": "0", "notification_options": "a",
+    "notifications_enabled": "1", "notification_interval": "30", "first_notification_delay": "0",
+    "stalking_options": "n", "process_perf_data": "1", "retain_status_information": "1",
+    "retain_nonstatus_information": "1",
+}
+DEFAULTS = {
+    "host": _OBJECT_DEFAULTS,
+    "service": {**_OBJECT_DEFAULTS, "is_volatile": "0", "parallelize_check": "1"},
+    "contact": {"service_notification_options": "n", "host_notification_options": "n", "minimum_importance": "0",
+                "host_notifications_enabled": "1", "service_notifications_enabled": "1", "can_submit_commands": "1",
+                "retain_status_information": "1", "retain_nonstatus_information": "1"},
+}
+# directives that are fields of the team file's entries, not entries of their ``nagios`` table
+_FIELDS = {
+    "host": {"host_name", "alias", "address", "parents", "contacts", "contact_groups"},
+    "service": {"host_name", "service_description", "check_command", "contacts", "contact_groups"},
+    "contact": {"contact_name", "alias", "email", "pager"},
+}
+_PERIODS = ("check_period", "notification_period", "host_notification_period", "service_notification_period",
+            "escalation_period", "dependency_period")
+_COMMANDS = ("check_command", "event_handler", "host_notification_commands", "service_notification_commands")
+DEFINITION_ARRAYS = {"timeperiod": "timeperiods", "hostdependency": "host_dependencies",
+                     "servicedependency": "service_dependencies", "hostescalation": "host_escalations",
+                     "serviceescalation": "service_escalations"}
 
 
 @dataclass(frozen=True)
 class Origin:
-    """Where an adopted entry was defined: ``host 'web01'`` in FILE at LINE."""
+    """Which resolved object an adopted entry came from: ``host 'web01'``."""
 
     kind: str
     name: str
-    file: str
-    line: int | None
 
 
 @dataclass
 class Adopted:
-    contacts: list[dict[str, Any]] = field(default_factory=list)
-    commands: list[dict[str, Any]] = field(default_factory=list)
-    hosts: list[dict[str, Any]] = field(default_factory=list)
-    services: list[dict[str, Any]] = field(default_factory=list)
+    arrays: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # team file array -> entries
     origins: dict[str, list[Origin]] = field(default_factory=dict)  # array name -> origin of each entry
-    renamed: dict[str, str] = field(default_factory=dict)  # Nagios command name -> team command name
+    renamed: dict[str, str] = field(default_factory=dict)  # "command NAME"/"timeperiod NAME" -> new name
+    counts: dict[str, int] = field(default_factory=dict)  # Nagios object kind -> how many the server has
 
 
-def read_objects(cfg_file: str) -> tuple[dict[str, list[NagiosObject]], list[str]]:
-    """Every object of the server whose main config is ``cfg_file``, templates applied, plus its problems.
-
-    pynag silently skips a ``cfg_file=`` that does not exist (Nagios refuses to start): that is a problem here too.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pynag 1.1.2 carries invalid escape sequences
-        from pynag.Parsers import config
-
-        parser = config(cfg_file=cfg_file)
-        parser.parse()
-    data = {kind[4:]: list(items) for kind, items in parser.data.items() if kind.startswith("all_")}
-    problems = [parser_error(error, cfg_file) for error in parser.errors]
-    problems += [f"{cfg_file}: cfg_file: {parser.abspath(value)} does not exist"
-                 for key, value in parser.maincfg_values if key == "cfg_file" and not parser.isfile(parser.abspath(value))]
-    return data, problems
+def split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
-def parser_error(error: Any, cfg_file: str) -> str:
-    """One ``FILE: definition: message (line N)`` line for a pynag ParserError (its str() is a repr)."""
-    message = " ".join(str(getattr(error, "message", None) or error).split())
-    where = f" (line {error.line_start})" if getattr(error, "line_start", None) else ""
-    return f"{getattr(error, 'filename', None) or cfg_file}: definition: {message}{where}"
+def number(value: str) -> str:
+    """``5.000000`` as ``5``, ``2.500000`` as ``2.5``: what Nagios prints, as a person would write it."""
+    match = _FLOAT.match(value)
+    if not match:
+        return value
+    return f"{match.group(1)}.{match.group(2)}" if match.group(2) else match.group(1)
 
 
-def _registered(objects: list[NagiosObject], name_key: str) -> list[NagiosObject]:
-    return [item for item in objects if item.get("register", "1") != "0" and item.get(name_key)]
+def expand_users(line: str, macros: dict[str, str]) -> str:
+    """``line`` with each ``$USERn$`` in ``macros`` replaced by its value (as Nagios substitutes them)."""
+    return _USER.sub(lambda match: macros.get(match.group(1), match.group(0)), line)
 
 
-def _split(value: str | None) -> list[str]:
-    """A Nagios comma list; a leading '+' (additive inheritance) is dropped."""
-    return [part.strip() for part in (value or "").lstrip("+").split(",") if part.strip()]
+class _Mapper:
+    def __init__(self, objects: Resolved, herd_commands: dict[str, str], herd_macros: dict[str, str],
+                 team_macros: dict[str, str], team: str) -> None:
+        self.team = team
+        self.by_kind: dict[str, list[NagiosObject]] = {}
+        for kind, item in objects:
+            self.by_kind.setdefault(kind, []).append(item)
+        self.members = {group["contactgroup_name"]: split(group.get("members"))
+                        for group in self.by_kind.get("contactgroup", [])}
+        self.herd_commands = herd_commands
+        self.herd_macros = herd_macros
+        self.team_macros = team_macros
+        self.commands: dict[str, str] = {}  # Nagios command name -> team command name (or herd's)
+        self.periods: dict[str, str] = {}
+        self.adopted = Adopted()
+
+    def contacts(self, item: NagiosObject) -> list[str]:
+        """The effective set: named contacts plus the members of the contact groups (already nested there)."""
+        names = set(split(item.get("contacts")))
+        for group in split(item.get("contact_groups")):
+            names |= set(self.members.get(group, ()))
+        return sorted(names)
+
+    def command_line(self, line: str) -> str:
+        """The team's line with each ``$USERn$`` the herd's resource file defines differently written out."""
+        def keep_or_expand(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in self.team_macros and self.herd_macros.get(name) != self.team_macros[name]:
+                return self.team_macros[name].replace("$", "$$")
+            return match.group(0)
+        return _USER.sub(keep_or_expand, line)
+
+    def plan_commands(self) -> None:
+        defined = {item["command_name"]: item.get("command_line", "") for item in self.by_kind.get("command", [])}
+        used: list[str] = []
+        for kind in ("host", "service", "contact"):
+            for item in self.by_kind.get(kind, []):
+                for key in _COMMANDS:
+                    for reference in split(item.get(key)) if key.endswith("_commands") else [item.get(key, "")]:
+                        name = reference.split("!", 1)[0]
+                        if name and name in defined and name not in used:
+                            used.append(name)
+        for name in sorted(used):
+            line = self.command_line(defined[name])
+            if self.herd_commands.get(name) == line:
+                self.commands[name] = name  # the herd-wide command means the same: it serves
+                continue
+            new = f"{name}_{self.team}" if name in self.herd_commands or name.startswith("herd_") else name
+            self.commands[name] = new
+            if new != name:
+                self.adopted.renamed[f"command {name}"] = new
+            self.add("commands", Origin("command", name), {"name": new, "line": line})
+
+    def plan_timeperiods(self) -> None:
+        for item in self.by_kind.get("timeperiod", []):
+            name = item["timeperiod_name"]
+            ranges = {key: value for key, value in item.items() if key not in ("timeperiod_name", "alias")}
+            if HERD_TIMEPERIODS.get(name) == ranges:
+                continue  # the herd's timeperiod of that name is the same
+            self.periods[name] = f"{name}_{self.team}" if name in HERD_TIMEPERIODS else name
+            if self.periods[name] != name:
+                self.adopted.renamed[f"timeperiod {name}"] = self.periods[name]
+        for item in self.by_kind.get("timeperiod", []):
+            if item["timeperiod_name"] in self.periods:
+                self.add("timeperiods", Origin("timeperiod", item["timeperiod_name"]), self.directives(item, ""))
+
+    def rename(self, key: str, value: str) -> str:
+        if key in _PERIODS:
+            return self.periods.get(value, value)
+        if key == "exclude":
+            return ",".join(self.periods.get(name, name) for name in split(value))
+        if key in _COMMANDS:
+            parts = []
+            for reference in (split(value) if key.endswith("_commands") else [value]):
+                name, bang, args = reference.partition("!")
+                parts.append(self.commands.get(name, name) + bang + args)
+            return ",".join(parts)
+        return value
+
+    def directives(self, item: NagiosObject, kind: str) -> dict[str, str]:
+        """``item``'s directives for a ``nagios`` table (fields and Nagios' defaults left out) or a definition."""
+        defaults = DEFAULTS.get(kind, {})
+        skip = _FIELDS.get(kind, set())
+        table = {}
+        for key, value in item.items():
+            if key in skip:
+                continue
+            value = self.rename(key, number(value))
+            if defaults.get(key) != value:
+                table[key] = value
+        return table
+
+    def add(self, array: str, origin: Origin, entry: dict[str, Any]) -> None:
+        self.adopted.arrays.setdefault(array, []).append(entry)
+        self.adopted.origins.setdefault(array, []).append(origin)
+
+    def run(self) -> Adopted:
+        self.adopted.counts = {kind: len(items) for kind, items in self.by_kind.items()}
+        self.plan_commands()
+        self.plan_timeperiods()
+        for contact in self.by_kind.get("contact", []):
+            entry: dict[str, Any] = {"name": contact["contact_name"], "alias": contact.get("alias")
+                                     or contact["contact_name"]}
+            for key in ("email", "pager"):
+                if contact.get(key):
+                    entry[key] = contact[key]
+            entry["nagios"] = self.directives(contact, "contact")
+            self.add("contacts", Origin("contact", entry["name"]), entry)
+        host_groups: dict[str, list[str]] = {}
+        for group in self.by_kind.get("hostgroup", []):
+            for host in split(group.get("members")):
+                host_groups.setdefault(host, []).append(group["hostgroup_name"])
+        for host in self.by_kind.get("host", []):
+            name = host["host_name"]
+            entry = {"name": name, "address": host.get("address") or name, "alias": host.get("alias") or name}
+            for key, items in (("groups", sorted(host_groups.get(name, []))), ("parents", split(host.get("parents"))),
+                               ("contacts", self.contacts(host))):
+                if items:
+                    entry[key] = items
+            entry["nagios"] = self.directives(host, "host")
+            self.add("hosts", Origin("host", name), entry)
+        service_groups: dict[tuple[str, str], list[str]] = {}
+        for group in self.by_kind.get("servicegroup", []):
+            members = split(group.get("members"))
+            for host, description in zip(members[::2], members[1::2]):
+                service_groups.setdefault((host, description), []).append(group["servicegroup_name"])
+        for service in self.by_kind.get("service", []):
+            key = (service["host_name"], service["service_description"])
+            command, *args = (service.get("check_command") or "").split("!")
+            entry = {"host": key[0], "description": key[1], "command": self.commands.get(command, command)}
+            for field_name, items in (("args", args), ("groups", sorted(service_groups.get(key, []))),
+                                      ("contacts", self.contacts(service))):
+                if items:
+                    entry[field_name] = items
+            entry["nagios"] = self.directives(service, "service")
+            self.add("services", Origin("service", f"{key[0]}/{key[1]}"), entry)
+        for kind in ("hostdependency", "servicedependency", "hostescalation", "serviceescalation"):
+            for item in self.by_kind.get(kind, []):
+                table = self.directives(item, "")
+                if kind.endswith("escalation"):
+                    table.pop("contact_groups", None)
+                    table.pop("contacts", None)
+                    if self.contacts(item):
+                        table["contacts"] = ",".join(self.contacts(item))
+                self.add(DEFINITION_ARRAYS[kind], Origin(kind, item.get("host_name", "?")), table)
+        return self.adopted
 
 
-def _origin(kind: str, name: str, item: NagiosObject) -> Origin:
-    meta = item.get("meta", {})
-    return Origin(kind, name, str(meta.get("filename", "?")), meta.get("line_start"))
-
-
-class _Groups:
-    """Host group and contact group membership: ``members``, the hosts' own ``hostgroups``, nested groups."""
-
-    def __init__(self, objects: dict[str, list[NagiosObject]], hosts: list[NagiosObject]) -> None:
-        self.hostgroups = {g["hostgroup_name"]: g for g in _registered(objects.get("hostgroup", []), "hostgroup_name")}
-        self.contactgroups = {g["contactgroup_name"]: g
-                              for g in _registered(objects.get("contactgroup", []), "contactgroup_name")}
-        self.all_hosts = {host["host_name"] for host in hosts}
-        self.joined: dict[str, set[str]] = {}  # group -> hosts naming it in their own hostgroups
-        for host in hosts:
-            for group in _split(host.get("hostgroups")):
-                self.joined.setdefault(group, set()).add(host["host_name"])
-
-    def _members(self, groups: dict[str, NagiosObject], name: str, nested_key: str, seen: set[str]) -> set[str]:
-        if name in seen:
-            return set()
-        seen.add(name)
-        group = groups.get(name, {})
-        members = set(_split(group.get("members"))) | (self.joined.get(name, set()) if groups is self.hostgroups else set())
-        for child in _split(group.get(nested_key)):
-            members |= self._members(groups, child, nested_key, seen)
-        return members
-
-    def hosts_of(self, group: str) -> set[str]:
-        members = self._members(self.hostgroups, group, "hostgroup_members", set())
-        return set(self.all_hosts) if "*" in members else members
-
-    def groups_of(self, host: str) -> list[str]:
-        return sorted(group for group in set(self.hostgroups) | set(self.joined) if host in self.hosts_of(group))
-
-    def contacts_of(self, group: str) -> set[str]:
-        return self._members(self.contactgroups, group, "contactgroup_members", set())
-
-
-def _select(names: list[str], universe: list[str], expand: Any) -> set[str]:
-    """Nagios list semantics: '*' is everything, '!x' excludes x; ``expand`` maps an entry to names."""
-    chosen: set[str] = set()
-    excluded: set[str] = set()
-    for name in names:
-        target = excluded if name.startswith("!") else chosen
-        target |= set(universe) if name.lstrip("!") == "*" else expand(name.lstrip("!"))
-    return chosen - excluded
-
-
-def _contacts(item: NagiosObject, groups: _Groups) -> list[str]:
-    names = set(_split(item.get("contacts")))
-    for group in _split(item.get("contact_groups")):
-        names |= groups.contacts_of(group)
-    return sorted(names)
-
-
-def _put(entry: dict[str, Any], key: str, items: list[str]) -> None:
-    if items:
-        entry[key] = items
-
-
-def team_content(objects: dict[str, list[NagiosObject]], herd_commands: dict[str, str], team: str) -> Adopted:
-    """The adopted arrays. A used command whose name is herd-wide with another line becomes ``<name>_<team>``."""
-    adopted = Adopted()
-    hosts = _registered(objects.get("host", []), "host_name")
-    host_names = [host["host_name"] for host in hosts]
-    groups = _Groups(objects, hosts)
-    origins: dict[str, list[Origin]] = {"contacts": [], "commands": [], "hosts": [], "services": []}
-    for contact in _registered(objects.get("contact", []), "contact_name"):
-        name = contact["contact_name"]
-        entry = {"name": name, "alias": contact.get("alias") or name}
-        for key in ("email", "pager"):
-            if contact.get(key):
-                entry[key] = contact[key]
-        adopted.contacts.append(entry)
-        origins["contacts"].append(_origin("contact", name, contact))
-    for host in hosts:
-        name = host["host_name"]
-        entry = {"name": name, "address": host.get("address") or name, "alias": host.get("alias") or name}
-        _put(entry, "groups", groups.groups_of(name))
-        _put(entry, "parents", _split(host.get("parents")))
-        _put(entry, "contacts", _contacts(host, groups))
-        adopted.hosts.append(entry)
-        origins["hosts"].append(_origin("host", name, host))
-    used: list[str] = []
-    for service in _registered(objects.get("service", []), "service_description"):
-        on = _select(_split(service.get("host_name")), host_names, lambda name: {name})
-        on |= _select(_split(service.get("hostgroup_name")), host_names, groups.hosts_of)
-        command, *args = (service.get("check_command") or "").split("!")
-        for host in sorted(on):
-            entry = {"host": host, "description": service["service_description"], "command": command}
-            _put(entry, "args", args)
-            _put(entry, "contacts", _contacts(service, groups))
-            adopted.services.append(entry)
-            origins["services"].append(_origin("service", f"{host}/{service['service_description']}", service))
-        if command and command not in used:
-            used.append(command)
-    defined = {item["command_name"]: item for item in _registered(objects.get("command", []), "command_name")}
-    for command in used:
-        if command not in defined or herd_commands.get(command) == defined[command].get("command_line"):
-            continue  # undefined: the inventory check reports it; identical: the herd-wide one serves
-        name = f"{command}_{team}" if command in herd_commands else command
-        adopted.renamed[command] = name
-        adopted.commands.append({"name": name, "line": defined[command].get("command_line", "")})
-        origins["commands"].append(_origin("command", command, defined[command]))
-    for entry in adopted.services:
-        entry["command"] = adopted.renamed.get(entry["command"], entry["command"])
-    for array, sort_key in (("contacts", "name"), ("commands", "name"), ("hosts", "name"), ("services", "host")):
-        pairs = sorted(zip(getattr(adopted, array), origins[array]),  # pynag reads cfg_dir in listdir order
-                       key=lambda pair: (pair[0][sort_key], pair[0].get("description", "")))
-        setattr(adopted, array, [entry for entry, _ in pairs])
-        adopted.origins[array] = [origin for _, origin in pairs]
-    return adopted
+def team_content(objects: Resolved, herd_commands: dict[str, str], herd_macros: dict[str, str],
+                 team_macros: dict[str, str], team: str) -> Adopted:
+    """The team file's arrays for the resolved ``objects`` of a team's server (see the module docstring)."""
+    return _Mapper(objects, herd_commands, herd_macros, team_macros, team).run()

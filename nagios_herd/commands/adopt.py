@@ -1,9 +1,12 @@
-"""``nagios-herd adopt --team NAME PATH/TO/nagios.cfg``: migrate an existing Nagios server into a team's file.
+"""``nagios-herd adopt --team NAME PATH/TO/nagios.cfg``: move an existing Nagios server into a team's file.
 
-The team's ``[team]`` table is kept; its contacts, commands, hosts and services are *replaced* by what the server
-defines (re-running adopt converges instead of piling up duplicates). The candidate file is validated together
-with the whole inventory before anything is written; when it is invalid every offending Nagios object is reported
-(its file, line and field) and the team file stays untouched. The write itself is atomic (temp file + rename).
+Nagios itself reads the server (``nagios4 -v -p`` over exactly the files the main file names, confined to the
+adopted tree), so the team file holds what that Nagios resolved, not a re-implementation of its inheritance. The
+team's ``[team]`` table is kept; everything else is *replaced* (re-running adopt converges). Before anything is
+written the candidate is validated with the whole inventory, the guest's tree is generated and resolved by Nagios
+too, and the two resolved configurations are compared: any difference in what runs when and who is told is one
+line each, exit 2, and the team file stays untouched. ``--diff`` prints those differences for the inventory as it
+is, the operator's proof before the old server is switched off (exit 1 when there are any).
 """
 
 from __future__ import annotations
@@ -21,14 +24,20 @@ _NAGIOS_FIELDS = {
     "commands": {"name": "command_name", "line": "command_line"},
     "hosts": {"name": "host_name", "groups": "hostgroups", "contacts": "contacts/contact_groups"},
     "services": {"host": "host_name", "description": "service_description", "command": "check_command",
-                 "args": "check_command", "contacts": "contacts/contact_groups"},
+                 "args": "check_command", "contacts": "contacts/contact_groups", "groups": "servicegroups"},
 }
+_ARRAYS = ("contacts", "commands", "hosts", "services", "timeperiods", "host_dependencies", "service_dependencies",
+           "host_escalations", "service_escalations")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--team", required=True, metavar="NAME", help="the team ([team] name, or its guest's name)")
     parser.add_argument("--inventory", metavar="FILE", help="herd inventory (default: $NAGIOS_HERD_INVENTORY, "
                         "/etc/nagios-herd/herd.toml, ./etc/herd.toml)")
+    parser.add_argument("--tree", metavar="DIR", help="every file the server reads must lie under DIR (default: "
+                        "the directory of its nagios.cfg)")
+    parser.add_argument("--diff", action="store_true", help="change nothing: print how the herd's generated Nagios "
+                        "for this team differs from the server, one line each (exit 1 if it does)")
     parser.add_argument("nagios_cfg", metavar="PATH/TO/nagios.cfg", help="main config file of the server to adopt")
 
 
@@ -45,8 +54,9 @@ def _tables(document: dict[str, Any] | None, key: str) -> dict[str, Any]:
     return {name: table for name, table in tables.items() if isinstance(table, dict)} if isinstance(tables, dict) else {}
 
 
-def find_team(inventory_path: Path, wanted: str) -> tuple[Path, str, dict[str, Any]]:
-    """The team file (path, name for messages, parsed document) of the team named ``wanted``, else of the guest."""
+def find_team(inventory_path: Path, wanted: str) -> tuple[Path, str, dict[str, Any], str]:
+    """The team file (path, name for messages, parsed document, guest) of the team named ``wanted``, else of the
+    guest of that name."""
     from nagios_herd.errors import HerdError
     from nagios_herd.inventory.loader import load, team_file_name
 
@@ -68,22 +78,21 @@ def find_team(inventory_path: Path, wanted: str) -> tuple[Path, str, dict[str, A
     _, include, document = teams[chosen[0]]
     if document is None:
         load(inventory_path)  # the team file itself is unreadable: report exactly why
-    return inventory_path.parent / include, team_file_name(inventory_path, include), document or {}
+    return inventory_path.parent / include, team_file_name(inventory_path, include), document or {}, chosen[0]
 
 
 def explain(problems: list[str], team_file: str, origins: dict[str, Any], source: str) -> list[str]:
-    """Problem lines about adopted entries, re-pointed at the Nagios object (file, line, field) they came from."""
-    pattern = re.compile(rf"^{re.escape(team_file)}: (contacts|commands|hosts|services)\[(\d+)\](?:\.(\w+))?"
+    """Problem lines about adopted entries, re-pointed at the Nagios object (and directive) they came from."""
+    pattern = re.compile(rf"^{re.escape(team_file)}: ({'|'.join(_ARRAYS)})\[(\d+)\](?:\.(\w+))?"
                          r"[^:]*: (.*?)(?: \(line \d+\))?$")
     lines = []
     for line in problems:
         match = pattern.match(line)
-        if match and int(match.group(2)) < len(origins[match.group(1)]):
+        if match and int(match.group(2)) < len(origins.get(match.group(1), ())):
             array, index, key, problem = match.group(1), int(match.group(2)), match.group(3), match.group(4)
             origin = origins[array][index]
-            field = _NAGIOS_FIELDS[array].get(key, key) if key else "definition"
-            where = f" (line {origin.line})" if origin.line else ""
-            lines.append(f"{origin.file}: {origin.kind}[{origin.name}].{field}: {problem}{where}")
+            field = _NAGIOS_FIELDS.get(array, {}).get(key, key) if key and key != "nagios" else "definition"
+            lines.append(f"{source}: {origin.kind} {origin.name!r}: {field}: {problem}")
         elif line.startswith(f"{team_file}: "):
             lines.append(f"{line} (content adopted from {source})")
         else:
@@ -107,35 +116,79 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def run(args: argparse.Namespace) -> int:
-    from nagios_herd.adopt.reader import parser_error, read_objects, team_content
+def _herd_macros(inventory_path: Path) -> dict[str, str]:
+    """The ``$USERn$`` a guest's resource file gives the team's commands (plugin directories of ``[paths]``)."""
+    from nagios_herd.model import Paths
+
+    paths = (_toml(inventory_path) or {}).get("paths")
+    paths = paths if isinstance(paths, dict) else {}
+    return {"USER1": str(paths.get("standard_plugin_dir", Paths.standard_plugin_dir)),
+            "USER2": str(paths.get("plugin_dir", Paths.plugin_dir))}
+
+
+def _read_server(source: Path, tree: str | None) -> tuple[Any, Any]:
+    """The confined file list of the server and what Nagios resolved from it; problems raise InventoryError."""
+    from nagios_herd.adopt.oracle import NagiosRefused, resolve_files
+    from nagios_herd.adopt.tree import server_files
     from nagios_herd.errors import HerdError, InventoryError
+
+    if not source.is_file():
+        raise HerdError(f"{source}: no such Nagios main config file", exit_code=2)
+    files = server_files(source, Path(tree) if tree else None)
+    if files.problems:
+        raise InventoryError(files.problems)
+    try:
+        return files, resolve_files(files.object_files, files.resource_files, files.options, str(source))
+    except NagiosRefused as refused:
+        raise InventoryError(refused.problems) from None
+
+
+def _summary(adopted: Any) -> list[str]:
+    """One line per kind of object: how many were adopted and what was renamed."""
+    lines = []
+    for array in _ARRAYS:
+        count = len(adopted.arrays.get(array, ()))
+        renamed = [f"{old.split(' ', 1)[1]} -> {new}" for old, new in adopted.renamed.items()
+                   if old.startswith(array.rstrip("s") + " ")]
+        if count or renamed:
+            lines.append(f"  {array}: {count}" + (f" (renamed: {', '.join(renamed)})" if renamed else ""))
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    from nagios_herd.adopt.reader import team_content
+    from nagios_herd.adopt.verify import differences
+    from nagios_herd.errors import InventoryError
     from nagios_herd.inventory.loader import load
     from nagios_herd.inventory.toml_writer import dumps
     from nagios_herd.locate import find_inventory
 
     inventory_path = find_inventory(args.inventory)
-    team_path, team_file, document = find_team(inventory_path, args.team)
+    team_path, team_file, document, guest = find_team(inventory_path, args.team)
     source = Path(args.nagios_cfg)
-    if not source.is_file():
-        raise HerdError(f"{source}: no such Nagios main config file", exit_code=2)
-    try:
-        objects, errors = read_objects(str(source))
-    except Exception as error:  # pynag raises bare ParserError/IOError/UnicodeDecodeError on broken trees
-        raise InventoryError([parser_error(error, str(source))]) from None
-    if errors:
-        raise InventoryError(errors)
+    files, resolved = _read_server(source, args.tree)
+    if args.diff:
+        lines = differences(load(inventory_path), guest, resolved, files.user_macros)
+        for line in lines:
+            print(line)
+        print(f"{team_file}: {len(lines)} differences from {source}" if lines else
+              f"{team_file}: guest {guest} resolves exactly as {source}")
+        return 1 if lines else 0
     team = document.get("team", {})
     herd_commands = {name: table.get("line") for name, table in _tables(_toml(inventory_path), "commands").items()}
-    adopted = team_content(objects, herd_commands, str(team.get("name", args.team)))
-    text = dumps({"team": team, "contacts": adopted.contacts, "commands": adopted.commands, "hosts": adopted.hosts,
-                  "services": adopted.services},
+    adopted = team_content(resolved, herd_commands, _herd_macros(inventory_path), files.user_macros,
+                           str(team.get("name", args.team)))
+    text = dumps({"team": team, **{array: adopted.arrays.get(array, []) for array in _ARRAYS}},
                  header=f"# Adopted from {source} by nagios-herd adopt; a new adopt replaces everything but [team].")
     try:
-        load(inventory_path, replace={team_path.resolve(): text})
+        herd = load(inventory_path, replace={team_path.resolve(): text})
     except InventoryError as error:
         raise InventoryError(explain(error.problems, team_file, adopted.origins, str(source))) from None
+    lines = differences(herd, guest, resolved, files.user_macros)
+    if lines:
+        raise InventoryError([f"{source}: the herd's Nagios would differ: {line}" for line in lines])
     write_atomically(team_path.resolve(), text)  # a symlinked team file stays a symlink
-    print(f"{team_file}: adopted {len(adopted.hosts)} hosts, {len(adopted.services)} services, "
-          f"{len(adopted.contacts)} contacts, {len(adopted.commands)} commands from {source}")
+    print(f"{team_file}: adopted from {source}; guest {guest} resolves exactly as the server (Nagios checked both)")
+    for line in _summary(adopted):
+        print(line)
     return 0

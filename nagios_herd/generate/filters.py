@@ -81,6 +81,41 @@ def _nagarg(value: str) -> str:
     return text
 
 
+_DIRECTIVE_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ :/-]*")
+
+
+def nagkey(value: object) -> str:
+    """The name of a directive a team table sets (validated at load; still never more than a key)."""
+    text = _text("nagkey", value)
+    if not _DIRECTIVE_KEY.fullmatch(text) or text != text.strip():
+        raise FilterError("nagkey", value, "not a Nagios directive name")
+    return text
+
+
+def nagteam(value: object) -> str:
+    """A value of a team's own Nagios object (adopted as that Nagios had it): one line, ``;`` escaped as ``\\;``.
+
+    Unlike :func:`nagval` it keeps ``$`` and ``!``: a team's event handler, custom variable or command line is
+    the team's own, and its Nagios reads it exactly as the server it came from did.
+    """
+    return _nagteam(value if type(value) is str else _text("nagteam", value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _nagteam(value: str) -> str:
+    text = _text("nagteam", value)
+    if text != text.strip():
+        raise FilterError("nagteam", value, "leading or trailing whitespace")
+    return text.replace(";", "\\;")
+
+
+def nagteamarg(value: object) -> str:
+    """An argument of a team's own check command: one line, no ``!`` (it splits arguments), ``;`` escaped."""
+    if type(value) is not str or any(char in value for char in "\n\r\0!"):
+        raise FilterError("nagteamarg", value, "newline, NUL or '!' in a check_command argument")
+    return value.replace(";", "\\;")
+
+
 def xlval(value: object) -> str:
     """An xl.cfg(5) literal: ints bare, strings double-quoted, lists as ``['a', 'b']`` (the xl list form)."""
     if isinstance(value, (list, tuple)):
@@ -157,6 +192,9 @@ def xmlcomment(value: object) -> str:
 FILTERS = {
     "nagval": nagval,
     "nagarg": nagarg,
+    "nagkey": nagkey,
+    "nagteam": nagteam,
+    "nagteamarg": nagteamarg,
     "xlval": xlval,
     "drbdval": drbdval,
     "sudoval": sudoval,

@@ -29,8 +29,9 @@ from nagios_herd.model import Herd
 from nagios_herd.parallel import Child, cores, gc_paused
 
 PVGRUB = "/usr/lib/grub-xen/grub-x86_64-xen.bin"
-OBJECT_FILES = ("commands.cfg", "contacts.cfg", "hostgroups.cfg", "hosts.cfg", "services.cfg", "templates.cfg",
-                "timeperiods.cfg")
+OBJECT_FILES = ("commands.cfg", "contacts.cfg", "dependencies.cfg", "escalations.cfg", "hostgroups.cfg", "hosts.cfg",
+                "servicegroups.cfg", "services.cfg", "templates.cfg", "timeperiods.cfg")
+ADMIN_EMAIL = "root@localhost"  # nagios.cfg's admin_email when no team contact has an address
 CIB = "cluster/cib.xml"
 CLUSTER_SCOPE = "/cluster"  # the CIB's header digest (never a guest name)
 CGI_READER = "nagios-herd"  # the user the watcher's check_nagios_guest authenticates as
@@ -85,7 +86,8 @@ def _plan(herd: Herd) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
         contacts = [contact.name for contact in guest.team.contacts]
         common = {"guest": guest, "view": view}
         yield f"{base}/nagios.cfg", guest.name, "guest/nagios.cfg.j2", {
-            **common, "object_files": OBJECT_FILES, "admin_email": guest.team.contacts[0].email}
+            **common, "object_files": OBJECT_FILES, "admin_email": next(
+                (contact.email for contact in guest.team.contacts if contact.email), ADMIN_EMAIL)}
         yield f"{base}/cgi.cfg", guest.name, "guest/cgi.cfg.j2", {
             **common, "cgi_readers": [*contacts, CGI_READER], "cgi_admins": contacts}
         yield f"{base}/resource.cfg", guest.name, "guest/resource.cfg.j2", {

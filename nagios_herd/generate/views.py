@@ -38,6 +38,7 @@ NRPE_TIMEOUT = 30  # check_nrpe -t: above the plugins' own timeouts, below Nagio
 # Objects the herd adds to team configs; a team object with one of these names would collide.
 XEN_HOSTGROUP = "herd-xen-hosts"
 GUEST_HOSTGROUP = "herd-guests"
+HERD_TIMEPERIODS = ("24x7",)  # templates/guest/objects/timeperiods.cfg defines these for the herd's objects
 HERD_COMMANDS = ("herd_check_host_alive", "herd_check_nrpe", "herd_check_nagios_guest",
                  "herd_notify_host_by_email", "herd_notify_service_by_email")
 
@@ -79,6 +80,7 @@ class GuestView:
     meta_hostgroups: tuple[tuple[str, str, tuple[str, ...]], ...]  # (name, alias, members)
     meta_services: tuple[MetaService, ...]
     hostgroup_members: tuple[tuple[str, tuple[str, ...]], ...]  # team hostgroups
+    herd_command_names: frozenset[str]  # a service on one of these keeps plain arguments (the herd's shell line)
 
 
 def host_view(herd: Herd, host: XenHost) -> HostView:
@@ -159,6 +161,7 @@ def guest_view(herd: Herd, guest: Guest) -> GuestView:
         meta_hostgroups=tuple(meta_hostgroups),
         meta_services=tuple(meta_services),
         hostgroup_members=tuple((group, tuple(members[group])) for group in team.hostgroups),
+        herd_command_names=frozenset(command.name for command in herd.commands),
     )
 
 
@@ -170,6 +173,8 @@ def _refuse_collisions(guest: Guest, commands: tuple[Command, ...], meta_hosts: 
     team_hosts = {host.name for host in team.hosts}
     clashes += [f"host {h.name!r}" for h in meta_hosts if h.name in team_hosts]
     clashes += [f"hostgroup {g[0]!r}" for g in meta_hostgroups if g[0] in team.hostgroups]
+    clashes += [f"timeperiod {name!r}" for name in HERD_TIMEPERIODS
+                if any(("timeperiod_name", name) in t.directives for t in team.defined("timeperiod"))]
     names = [c.name for c in commands]
     clashes += [f"command {name!r} defined twice" for name in sorted(set(names)) if names.count(name) > 1]
     if clashes:

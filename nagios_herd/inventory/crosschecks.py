@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nagios_herd.inventory import values
 from nagios_herd.inventory.problems import Problems
 
 Items = list[tuple[str, dict[str, Any]]]  # (path or name, well-formed fields)
@@ -22,6 +23,7 @@ class TeamDraft:
     commands: Items = field(default_factory=list)
     hosts: Items = field(default_factory=list)
     services: Items = field(default_factory=list)
+    definitions: list[tuple[str, str, Any]] = field(default_factory=list)  # (path, Nagios object type, directives)
 
 
 @dataclass
@@ -189,6 +191,12 @@ def check_team(problems: Problems, team: TeamDraft, draft: HerdDraft) -> None:
             problems.add(file, f"{path}.host", f"{host!r} is not a host of this team")
         if command is not None and command not in commands:
             problems.add(file, f"{path}.command", f"{command!r} is not a herd-wide or team command")
+        elif command in herd_commands:  # the herd wrote that shell line: its arguments stay plain
+            for index, arg in enumerate(fields.get("args", ())):
+                problem = values.command_arg(arg)
+                if problem:
+                    problems.add(file, f"{path}.args[{index}]", f"{problem} (an argument of the herd-wide command "
+                                 f"{command!r})")
 
 
 def _check_parents(problems: Problems, team: TeamDraft) -> None:

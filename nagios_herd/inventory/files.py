@@ -21,10 +21,11 @@ from nagios_herd.inventory import schema
 from nagios_herd.inventory import toml_reader as inventory_toml
 from nagios_herd.inventory.crosschecks import HerdDraft, TeamDraft, check_team
 from nagios_herd.inventory.problems import Entry, Problems
-from nagios_herd.model import Command, Contact, MonitoredHost, Service, Team
+from nagios_herd.model import Command, Contact, Definition, MonitoredHost, Service, Team
 from nagios_herd.parallel import Child, cores
 
-TEAM_KEYS = {"team": True, "contacts": False, "commands": False, "hosts": False, "services": False}
+TEAM_KEYS = {"team": True, "contacts": False, "commands": False, "hosts": False, "services": False,
+             **{key: False for key in schema.DEFINITIONS}}
 PARALLEL_BYTES = 1 << 20  # below this much team text a second process costs more than it saves
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
 _NAME = attrgetter("name")
@@ -88,9 +89,16 @@ def _read_team(problems: Problems, path: Path, file: str, replace: Mapping[Path,
     if "team" in document:
         draft.team = schema.read_table(problems, file, "team", document["team"], schema.TEAM)
     draft.contacts = schema.read_array(problems, file, "contacts", document, schema.CONTACT)
+    for index, table in enumerate(document.get("contacts", []) if isinstance(document.get("contacts"), list) else ()):
+        if isinstance(table, dict) and "email" not in table and "nagios" not in table:
+            problems.add(file, f"contacts[{index}].email", "missing: the herd's notification commands mail the "
+                         "contact (one without e-mail needs its own notification directives in a nagios table)")
     draft.commands = schema.read_array(problems, file, "commands", document, schema.TEAM_COMMAND)
     draft.hosts = schema.read_array(problems, file, "hosts", document, schema.MONITORED_HOST)
     draft.services = schema.read_array(problems, file, "services", document, schema.SERVICE)
+    for key, (kind, _) in schema.DEFINITIONS.items():
+        draft.definitions += [(path, kind, table) for path, table in schema.read_definitions(problems, file, key,
+                                                                                             document)]
     return draft
 
 
@@ -104,6 +112,7 @@ def build_team(draft: TeamDraft) -> Team:
         services=tuple(sorted((Service(**fields) for _, fields in draft.services), key=_SERVICE)),
         commands=tuple(sorted((Command(**fields) for _, fields in draft.commands), key=_NAME)),
         source=draft.file,
+        definitions=tuple(Definition(kind, table) for _, kind, table in draft.definitions),
     )
 
 
@@ -159,18 +168,18 @@ def _pack(result: TeamResult) -> tuple[Any, ...]:
         return result.draft, result.read, result.checked, None
     rows = [[_ROWS[type(item)](item) for item in items] for items in (team.contacts, team.hosts, team.services,
                                                                        team.commands)]
-    return result.draft, result.read, result.checked, (team.name, team.alias, team.source, *rows)
+    return result.draft, result.read, result.checked, (team.name, team.alias, team.source, team.definitions, *rows)
 
 
 def _unpack(packed: tuple[Any, ...]) -> TeamResult:
     draft, read, checked, team = packed
     if team is None:
         return TeamResult(draft, read, checked, None)
-    name, alias, source, contacts, hosts, services, commands = team
+    name, alias, source, definitions, contacts, hosts, services, commands = team
     return TeamResult(draft, read, checked, Team(
         name=name, alias=alias, contacts=tuple(Contact(*row) for row in contacts),
         hosts=tuple(MonitoredHost(*row) for row in hosts), services=tuple(Service(*row) for row in services),
-        commands=tuple(Command(*row) for row in commands), source=source))
+        commands=tuple(Command(*row) for row in commands), source=source, definitions=definitions))
 
 
 def _size(path: Path, replace: Mapping[Path, str] | None) -> int:

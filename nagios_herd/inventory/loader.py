@@ -41,14 +41,20 @@ def _includes(main: Path, draft: HerdDraft) -> list[tuple[str, str | None, Path,
         target = base / include
         shown = team_file_name(main, include)
         problem = None
-        if not target.resolve().is_relative_to(base.resolve()):
+        try:
+            resolved = target.resolve()
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop (before Python 3.13)
+            resolved = None
+        if resolved is None:
+            problem = f"include {include!r} is a symlink loop ({shown})"
+        elif not resolved.is_relative_to(base.resolve()):
             problem = f"include {include!r} is outside the inventory directory"
         elif not target.is_file():
             problem = f"include {include!r} not found ({shown})"
-        elif target.resolve() in included:
-            problem = f"{include!r} is already the team of guest {included[target.resolve()]!r}"
+        elif resolved in included:
+            problem = f"{include!r} is already the team of guest {included[resolved]!r}"
         else:
-            included[target.resolve()] = guest
+            included[resolved] = guest
         plan.append((guest, problem, target, shown))
     return plan
 

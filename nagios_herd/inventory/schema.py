@@ -10,26 +10,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from nagios_herd.inventory import values
+from nagios_herd.inventory import directives, values
 from nagios_herd.inventory.problems import Problems
 
 
 @dataclass(frozen=True)
 class Field:
-    kind: type  # str, int, bool or list (a list of strings)
+    kind: type  # str, int, bool, list (a list of strings) or dict (a table of Nagios directives)
     required: bool = True
-    check: values.Check | None = None  # for str and for each item of a list
+    check: Callable[[Any], str | None] | None = None  # for str, each item of a list, or a whole dict
     low: int | None = None
     high: int | None = None
     unit: str = ""
+    unique: bool = True  # a list may not repeat an item (check_command arguments may)
 
 
 def _accepts(spec: Field) -> Callable[[Any], object]:
     """For a string field, or a list field as a tuple: truthy only if :func:`_check_value` finds no problem."""
     accepts = values.accepts(spec.check) if spec.check else lambda value: True
+    if spec.kind is dict:
+        return lambda value: spec.check(value) is None  # type: ignore[misc]
     if spec.kind is list:
         return lambda value: all(type(item) is str and accepts(item) for item in value) \
-            and len(set(value)) == len(value)
+            and (not spec.unique or len(set(value)) == len(value))
     return accepts
 
 
@@ -68,6 +71,10 @@ class Spec(dict[str, Field]):
                 if kind is int:
                     if not low <= value <= high:
                         return None
+                elif kind is dict:
+                    if accepts(value) is False:
+                        return None
+                    fine[key] = tuple(value.items())
                 elif kind is not bool:
                     if kind is list:
                         value = fine[key] = tuple(value)
@@ -144,27 +151,43 @@ GUEST = Spec({
 })
 TEAM = Spec({"name": _str(values.name), "alias": _str(values.text)})
 CONTACT = Spec({
-    "name": _str(values.nagios_name),
-    "alias": _str(values.text),
-    "email": _str(values.email),
+    "name": _str(values.object_name),
+    "alias": _str(values.nagios_text),
+    "email": _str(values.email, required=False),
     "pager": _str(values.pager, required=False),
+    "nagios": Field(dict, False, directives.checker(directives.CONTACT)),
 })
-TEAM_COMMAND = Spec({"name": _str(values.nagios_name), "line": _str(values.command_line)})
+TEAM_COMMAND = Spec({"name": _str(values.object_name), "line": _str(values.team_command_line)})
 MONITORED_HOST = Spec({
-    "name": _str(values.nagios_name),
+    "name": _str(values.object_name),
     "address": _str(values.host_address),
-    "alias": _str(values.text),
-    "groups": Field(list, False, values.nagios_name),
-    "parents": Field(list, False, values.nagios_name),
-    "contacts": Field(list, False, values.nagios_name),
+    "alias": _str(values.nagios_text),
+    "groups": Field(list, False, values.object_name),
+    "parents": Field(list, False, values.object_name),
+    "contacts": Field(list, False, values.object_name),
+    "nagios": Field(dict, False, directives.checker(directives.HOST)),
 })
 SERVICE = Spec({
-    "host": _str(values.nagios_name),
-    "description": _str(values.description),
-    "command": _str(values.nagios_name),
-    "args": Field(list, False, values.command_arg),
-    "contacts": Field(list, False, values.nagios_name),
+    "host": _str(values.object_name),
+    "description": _str(values.object_name),
+    "command": _str(values.object_name),
+    "args": Field(list, False, values.team_arg, unique=False),
+    "contacts": Field(list, False, values.object_name),
+    "groups": Field(list, False, values.object_name),
+    "nagios": Field(dict, False, directives.checker(directives.SERVICE)),
 })
+# whole Nagios objects of a team: array name -> (Nagios object type, check of the table)
+DEFINITIONS = {
+    "timeperiods": ("timeperiod", directives.checker(directives.TIMEPERIOD, directives.REQUIRED["timeperiods"])),
+    "host_dependencies": ("hostdependency", directives.checker(directives.HOST_DEPENDENCY,
+                                                               directives.REQUIRED["host_dependencies"])),
+    "service_dependencies": ("servicedependency", directives.checker(directives.SERVICE_DEPENDENCY,
+                                                                     directives.REQUIRED["service_dependencies"])),
+    "host_escalations": ("hostescalation", directives.checker(directives.HOST_ESCALATION,
+                                                              directives.REQUIRED["host_escalations"])),
+    "service_escalations": ("serviceescalation", directives.checker(directives.SERVICE_ESCALATION,
+                                                                    directives.REQUIRED["service_escalations"])),
+}
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "a boolean (true/false)", list: "a list", dict: "a table"}
 
@@ -190,7 +213,7 @@ def _check_value(problems: Problems, file: str, path: str, spec: Field, value: A
     if spec.kind is int and not spec.low <= value <= spec.high:  # type: ignore[operator]
         problems.add(file, path, f"{value}{spec.unit} is outside {spec.low}..{spec.high}{spec.unit}")
         return False
-    if spec.kind is str and spec.check:
+    if spec.kind in (str, dict) and spec.check:
         problem = spec.check(value)
         if problem:
             problems.add(file, path, problem)
@@ -203,7 +226,7 @@ def _check_value(problems: Problems, file: str, path: str, spec: Field, value: A
             if problem:
                 problems.add(file, f"{path}[{index}]", problem)
                 good = False
-        if good and len(set(value)) != len(value):
+        if good and spec.unique and len(set(value)) != len(value):
             problems.add(file, path, "lists the same value twice")
             good = False
         return good
@@ -230,7 +253,8 @@ def read_reporting(problems: Problems, file: str, path: str, table: Any, spec: S
             suggested.add(hint.split("'")[1] if hint else "")
             problems.add(file, field_path, "unknown key" + hint)
         elif _check_value(problems, file, field_path, spec[key], value):
-            good[key] = tuple(value) if isinstance(value, list) else value
+            good[key] = tuple(value) if isinstance(value, list) else \
+                tuple(value.items()) if isinstance(value, dict) else value
     for key, field_spec in spec.items():
         if field_spec.required and key not in table and key not in suggested:  # a typo is reported once
             problems.add(file, f"{path}.{key}" if path else key, "missing required field")
@@ -262,3 +286,20 @@ def read_named_tables(problems: Problems, file: str, key: str, document: dict[st
             problems.add(file, f"{key}.{name}", problem)
         result.append((name, read_table(problems, file, f"{key}.{name}", table, spec)))
     return result
+
+
+def read_definitions(problems: Problems, file: str, key: str, document: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Each table of the array ``key`` (one of :data:`DEFINITIONS`) as ``(path, directives)`` when it is fine."""
+    items = document.get(key, [])
+    if not isinstance(items, list):
+        problems.add(file, key, f"expected an array of tables ([[{key}]]), got {type_name(items)}")
+        return []
+    check = DEFINITIONS[key][1]
+    good = []
+    for index, table in enumerate(items):
+        problem = check(table)
+        if problem:
+            problems.add(file, f"{key}[{index}]", problem)
+        else:
+            good.append((f"{key}[{index}]", tuple(table.items())))
+    return good

@@ -1,5 +1,8 @@
 """A tiny deterministic TOML writer for inventory documents (tables of scalars and arrays of tables).
 
+A table inside an array-of-tables entry (an adopted host's ``nagios`` directives) is written as the entry's
+sub-table (``[hosts.nagios]`` right after its ``[[hosts]]``), one directive a line, so a diff shows which one changed.
+
 The standard library reads TOML but cannot write it; inventory documents only need strings, integers, booleans,
 lists of strings, plain tables and arrays of tables, so a writer this small is easier to trust than a dependency.
 Output depends only on the input (key order as given, no timestamps), so re-running adopt gives the same bytes.
@@ -43,8 +46,12 @@ def value(item: Any) -> str:
     raise TypeError(f"cannot write {type(item).__name__} as a TOML value")
 
 
-def _body(table: dict[str, Any]) -> list[str]:
-    return [f"{key(name)} = {value(item)}" for name, item in table.items()]
+def _body(table: dict[str, Any], path: str = "") -> list[str]:
+    lines = [f"{key(name)} = {value(item)}" for name, item in table.items() if not isinstance(item, dict)]
+    for name, item in table.items():
+        if isinstance(item, dict):
+            lines += [f"[{path}.{key(name)}]", *_body(item, f"{path}.{key(name)}")]
+    return lines
 
 
 def dumps(document: dict[str, Any], header: str = "") -> str:
@@ -52,9 +59,9 @@ def dumps(document: dict[str, Any], header: str = "") -> str:
     blocks: list[str] = [header.rstrip("\n")] if header else []
     for name, section in document.items():
         if isinstance(section, dict):
-            blocks.append("\n".join([f"[{key(name)}]", *_body(section)]))
+            blocks.append("\n".join([f"[{key(name)}]", *_body(section, key(name))]))
         elif isinstance(section, list):
-            blocks.extend("\n".join([f"[[{key(name)}]]", *_body(table)]) for table in section)
+            blocks.extend("\n".join([f"[[{key(name)}]]", *_body(table, key(name))]) for table in section)
         else:
             raise TypeError(f"top-level {name!r} must be a table or an array of tables")
     return "\n\n".join(blocks) + "\n"

@@ -167,3 +167,60 @@ def command_line(value: str) -> str | None:
 def command_arg(value: str) -> str | None:
     """One ``check_command`` argument: it becomes ``$ARGn$`` inside a shell command line."""
     return _first(_ARG_SHELL, value) or (None if value.strip() else f"{value!r} is empty")
+
+
+# A team's Nagios objects reach nothing but the team's own Nagios, so they take what Nagios takes: object names
+# exclude only the guest's illegal_object_name_chars (its nagios.cfg sets exactly these), text only line breakers.
+ILLEGAL_OBJECT_NAME_CHARS = "`~!$%^&*|'\"<>?,()="
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _nagios_value(value: str, what: str) -> str | None:
+    control = _first(_CONTROL, value)
+    if control:
+        return control
+    if not value.strip():
+        return f"{value!r} is empty"
+    if value != value.strip():
+        return f"{value!r} has leading or trailing whitespace ({what})"
+    return None
+
+
+def object_name(value: str) -> str | None:
+    """A Nagios object name or service description as the guest's Nagios accepts it."""
+    bad = next((char for char in value if char in ILLEGAL_OBJECT_NAME_CHARS), None)
+    if bad:
+        return f"{value!r} contains {bad!r}, which Nagios refuses in object names (illegal_object_name_chars)"
+    if len(value) > 255:
+        return f"{value!r} is longer than 255 characters"
+    return _nagios_value(value, "Nagios drops it")
+
+
+def nagios_text(value: str) -> str | None:
+    """Free text of a Nagios object (an alias): anything on one line."""
+    return _nagios_value(value, "Nagios drops it")
+
+
+def team_command_line(value: str) -> str | None:
+    """A team's own command_line: it runs on the team's Nagios only, as on the server it came from."""
+    return _nagios_value(value, "Nagios drops it")
+
+
+def one_line(value: str) -> str | None:
+    """Any text on one line (a custom variable's value may even be empty)."""
+    return _first(_CONTROL, value)
+
+
+def team_arg(value: str) -> str | None:
+    """A ``check_command`` argument of a team command: anything on one line but the ``!`` that splits arguments.
+
+    An argument of a herd-wide command lands on a shell line the herd wrote: :func:`command_arg` holds there.
+    """
+    control = _first(_CONTROL, value)
+    if control:
+        return control
+    if "!" in value:
+        return f"{value!r} contains '!', which separates check_command arguments"
+    if value != value.strip():
+        return f"{value!r} has leading or trailing whitespace (Nagios drops it)"
+    return None
