@@ -11,7 +11,11 @@ column shows what other processes on a busy machine cannot distort (generate use
 the baseline does not). Then where a generate spends its time, measured in this process (the stdlib ``tomllib``
 alone, for comparison with the inventory loader's own reader), and the CLI start-up floor.
 
-Usage: ``.venv/bin/python benchmarks/generate.py [--teams 14] [--hosts 1000] [--services 10] [--repeat 3]``
+The first ``--adopted`` teams are written as ``nagios-herd adopt`` writes a team: every contact, host and service
+with its own ``nagios`` table of resolved directives, the team's own commands and timeperiod.
+
+Usage: ``.venv/bin/python benchmarks/generate.py [--teams 14] [--hosts 1000] [--services 10] [--adopted 7]
+[--repeat 3]``
 """
 
 from __future__ import annotations
@@ -29,8 +33,21 @@ ROOT = Path(__file__).resolve().parent.parent
 NAGIOS_HERD = [sys.executable, "-m", "nagios_herd.cli"]
 
 
-def write_inventory(directory: Path, teams: int, hosts: int, services: int) -> Path:
-    """A valid herd in the real TOML format: two hosts, one guest per team, each team ``hosts`` × ``services``."""
+ADOPTED_HOST = ('[hosts.nagios]\ncheck_command = "check-host-alive"\ncheck_period = "workhours"\n'
+                'max_check_attempts = "10"\nnotification_period = "workhours"\nnotification_interval = "45"\n'
+                'notification_options = "d,u,r"\n_PORT = "22"\n')
+ADOPTED_SERVICE = ('[services.nagios]\ncheck_period = "workhours"\ncheck_interval = "10"\nmax_check_attempts = "4"\n'
+                   'notification_period = "workhours"\nnotification_options = "w,c,r"\nfirst_notification_delay = "5"\n')
+ADOPTED_TEAM = ('[[commands]]\nname = "check-host-alive"\nline = "$USER1$/check_ping -H $HOSTADDRESS$ -w 3000,80% '
+                '-c 5000,100% -p 5"\n',
+                '[[commands]]\nname = "notify-team"\nline = "/usr/bin/logger -t nagios $NOTIFICATIONTYPE$ $HOSTNAME$"\n',
+                '[[timeperiods]]\ntimeperiod_name = "workhours"\nalias = "Work"\nmonday = "09:00-17:00"\n'
+                'friday = "09:00-15:00"\n')
+
+
+def write_inventory(directory: Path, teams: int, hosts: int, services: int, adopted: int = 0) -> Path:
+    """A valid herd in the real TOML format: two hosts, one guest per team, each team ``hosts`` × ``services``;
+    the first ``adopted`` teams as adopt writes them."""
     (directory / "teams").mkdir(parents=True)
     main = [
         '[herd]\nname = "bench"\nwatcher = "team-00"\nwatcher_peer = "team-01"\n',
@@ -47,15 +64,23 @@ def write_inventory(directory: Path, teams: int, hosts: int, services: int) -> P
                     f'preferred_host = "{"primary" if team % 2 else "backup"}"\nmemory_mb = 128\nvcpus = 1\n'
                     f'address = "192.0.2.{100 + team}"\nmac = "00:16:3e:00:00:{team:02x}"\nroot_mb = 2560\n'
                     f'swap_mb = 512\ndrbd_minor = {team}\ndrbd_port = {7789 + team}\n')
+        adopt = team < adopted
         lines = [f'[team]\nname = "t{team:02d}"\nalias = "Team {team}"\n',
                  '[[contacts]]\nname = "oncall"\nalias = "On call"\nemail = "oncall@example.net"\n']
+        if adopt:
+            lines[-1] += ('[contacts.nagios]\nhost_notification_period = "workhours"\nservice_notification_period = '
+                          '"workhours"\nhost_notification_commands = "notify-team"\nservice_notification_commands = '
+                          '"notify-team"\nhost_notification_options = "d,r"\nservice_notification_options = "c,r"\n')
+            lines += ADOPTED_TEAM
         for host in range(hosts):
             host_name = f"h{team:02d}-{host:04d}"
             lines.append(f'[[hosts]]\nname = "{host_name}"\naddress = "10.{team}.{host // 250}.{host % 250 + 1}"\n'
-                         f'alias = "Host {host}"\ngroups = ["g{host % 10}"]\n')
+                         f'alias = "Host {host}"\ngroups = ["g{host % 10}"]\n'
+                         + ('contacts = ["oncall"]\n' + ADOPTED_HOST if adopt else ""))
             for service in range(services):
                 lines.append(f'[[services]]\nhost = "{host_name}"\ndescription = "TCP {1000 + service}"\n'
-                             f'command = "check_tcp"\nargs = ["{1000 + service}"]\n')
+                             f'command = "check_tcp"\nargs = ["{1000 + service}"]\n'
+                             + ('contacts = ["oncall"]\n' + ADOPTED_SERVICE if adopt else ""))
         (directory / "teams" / f"{name}.toml").write_text("\n".join(lines))
     (directory / "herd.toml").write_text("\n".join(main))
     return directory / "herd.toml"
@@ -136,6 +161,7 @@ def main() -> int:
     parser.add_argument("--teams", type=int, default=14)
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--services", type=int, default=10)
+    parser.add_argument("--adopted", type=int, default=7, help="teams written as adopt writes them")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is reported")
     options = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -145,7 +171,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="nagios-herd-bench-") as scratch:
         base = Path(scratch)
         base.chmod(0o755)  # nagios4 -v checks its spool as the nagios user
-        inventory = write_inventory(base / "inventory", options.teams, options.hosts, options.services)
+        inventory = write_inventory(base / "inventory", options.teams, options.hosts, options.services,
+                                    options.adopted)
         output, live = base / "build", base / "live"
         generate_argv = [*NAGIOS_HERD, "generate", "--inventory", str(inventory), "--output", str(output)]
         generates, baselines = [], []
@@ -166,7 +193,8 @@ def main() -> int:
         after = snapshot(live)
         writes = sum(1 for path in before.keys() | after.keys() if before.get(path) != after.get(path))
         objects = options.teams * options.hosts * (options.services + 1)
-    print(f"herd: {options.teams} teams x {options.hosts} hosts x {options.services} services "
+    print(f"herd: {options.teams} teams ({options.adopted} adopted) x {options.hosts} hosts x "
+          f"{options.services} services "
           f"({objects:,} hosts+services); {os.cpu_count()} CPUs, load average {load_before:.2f} -> "
           f"{os.getloadavg()[0]:.2f} (other processes slow both sides alike; the CPU column is load-independent)")
     print(f"{'':40} {'wall':>8} {'ratio':>7}   {'CPU':>8} {'ratio':>7}")
