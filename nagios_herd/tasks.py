@@ -42,6 +42,13 @@ def _options(inventory, known_hosts, identity, state_dir, connect_timeout, paral
                    channels=max(1, int(channels)))
 
 
+def _cluster(options, task: str, **arguments) -> int | None:
+    """Pacemaker's branch in front of a mutating task: its exit status, or None to run the task as usual."""
+    from nagios_herd.ops import cluster
+
+    return cluster.route(options, task, **arguments)
+
+
 def _finish(operation) -> None:
     """Run an operation; a HerdError becomes one line on stderr and the exit status, never a traceback."""
     try:
@@ -59,9 +66,16 @@ def status(c, inventory=None, known_hosts=None, identity=None, state_dir=None, c
     """One table: guest, where it runs, DRBD role/connection/disk on both hosts, sync %.
 
     Exit 1 when a guest runs on both hosts or is Primary on both: invariant I1 is broken right now."""
+    from nagios_herd.ops import cluster
     from nagios_herd.ops import status as op
 
-    _finish(lambda: op.run(_options(inventory, known_hosts, identity, state_dir, connect_timeout)))
+    options = _options(inventory, known_hosts, identity, state_dir, connect_timeout)
+
+    def operation() -> int:
+        code = cluster.run_status(options)
+        return op.run(options) if code is None else code
+
+    _finish(operation)
 
 
 @task(help=COMMON, auto_shortflags=False)
@@ -92,6 +106,10 @@ def failover(c, guest=None, all=False, away_from=None, force=False, fenced=None,
         if allow_stale and not force:
             raise HerdError("--allow-stale only applies to a forced failover (--force --fenced HOST)")
         options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
+        code = _cluster(options, "failover", plan_only=plan, guest=guest, everything=all, away_from=away_from,
+                        fenced=fenced)
+        if code is not None:
+            return code
         moving = MoveOptions(shutdown_timeout=float(shutdown_timeout), nagios_wait=float(nagios_wait),
                              fenced=fenced, allow_stale=allow_stale, confirm=confirm)
         return move.run(options, task="failover", guest=guest, everything=all, move=moving,
@@ -110,8 +128,14 @@ def failback(c, guest=None, all=False, plan=False, shutdown_timeout=60, nagios_w
 
     options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
     moving = MoveOptions(shutdown_timeout=float(shutdown_timeout), nagios_wait=float(nagios_wait), failback=True)
-    _finish(lambda: move.run(options, task="failback", guest=guest, everything=all, move=moving,
-                             plan_only=plan))
+
+    def operation() -> int:
+        code = _cluster(options, "failback", plan_only=plan, guest=guest, everything=all)
+        if code is not None:
+            return code
+        return move.run(options, task="failback", guest=guest, everything=all, move=moving, plan_only=plan)
+
+    _finish(operation)
 
 
 MIGRATE = {"parallel": "guests migrated at the same time (default 8)",
@@ -134,8 +158,15 @@ def migrate(c, guest=None, all=False, away_from=None, plan=False, transfer_timeo
     from nagios_herd.ops import migrate as op
 
     options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
-    _finish(lambda: op.run(options, guest=guest, everything=all, away_from=away_from, plan_only=plan,
-                           migrate=_migrate_options(transfer_timeout)))
+
+    def operation() -> int:
+        code = _cluster(options, "migrate", plan_only=plan, guest=guest, everything=all, away_from=away_from)
+        if code is not None:
+            return code
+        return op.run(options, guest=guest, everything=all, away_from=away_from, plan_only=plan,
+                      migrate=_migrate_options(transfer_timeout))
+
+    _finish(operation)
 
 
 @task(help={**COMMON, **PLAN, **MIGRATE, "host": "the host to empty for maintenance",
@@ -153,6 +184,9 @@ def evacuate(c, host=None, allow_restart=False, plan=False, transfer_timeout=600
         if not host:
             raise HerdError("name the host to empty with --host HOST")
         options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
+        code = _cluster(options, "evacuate", plan_only=plan, host=host)
+        if code is not None:
+            return code
         return op.evacuate(options, host=host, allow_restart=allow_restart, plan_only=plan,
                            migrate=_migrate_options(transfer_timeout),
                            move=MoveOptions(shutdown_timeout=float(shutdown_timeout),
@@ -171,6 +205,9 @@ def restore(c, host=None, plan=False, transfer_timeout=600, parallel=8, channels
         if not host:
             raise HerdError("name the host with --host HOST")
         options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
+        code = _cluster(options, "restore", plan_only=plan, host=host)
+        if code is not None:
+            return code
         return op.restore(options, host=host, plan_only=plan, migrate=_migrate_options(transfer_timeout))
 
     _finish(operation)
@@ -185,18 +222,33 @@ def rebuild(c, host=None, guest=None, plan=False, parallel=2, inventory=None, kn
     from nagios_herd.ops import rebuild as op
 
     options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel)
-    _finish(lambda: op.run(options, host=host, guest=guest, plan_only=plan))
+
+    def operation() -> int:
+        code = _cluster(options, "rebuild", plan_only=plan)
+        return op.run(options, host=host, guest=guest, plan_only=plan) if code is None else code
+
+    _finish(operation)
 
 
 @task(help={**COMMON, **PLAN, "build": "the `nagios-herd generate` output directory (default ./build)"},
       auto_shortflags=False)
 def deploy(c, build="build", plan=False, inventory=None, known_hosts=None, identity=None, state_dir=None,
            connect_timeout=5):
-    """Push generated host files and guest Nagios trees; validate there; reload only what changed."""
+    """Push generated host files and guest Nagios trees; validate there; reload only what changed.
+
+    When Pacemaker manages the herd, then load the cluster configuration (after crm_verify) if it changed."""
+    from nagios_herd.ops import cib_load
     from nagios_herd.ops import deploy as op
 
     options = _options(inventory, known_hosts, identity, state_dir, connect_timeout)
-    _finish(lambda: op.run(options, build=build, plan_only=plan))
+
+    def operation() -> int:
+        code = op.run(options, build=build, plan_only=plan)
+        if code:
+            return code
+        return cib_load.run(options, build=build, plan_only=plan) or 0
+
+    _finish(operation)
 
 
 @task(name="resolve-split-brain",
@@ -208,7 +260,12 @@ def resolve_split_brain(c, guest=None, victim=None, plan=False, inventory=None, 
     from nagios_herd.ops import splitbrain as op
 
     options = _options(inventory, known_hosts, identity, state_dir, connect_timeout)
-    _finish(lambda: op.run(options, guest=guest, victim=victim, plan_only=plan))
+
+    def operation() -> int:
+        code = _cluster(options, "resolve-split-brain", plan_only=plan)
+        return op.run(options, guest=guest, victim=victim, plan_only=plan) if code is None else code
+
+    _finish(operation)
 
 
 def main() -> None:

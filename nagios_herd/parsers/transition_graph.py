@@ -53,9 +53,10 @@ class Graph:
         return False
 
     def real(self) -> list[Action]:
-        """The actions that do something on a node (no pseudo events, no probes or recurring monitors)."""
+        """The actions that change a resource or a node (no pseudo events, notifications, probes, recurring monitors
+        or their cancellation)."""
         return [action for action in self.actions.values() if action.kind != "pseudo_event"
-                and action.operation not in ("monitor", "notify")]
+                and action.operation not in ("monitor", "notify", "cancel")]
 
 
 def _action(element: ET.Element) -> Action:
