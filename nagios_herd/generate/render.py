@@ -29,6 +29,8 @@ from nagios_herd.model import Herd
 from nagios_herd.parallel import Child, cores, gc_paused
 
 PVGRUB = "/usr/lib/grub-xen/grub-x86_64-xen.bin"
+CRM_FENCE_PEER = "/usr/lib/drbd/crm-fence-peer.9.sh"
+CRM_UNFENCE_PEER = "/usr/lib/drbd/crm-unfence-peer.9.sh"
 OBJECT_FILES = ("commands.cfg", "contacts.cfg", "dependencies.cfg", "escalations.cfg", "hostgroups.cfg", "hosts.cfg",
                 "servicegroups.cfg", "services.cfg", "templates.cfg", "timeperiods.cfg")
 ADMIN_EMAIL = "root@localhost"  # nagios.cfg's admin_email when no team contact has an address
@@ -72,10 +74,15 @@ def _plan(herd: Herd) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
             }
             yield f"{base}/etc/drbd.d/{guest.name}.res", "", "host/drbd.res.j2", {
                 "host": host, "guest": guest, "nodes": nodes, "resync_after": view.resync_after.get(guest.name, ""),
+                "fencing": "resource-and-stonith" if herd.cluster.manages_herd else "resource-only",
             }
-        fence_peer = "/usr/lib/drbd/outdate-peer.sh " + " ".join(f"on {h.name} {h.address}" for h in herd.hosts)
+        if herd.cluster.manages_herd:  # DRBD's fencing goes through Pacemaker's (a constraint against the peer)
+            fence_peer, unfence_peer = CRM_FENCE_PEER, CRM_UNFENCE_PEER
+        else:
+            fence_peer = "/usr/lib/drbd/outdate-peer.sh " + " ".join(f"on {h.name} {h.address}" for h in herd.hosts)
+            unfence_peer = ""
         yield f"{base}/etc/drbd.d/global_common.conf", "", "host/global_common.conf.j2", {
-            "host": host, "fence_peer": fence_peer}
+            "host": host, "fence_peer": fence_peer, "unfence_peer": unfence_peer}
         yield f"{base}/etc/nagios/nrpe.d/nagios-herd.cfg", "", "host/nrpe.cfg.j2", {"host": host, "view": view,
                                                                                      "sudo": SUDO}
         yield f"{base}/etc/sudoers.d/nagios-herd", "", "host/sudoers.j2", {"host": host, "view": view}

@@ -136,3 +136,15 @@ def test_the_cluster_check_is_an_nrpe_command_only_when_pacemaker_manages_the_he
     assert services.count("herd_check_nrpe!check_herd_cluster") == 2  # the watcher asks both hosts
     plain = build(copy_fixture(tmp_path) / "herd.toml").files
     assert not any(b"check_herd_cluster" in data or b"crm_mon" in data for data in plain.values())
+
+
+def test_drbd_fencing_goes_through_pacemaker_only_when_it_manages_the_herd(fixture_tree, tmp_path):
+    drbd = fixture_tree / "hosts" / "xen-a" / "etc" / "drbd.d"
+    assert "fencing resource-and-stonith;" in (drbd / "team-db.res").read_text()
+    common = (drbd / "global_common.conf").read_text()
+    assert 'fence-peer "/usr/lib/drbd/crm-fence-peer.9.sh";' in common
+    assert 'unfence-peer "/usr/lib/drbd/crm-unfence-peer.9.sh";' in common
+    plain = build(copy_fixture(tmp_path) / "herd.toml").files
+    res = next(data for path, data in plain.items() if path.endswith(".res"))
+    assert b"fencing resource-only;" in res
+    assert not any(b"crm-fence-peer" in data for data in plain.values())
