@@ -2,10 +2,10 @@
 
 Reads ``crm_mon --one-shot --inactive --output-as=xml`` (or ``--input FILE``). CRITICAL: the cluster not running on
 this node, no DC, a partition without quorum, a node OFFLINE or UNCLEAN (waiting to be fenced), a guest stopped,
-failed or blocked, ``stonith-enabled=false``. WARNING: a node in standby or maintenance, a fence device stopped,
-maintenance mode, an unmanaged guest, failed actions still recorded (clean them up with ``crm_resource --cleanup``),
-and a guest running away from its preferred host (``--guest NAME@HOST``; after a failover the herd has no spare
-capacity until the operator moves it back).
+failed or blocked, a fence device failed, ``stonith-enabled=false``. WARNING: a node in standby or maintenance, a
+fence device stopped, maintenance mode, an unmanaged guest, failed actions still recorded (clean them up with
+``crm_resource --cleanup``), and a guest running away from its preferred host (``--guest NAME@HOST``; after a
+failover the herd has no spare capacity until the operator moves it back).
 
 A guest is the ``ocf:heartbeat:Xen`` primitive ``vm-NAME``; without ``--guest``, every Xen primitive is one.
 """
@@ -125,7 +125,9 @@ def evaluate(status: ClusterStatus, guests: dict[str, str]) -> Report:
     for name, prefers in names.items():
         _guest(report, name, by_id.get(f"vm-{name}", []), prefers)
     for instance in status.instances:
-        if instance.agent.startswith("stonith:") and not instance.active:
+        if instance.agent.startswith("stonith:") and instance.failed:
+            report.add(State.CRITICAL, f"fence device {instance.id} FAILED: the cluster may not be able to fence")
+        elif instance.agent.startswith("stonith:") and not instance.active:
             report.add(State.WARNING, f"fence device {instance.id} stopped: it is not being monitored")
         elif instance.clone and instance.failed:
             report.add(State.CRITICAL, f"{instance.clone}: {instance.id} FAILED on {', '.join(instance.nodes) or '-'}")

@@ -140,3 +140,12 @@ def test_the_pasted_legacy_crm_mon_format_reads_the_same_way(tmp_path):
     done = subprocess.run([str(CHECK), "--input", str(saved), "--guest", "team-db"], capture_output=True, text=True,
                           timeout=30, check=False)
     assert done.returncode == 2 and "CRITICAL: team-db: no resource vm-team-db in the cluster" in done.stdout
+
+
+def test_a_failed_fence_device_is_critical(cluster, steady, tmp_path):
+    state = cluster.directory / "fence-failed.xml"
+    cluster.tool(steady.state, "crm_simulate", "--xml-file", str(steady.state),
+                 "--op-inject=fence-xen-a_monitor_60000@xen-b=1", "--run", "--save-output", str(state))
+    done = judge(cluster, state, tmp_path, *GUESTS)  # the failure recorded, the recovery not yet run
+    assert done.returncode == 2
+    assert "CRITICAL: fence device fence-xen-a FAILED: the cluster may not be able to fence" in done.stdout

@@ -109,7 +109,8 @@ def test_drbd_resources_are_identical_on_both_hosts_and_safe():
         assert texts[0] == texts[1]
         text = texts[0]
         for setting in ("protocol C;", "after-sb-0pri discard-zero-changes;", "after-sb-1pri disconnect;",
-                        "after-sb-2pri disconnect;", "fencing resource-only;", "auto-promote no;",
+                        "after-sb-2pri disconnect;", "fencing resource-and-stonith;",  # Pacemaker manages it
+                        "auto-promote no;",
                         "meta-disk internal;", f"minor {guest.drbd_minor};"):
             assert setting in text, (guest.name, setting)
         settings = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
