@@ -45,11 +45,13 @@ ACCEPTED = [
     "", "\n", "# only a comment", "a = 1", "a = 1\r\n", "a = 'x'\nb = \"y\"", "[t]\n", "[[a]]\n[[a]]\nk = 1\n",
     "[ t ]\nk = 1", "[[ a ]]", "a = [\"x\",\"y\"]", "k-_9 = 0", "k = \"caf\u00e9 \u2028\"", "k = '\t'",
     "a = 1 # c\t\n", "x = true\n[t]\nx = 2\n[[u]]\nx = 3\n",
+    "[[h]]\na = 1\n[h.n]\na = 2\n[[h]]\na = 3\n[ h.n ]\n",  # adopt's [hosts.nagios] after each [[hosts]]
 ]
 # texts the reader must hand to tomllib: either tomllib reads them differently, or refuses them
 DECLINED = [
     "a = 1\na = 2", "[t]\n[t]", "[[a]]\n[a]", "[a]\n[[a]]", "a = []\n[[a]]", "a = 1\n[a]", "a = 1.5", "a = 1_000",
     "a = +1", "a = 01", "a = 0x1f", "a = 1979-05-27", "a = { b = 1 }", "a.b = 1", '"a" = 1', "[a.b]", '["a"]',
+    "[t]\n[t.n]", "[[h]]\nn = 1\n[h.n]", "[[h]]\n[h.n]\n[h.n]", "[h.n]\n[[h]]", "[a.b.c]",
     'a = """x"""', "a = '''x'''", 'a = "\\n"', 'a = "\\u00e9"', 'a = "tab\there"', "a = [1, 2]", "a = [\n\"x\"]",
     "a = [,]", "a = 1\r", "a = 1\rb = 2", "\ufeffa = 1", "a = 1 # bell \x07", "a = truex", "a = 1 2",
     "[t] k = 1", "[[a]", "[a]]", "[ [a] ]", "a = \"x", "a", "= 1", "a = ", "a = 'x\x7f'", "a = \"\x00\"",

@@ -94,18 +94,14 @@ class _Walker:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            child = path / entry.name
             try:
-                is_dir = entry.is_dir()
+                is_dir = entry.is_dir()  # follows a symlink, as Nagios' stat() does
             except OSError:
                 is_dir = False
-            if is_dir or (entry.is_symlink() and not os.path.exists(child) and not child.name.endswith(".cfg")):
-                if entry.is_symlink() and not os.path.exists(child):
-                    self.files.problems.append(f"{where}: {child} is a symlink loop or dangling")
-                    continue
-                self.add_dir(where, child)
+            if is_dir:
+                self.add_dir(where, path / entry.name)
             elif entry.name.endswith(".cfg"):
-                self.add_file(where, child)
+                self.add_file(where, path / entry.name)  # a looping or dangling link is reported there
 
 
 def server_files(main: Path, root: Path | None = None) -> ServerFiles:

@@ -92,6 +92,13 @@ def nagkey(value: object) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def nagdirectives(directives: tuple[tuple[str, str], ...]) -> str:
+    """A team object's ``nagios`` directives as its indented lines (adopted teams repeat the same tables a lot,
+    so each distinct table is written once)."""
+    return "\n".join(f"    {nagkey(key)}    {nagteam(value)}" for key, value in directives)
+
+
 def nagteam(value: object) -> str:
     """A value of a team's own Nagios object (adopted as that Nagios had it): one line, ``;`` escaped as ``\\;``.
 
@@ -193,6 +200,7 @@ FILTERS = {
     "nagval": nagval,
     "nagarg": nagarg,
     "nagkey": nagkey,
+    "nagdirectives": nagdirectives,
     "nagteam": nagteam,
     "nagteamarg": nagteamarg,
     "xlval": xlval,

@@ -179,6 +179,7 @@ def check_team(problems: Problems, team: TeamDraft, draft: HerdDraft) -> None:
     commands = herd_commands | {fields["name"] for _, fields in team.commands if "name" in fields}
     hosts = {fields.get("name") for _, fields in team.hosts}
     seen: dict[tuple[str, str], str] = {}
+    plain: set[str] = set()  # arguments of herd-wide commands already found plain (a big team repeats them)
     for path, fields in team.services:
         host, description, command = fields.get("host"), fields.get("description"), fields.get("command")
         if host is not None and description is not None:
@@ -193,8 +194,12 @@ def check_team(problems: Problems, team: TeamDraft, draft: HerdDraft) -> None:
             problems.add(file, f"{path}.command", f"{command!r} is not a herd-wide or team command")
         elif command in herd_commands:  # the herd wrote that shell line: its arguments stay plain
             for index, arg in enumerate(fields.get("args", ())):
+                if arg in plain:
+                    continue
                 problem = values.command_arg(arg)
-                if problem:
+                if problem is None:
+                    plain.add(arg)
+                else:
                     problems.add(file, f"{path}.args[{index}]", f"{problem} (an argument of the herd-wide command "
                                  f"{command!r})")
 

@@ -93,6 +93,7 @@ _ESCALATION = {
 HOST_ESCALATION = {**_ESCALATION, "escalation_options": _options("durfsa")}
 SERVICE_ESCALATION = {**_ESCALATION, "service_description": values.object_name,
                       "escalation_options": _options("wucrfsa")}
+TIMEPERIOD: dict[str, Callable[[str], str | None]] = {}  # free keys (weekdays, dates): see _timeperiod
 REQUIRED = {
     "host_dependencies": ("host_name", "dependent_host_name"),
     "service_dependencies": ("host_name", "service_description", "dependent_host_name",
@@ -116,20 +117,31 @@ def _timeperiod(key: str, value: str) -> str | None:
 
 def checker(known: dict[str, Callable[[str], str | None]],
             required: tuple[str, ...] = ()) -> Callable[[object], str | None]:
-    """A check of a whole directives table against ``known``: the first problem as ``DIRECTIVE: problem``."""
-    seen: set[tuple[str, str]] = set()  # a big team repeats the same (directive, value) pairs a lot
+    """A check of a whole directives table against ``known``: the first problem as ``DIRECTIVE: problem``.
+
+    Adopted teams repeat the same tables (every service of a template alike), so a table found fine is
+    remembered whole, and each fine ``(directive, value)`` pair too.
+    """
+    fine_pairs: set[tuple[str, str]] = set()
+    fine_tables: set[tuple[tuple[str, str], ...]] = set()
 
     def check(table: object) -> str | None:
         if not isinstance(table, dict):
             return f"expected a table of Nagios directives, got {type(table).__name__}"
+        try:
+            whole = tuple(table.items())
+            if whole in fine_tables:
+                return None
+        except TypeError:  # a list or table as a value: reported below
+            whole = None
         missing = [key for key in required if key not in table]
         if missing:
             return f"{missing[0]}: missing required directive"
         for key, value in table.items():
-            if (key, value) in seen:
-                continue
             if not isinstance(value, str):
                 return f"{key}: expected a string, got {type(value).__name__}"
+            if (key, value) in fine_pairs:
+                continue
             if known is TIMEPERIOD:  # every weekday and date range is a directive
                 problem = _timeperiod(key, value)
             elif _CUSTOM.match(key):
@@ -140,9 +152,8 @@ def checker(known: dict[str, Callable[[str], str | None]],
                 problem = "is not a Nagios directive of this object type"
             if problem:
                 return f"{key}: {problem}"
-            seen.add((key, value))
+            fine_pairs.add((key, value))
+        if whole is not None and len(fine_tables) < 1 << 16:
+            fine_tables.add(whole)
         return None
     return check
-
-
-TIMEPERIOD: dict[str, Callable[[str], str | None]] = {}

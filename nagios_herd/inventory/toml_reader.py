@@ -2,7 +2,7 @@
 
 The standard library's pure-Python ``tomllib`` reads about 1-2 MB/s, so a herd of large team files spent most of a
 generate parsing. Team files (hand-written or from ``adopt``) use a few line shapes only: ``[table]`` and
-``[[array]]`` headers with a bare key, ``key = value`` with a bare key and a string (basic with no escapes but
+``[[array]]`` headers with a bare key, ``[array.table]`` (a table of the array's last entry, adopt's ``nagios``), ``key = value`` with a bare key and a string (basic with no escapes but
 ``\\"``/``\\\\``, or literal), an integer, a boolean or a one-line array of such strings, blank lines and comments.
 :func:`loads` matches each distinct line of such a document once against one regular expression and returns
 what ``tomllib.loads`` returns for it; at the first line outside the subset, or anything tomllib would refuse (a repeated key, a table
@@ -26,11 +26,12 @@ _LINE = re.compile(  # one line without its "\n"; a "\r" may end it only because
     rf"({_KEY}){_WS}={_WS}(?:({_STRING})|(-?(?:0|[1-9][0-9]*))|(true|false)|({_ARRAY}))"  # 1 = 2|3|4|5
     rf"|\[\[{_WS}({_KEY}){_WS}\]\]"  # 6: [[array of tables]]
     rf"|\[{_WS}({_KEY}){_WS}\]"  # 7: [table]
+    rf"|\[{_WS}({_KEY})\.({_KEY}){_WS}\]"  # 8.9: [array.table] of the array's last table
     rf")?{_WS}(?:#[^\x00-\x08\x0a-\x1f\x7f]*)?\r?"  # trailing blanks and a comment
 )
 _ITEM = re.compile(_STRING)
 _ESCAPE = re.compile(r"\\(.)")
-_VALUE, _ARRAY_OF_TABLES, _TABLE, _NOTHING = range(4)
+_VALUE, _ARRAY_OF_TABLES, _TABLE, _SUBTABLE, _NOTHING = range(5)
 
 
 def _string(token: str) -> str:
@@ -43,8 +44,10 @@ def _line(line: str) -> tuple[int, str, Any] | None:
     found = _LINE.fullmatch(line)
     if found is None:
         return None
-    key, string, integer, boolean, items, array, header = found.groups()
+    key, string, integer, boolean, items, array, header, parent, child = found.groups()
     if key is None:
+        if parent:
+            return _SUBTABLE, parent, child
         return (_ARRAY_OF_TABLES, array, None) if array else (_TABLE, header, None) if header else (_NOTHING, "", None)
     if string is not None:
         return _VALUE, key, _string(string)
@@ -94,4 +97,8 @@ def loads(text: str) -> dict[str, Any] | None:
             if name in root:
                 return None
             table = root[name] = {}
+        elif kind == _SUBTABLE:
+            if name not in arrays or value in root[name][-1]:
+                return None
+            table = root[name][-1][value] = {}
     return root

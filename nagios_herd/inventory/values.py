@@ -15,7 +15,6 @@ Check = Callable[[str], "str | None"]
 # guests, Xen hosts, teams: valid as Xen domain, DRBD resource, LV (with -root/-swap) and file names
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 NAGIOS_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # host_name, contact_name, hostgroup_name, command_name
-DESCRIPTION = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9 _.:/@+#-]{0,126}[A-Za-z0-9_.+])?$")
 TEXT = re.compile(r"^\w(?:[\w .,:/()@+#'-]{0,198}[\w.)])?$")
 VOLUME_GROUP = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 BRIDGE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
@@ -81,7 +80,6 @@ def accepts(check: Check) -> Callable[[str], object]:
 
 name = pattern(NAME, "a valid name (lowercase letters, digits and '-', 2-32 characters, starting with a letter)")
 nagios_name = pattern(NAGIOS_NAME, "a valid Nagios object name (letters, digits, '_', '.', '-', at most 64)")
-description = pattern(DESCRIPTION, "a valid service description (letters, digits, space and _.:/@+#-)")
 text = pattern(TEXT, "plain text (letters, digits, space and .,:/()@+#'-, at most 200 characters)")
 volume_group = pattern(VOLUME_GROUP, "a valid volume group name (letters, digits, '_')")
 bridge = pattern(BRIDGE, "a valid bridge interface name (at most 15 characters)")
