@@ -116,6 +116,12 @@ def _nagteam(value: str) -> str:
     return text.replace(";", "\\;")
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def nagteamlist(values: tuple[str, ...]) -> str:
+    """A comma list of team object names (contacts, parents, groups): the same lists repeat on many objects."""
+    return ",".join(nagteam(value) for value in values)
+
+
 def nagteamarg(value: object) -> str:
     """An argument of a team's own check command: one line, no ``!`` (it splits arguments), ``;`` escaped."""
     if type(value) is not str or any(char in value for char in "\n\r\0!"):
@@ -202,6 +208,7 @@ FILTERS = {
     "nagkey": nagkey,
     "nagdirectives": nagdirectives,
     "nagteam": nagteam,
+    "nagteamlist": nagteamlist,
     "nagteamarg": nagteamarg,
     "xlval": xlval,
     "drbdval": drbdval,
