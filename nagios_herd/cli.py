@@ -41,6 +41,10 @@ COMMANDS: dict[str, Subcommand] = {
         "nagios_herd.commands.adopt",
         "move an existing Nagios server into a team's inventory file, proven equal by Nagios (--diff: show changes)",
     ),
+    "watch": Subcommand(
+        "nagios_herd.commands.watch",
+        "cron watcher: restart a crashed guest where the herd records it (5 tries), never fail over or migrate",
+    ),
     "lab": Subcommand(
         "nagios_herd.lab.command",
         "run the two-host rehearsal lab (sshd per host, LVM on loop devices, xl/drbd simulators)",

@@ -33,6 +33,9 @@ LVS_REPORT = (
     "-o", "lv_name,vg_name,lv_attr,lv_size,pool_lv,origin,data_percent,metadata_percent,segtype",
 )
 CRM_MON = ("/usr/sbin/crm_mon", "--one-shot", "--inactive", "--output-as=xml")
+CAT = "/bin/cat"
+WATCH_STATE = "watch.json"  # the watcher's state file in the herd's state dir
+WATCH_HOST_ROLE = "primary"
 NRPE_TIMEOUT = 30  # check_nrpe -t: above the plugins' own timeouts, below Nagios' service_check_timeout
 
 # Objects the herd adds to team configs; a team object with one of these names would collide.
@@ -107,6 +110,8 @@ def host_view(herd: Herd, host: XenHost) -> HostView:
         guests = [arg for guest in herd.guests for arg in ("--guest", f"{guest.name}@{guest.preferred_host}")]
         nrpe += (NrpeCommand("check_herd_cluster", (CRM_MON,),
                              (f"{plugin_dir}/check_herd_cluster", "--input", "-", *guests)),)
+    state_file = f"{herd.paths.state_dir.rstrip('/')}/{WATCH_STATE}"  # where `nagios-herd watch` writes (root only)
+    nrpe += (NrpeCommand("check_herd_watch", ((CAT, state_file),), (f"{plugin_dir}/check_herd_watch", "--input", "-")),)
     by_minor = sorted(herd.guests, key=lambda guest: guest.drbd_minor)
     resync_after = {later.name: earlier.name for earlier, later in zip(by_minor, by_minor[1:])}
     watcher = herd.guest(herd.watcher)
@@ -134,6 +139,8 @@ def guest_view(herd: Herd, guest: Guest) -> GuestView:
                       ("Xen domains", "check_xen_domain")]
             if herd.cluster.manages_herd:
                 checks.append(("Pacemaker cluster", "check_herd_cluster"))
+            if host.role == WATCH_HOST_ROLE:  # the cron watcher runs on the primary dom0 (etc/cron.d)
+                checks.append(("Guest watcher", "check_herd_watch"))
             for description, command in checks:
                 meta_services.append(MetaService(host.name, description, "herd_check_nrpe", (command,)))
         meta_hostgroups.append((XEN_HOSTGROUP, "Xen hosts of the herd", tuple(h.name for h in herd.hosts)))
