@@ -42,8 +42,11 @@ def test_sudo_allows_exactly_the_commands_nrpe_runs_and_nothing_that_writes(host
     allowed = sorted(sudoers_commands(host))
     assert used == allowed
     assert {argv[0] for argv in allowed} == {"/usr/sbin/xl", "/usr/sbin/drbdsetup", "/usr/sbin/vgs", "/usr/sbin/lvs",
-                                             "/usr/sbin/crm_mon"}  # the fixture herd is managed by Pacemaker
-    assert all(argv[1] in ("list", "status", "--reportformat", "--one-shot") for argv in allowed)
+                                             "/usr/sbin/crm_mon",  # the fixture herd is managed by Pacemaker
+                                             "/bin/cat"}  # the watcher's state file, one fixed path
+    assert all(argv[1] in ("list", "status", "--reportformat", "--one-shot", "/var/lib/nagios-herd/watch.json")
+               for argv in allowed)
+    assert [argv for argv in allowed if argv[0] == "/bin/cat"] == [["/bin/cat", "/var/lib/nagios-herd/watch.json"]]
     assert not re.search(r"[*?\[]", (GOLDEN / f"hosts/{host}/etc/sudoers.d/nagios-herd").read_text())
 
 

@@ -38,7 +38,7 @@ def test_every_guest_tree_reads_back_consistent_and_complete(shipped_trees, tmp_
         commands = {command["command_name"] for command in objects["command"]}
         team = guest.team
         meta_hosts = {herd.watcher: len(herd.hosts) + len(herd.guests) - 1, herd.watcher_peer: 1}.get(guest.name, 0)
-        meta_services = {herd.watcher: 3 * len(herd.hosts) + len(herd.guests) - 1,
+        meta_services = {herd.watcher: 3 * len(herd.hosts) + len(herd.guests) - 1 + 1,  # + the guest watcher
                          herd.watcher_peer: 1}.get(guest.name, 0)
         assert len(hosts) == len(objects["host"]) == len(team.hosts) + meta_hosts, guest.name
         assert len(objects["service"]) == len(team.services) + meta_services, guest.name
