@@ -67,3 +67,18 @@ def test_fine_implies_no_problem(name: str) -> None:
                                 if isinstance(value, dict) else value for key, value in table.items()}
         assert schema.read_table(Problems(), "f.toml", "t", table, spec) == kept
     assert fine >= 2
+
+
+@pytest.mark.parametrize("check", ["object_name", "nagios_text", "team_command_line", "team_arg"])
+def test_team_value_regexes_agree_with_their_checks(check: str) -> None:
+    """The loader's fast path for a team value is a regular expression: it accepts exactly what the check does."""
+    from nagios_herd.inventory import values
+
+    slow = getattr(values, check)
+    fast = values.accepts(slow)
+    chars = ["a", " ", "\t", "\n", "$", "!", "\\", ";", "\u00e9", "\x7f", "`", ",", "(", "\u2028", "\x85", "\x00"]
+    for length in range(4):
+        for combo in itertools.product(chars, repeat=length):
+            value = "".join(combo)
+            assert bool(fast(value)) == (slow(value) is None), (check, value)
+    assert bool(fast("x" * 256)) == (slow("x" * 256) is None)

@@ -204,9 +204,22 @@ def team_command_line(value: str) -> str | None:
     return _nagios_value(value, "Nagios drops it")
 
 
+# the same rules as one regular expression each, for the loader's fast path (tested to agree with the checks)
+_NAME_CHAR = "[^\\x00-\\x1f\\x7f" + re.escape(ILLEGAL_OBJECT_NAME_CHARS) + "]"
+_NAME_EDGE = "[^\\s\\x00-\\x1f\\x7f" + re.escape(ILLEGAL_OBJECT_NAME_CHARS) + "]"
+OBJECT_NAME = re.compile(f"(?=.{{1,255}}$){_NAME_EDGE}(?:{_NAME_CHAR}*{_NAME_EDGE})?", re.S)
+ONE_LINE_TEXT = re.compile(r"[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?")
+TEAM_ARG = re.compile(r"(?:[^\s\x00-\x1f\x7f!](?:[^\x00-\x1f\x7f!]*[^\s\x00-\x1f\x7f!])?)?")
+
+
 def one_line(value: str) -> str | None:
     """Any text on one line (a custom variable's value may even be empty)."""
     return _first(_CONTROL, value)
+
+
+def _fast(check: Check, regex: re.Pattern[str]) -> Check:
+    _ACCEPTS[check] = regex.fullmatch
+    return check
 
 
 def team_arg(value: str) -> str | None:
@@ -222,3 +235,9 @@ def team_arg(value: str) -> str | None:
     if value != value.strip():
         return f"{value!r} has leading or trailing whitespace (Nagios drops it)"
     return None
+
+
+_fast(object_name, OBJECT_NAME)
+_fast(nagios_text, ONE_LINE_TEXT)
+_fast(team_command_line, ONE_LINE_TEXT)
+_fast(team_arg, TEAM_ARG)
