@@ -5,6 +5,10 @@ A resync that shows the same progress (out-of-sync bytes and percent done) as a 
 read and written while something resyncs, so the common all-UpToDate run does no file I/O; samples not
 refreshed for ``FORGET_AFTER`` seconds are ignored so that a later resync restarting at the same
 position is not taken for a stalled one.
+
+The file is JSON, read and written through the C scanner and encoder of ``_json`` (what ``json`` itself uses):
+the ``json`` package imports ``re``, and with it ``enum``, ``functools`` and ``collections``, a third of a
+plugin's start-up, on every run that sees a resync. Without ``_json`` (another Python), ``json`` is used.
 """
 
 from __future__ import annotations
@@ -31,11 +35,9 @@ class StallTracker:
         self._new: dict[str, dict[str, object]] = {}
 
     def _load(self) -> dict[str, dict[str, object]]:
-        import json
-
         try:
             with open(self.path, encoding="utf-8") as handle:
-                data = json.load(handle)
+                data = loads(handle.read())
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as error:
@@ -57,13 +59,11 @@ class StallTracker:
 
     def save(self) -> None:
         """Write the observed keys atomically; a failure is kept in ``error`` (the check goes on)."""
-        import json
-
         temporary = f"{self.path}.{os.getpid()}.tmp"
         try:
             os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
             with open(temporary, "w", encoding="utf-8") as handle:
-                json.dump(self._new, handle, sort_keys=True)
+                handle.write(dumps(self._new))
             os.replace(temporary, self.path)
         except OSError as error:
             self.error = f"cannot write state file {self.path}: {error.strerror or error}"
@@ -71,3 +71,51 @@ class StallTracker:
                 os.unlink(temporary)
             except OSError:
                 pass
+
+
+class _Decoding:
+    """The settings ``_json.make_scanner`` reads (those of ``json.JSONDecoder()``)."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+
+    parse_constant = staticmethod(float)  # NaN, Infinity, -Infinity, as json reads them
+
+
+def loads(text: str) -> object:
+    """``json.loads(text)``; ValueError on anything that is not one JSON document."""
+    try:
+        from _json import make_scanner
+    except ImportError:
+        import json
+
+        return json.loads(text)
+    start = len(text) - len(text.lstrip(" \t\n\r"))
+    try:
+        value, end = make_scanner(_Decoding)(text, start)
+    except Exception:  # noqa: BLE001 - the C scanner's failures vary; json says what is wrong (a rare path)
+        import json
+
+        return json.loads(text)
+    if text[end:].strip(" \t\n\r"):
+        raise ValueError(f"extra data at character {end}")
+    return value
+
+
+def dumps(data: object) -> str:
+    """``json.dumps(data, sort_keys=True)``."""
+    try:
+        from _json import encode_basestring_ascii, make_encoder
+    except ImportError:
+        import json
+
+        return json.dumps(data, sort_keys=True)
+    encode = make_encoder({}, _unserialisable, encode_basestring_ascii, None, ": ", ", ", True, False, True)
+    return "".join(encode(data, 0))
+
+
+def _unserialisable(value: object) -> object:
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
