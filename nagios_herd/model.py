@@ -217,6 +217,32 @@ class Cluster:
 
 
 @dataclass(frozen=True)
+class Notifications:
+    """How every guest's Nagios tells a contact: mail (the default), the herd's own commands, or a capture file.
+
+    ``capture`` (a file inside each guest) is for rehearsals: one tab-separated line per notification, so a test
+    can read who was told what.
+    """
+
+    host_command: str = ""  # a command_line with Nagios macros; "" = mail
+    service_command: str = ""
+    capture: str = ""
+
+
+@dataclass(frozen=True)
+class LabTuning:
+    """The lab's shortened clock (inventory ``[lab]``): production inventories leave it out and keep Nagios' own."""
+
+    interval_length: int = 60  # seconds per Nagios "interval"
+    check_interval: int = 5  # intervals between checks of a herd object
+    retry_interval: int = 1
+    max_check_attempts: int = 3
+    notification_interval: int = 60
+    first_notification_delay: int = 0
+    web_scheme: str = "https"  # how the watchers reach the guests' CGIs (the lab serves http on loopback)
+
+
+@dataclass(frozen=True)
 class Herd:
     """The whole herd: two Xen hosts, the guests, and who watches the watchers."""
 
@@ -230,6 +256,9 @@ class Herd:
     paths: Paths = field(default_factory=Paths)
     cluster: Cluster = field(default_factory=Cluster)
     source: str = ""  # the inventory file, for messages
+    admins: tuple[Contact, ...] = ()  # told about the herd itself (hosts, guests' Nagios) by the watchers
+    notifications: Notifications = field(default_factory=Notifications)
+    lab: LabTuning | None = None  # only in a lab inventory
 
     @property
     def primary(self) -> XenHost:

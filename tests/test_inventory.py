@@ -93,7 +93,8 @@ def test_lab_inventory(lab: Herd) -> None:
     assert [(h.name, h.address, h.replication_address) for h in lab.hosts] == [
         ("primary", "127.0.0.11", "127.0.0.11"), ("backup", "127.0.0.12", "127.0.0.12")]
     assert sorted(g.address for g in lab.guests) == [f"127.0.1.{n}" for n in range(1, 5)]
-    assert sorted(g.name for g in lab.guests if g.serve_nagios) == sorted([lab.watcher, lab.watcher_peer])
+    assert all(g.serve_nagios for g in lab.guests)  # the watchers ask every guest's Nagios
+    assert lab.lab is not None and lab.lab.interval_length == 1 and lab.notifications.capture
     assert lab.paths.state_dir == "/var/lib/nagios-herd" and lab.paths.plugin_dir == "/opt/nagios-herd/checks"
 
 

@@ -25,7 +25,7 @@ from nagios_herd.generate.filters import FILTERS, FilterError
 from nagios_herd.generate.inputs import TEMPLATES_ENV, Digests, templates_dir
 from nagios_herd.generate.inputs import digests as input_digests
 from nagios_herd.generate.views import NRPE_TIMEOUT, SUDO, cluster_view, guest_view, host_view
-from nagios_herd.model import Herd
+from nagios_herd.model import Herd, LabTuning
 from nagios_herd.parallel import Child, cores, gc_paused
 
 PVGRUB = "/usr/lib/grub-xen/grub-x86_64-xen.bin"
@@ -91,7 +91,7 @@ def _plan(herd: Herd) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
         view = guest_view(herd, guest)
         base = f"guests/{guest.name}/etc/nagios4"
         contacts = [contact.name for contact in guest.team.contacts]
-        common = {"guest": guest, "view": view}
+        common = {"guest": guest, "view": view, "tuning": herd.lab or LabTuning()}
         yield f"{base}/nagios.cfg", guest.name, "guest/nagios.cfg.j2", {
             **common, "object_files": OBJECT_FILES, "admin_email": next(
                 (contact.email for contact in guest.team.contacts if contact.email), ADMIN_EMAIL)}
@@ -101,7 +101,7 @@ def _plan(herd: Herd) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
             **common, "authfile": f"{herd.paths.state_dir.rstrip('/')}/cgi-auth", "cgi_reader": CGI_READER}
         for name in OBJECT_FILES:
             yield (f"{base}/objects/{name}", guest.name, f"guest/objects/{name}.j2",
-                   {**common, "nrpe_timeout": NRPE_TIMEOUT})
+                   {**common, "nrpe_timeout": NRPE_TIMEOUT, "web_scheme": (herd.lab or LabTuning()).web_scheme})
 
 
 def _volume_plan(herd: Herd, digest: str) -> dict[str, bytes]:

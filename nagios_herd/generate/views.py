@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nagios_herd.errors import HerdError
-from nagios_herd.model import Cluster, Command, FenceDevice, Guest, Herd, MonitoredHost, XenHost
+from nagios_herd.model import Cluster, Command, Contact, FenceDevice, Guest, Herd, MonitoredHost, XenHost
 
 SUDO = "/usr/bin/sudo"
 XL_LIST = ("/usr/sbin/xl", "list")
@@ -42,8 +42,9 @@ NRPE_TIMEOUT = 30  # check_nrpe -t: above the plugins' own timeouts, below Nagio
 XEN_HOSTGROUP = "herd-xen-hosts"
 GUEST_HOSTGROUP = "herd-guests"
 HERD_TIMEPERIODS = ("24x7",)  # templates/guest/objects/timeperiods.cfg defines these for the herd's objects
+ADMIN_CONTACTGROUP = "herd-admins"
 HERD_COMMANDS = ("herd_check_host_alive", "herd_check_nrpe", "herd_check_nagios_guest",
-                 "herd_notify_host_by_email", "herd_notify_service_by_email")
+                 "herd_notify_host", "herd_notify_service")
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class GuestView:
     guest: Guest
     commands: tuple[Command, ...]  # herd-wide then team commands
     contactgroup: str
+    admins: tuple[Contact, ...]  # the herd's admins, defined on the watchers only
+    meta_contactgroup: str  # who the herd's own objects notify: the admins, else the watcher's team
     meta_hosts: tuple[MonitoredHost, ...]  # herd's own monitoring: Xen hosts and watched guests
     meta_hostgroups: tuple[tuple[str, str, tuple[str, ...]], ...]  # (name, alias, members)
     meta_services: tuple[MetaService, ...]
@@ -114,7 +117,6 @@ def host_view(herd: Herd, host: XenHost) -> HostView:
     nrpe += (NrpeCommand("check_herd_watch", ((CAT, state_file),), (f"{plugin_dir}/check_herd_watch", "--input", "-")),)
     by_minor = sorted(herd.guests, key=lambda guest: guest.drbd_minor)
     resync_after = {later.name: earlier.name for earlier, later in zip(by_minor, by_minor[1:])}
-    watcher = herd.guest(herd.watcher)
     return HostView(
         host=host,
         peer=herd.peer_of(host.name),
@@ -122,7 +124,7 @@ def host_view(herd: Herd, host: XenHost) -> HostView:
         resync_after=resync_after,
         nrpe=nrpe,
         sudo=tuple(sorted({tool for command in nrpe for tool in command.tools})),
-        allowed_hosts=("127.0.0.1", "::1", watcher.address),
+        allowed_hosts=(herd.guest(herd.watcher).address, herd.guest(herd.watcher_peer).address),
     )
 
 
@@ -155,7 +157,8 @@ def guest_view(herd: Herd, guest: Guest) -> GuestView:
     if watched:
         meta_hostgroups.append((GUEST_HOSTGROUP, "Nagios guests of the herd", tuple(g.name for g in watched)))
     commands = herd.commands + team.commands
-    _refuse_collisions(guest, commands, meta_hosts, meta_hostgroups)
+    admins = herd.admins if guest.name in (herd.watcher, herd.watcher_peer) else ()
+    _refuse_collisions(guest, commands, meta_hosts, meta_hostgroups, admins)
     members: dict[str, list[str]] = {}
     for host in team.hosts:
         for group in host.groups:
@@ -164,6 +167,8 @@ def guest_view(herd: Herd, guest: Guest) -> GuestView:
         guest=guest,
         commands=commands,
         contactgroup=team.name,
+        admins=admins,
+        meta_contactgroup=ADMIN_CONTACTGROUP if admins else team.name,
         meta_hosts=tuple(meta_hosts),
         meta_hostgroups=tuple(meta_hostgroups),
         meta_services=tuple(meta_services),
@@ -173,7 +178,7 @@ def guest_view(herd: Herd, guest: Guest) -> GuestView:
 
 
 def _refuse_collisions(guest: Guest, commands: tuple[Command, ...], meta_hosts: list[MonitoredHost],
-                       meta_hostgroups: list[tuple[str, str, tuple[str, ...]]]) -> None:
+                       meta_hostgroups: list[tuple[str, str, tuple[str, ...]]], admins: tuple[Contact, ...]) -> None:
     """Team objects and the herd's own objects share one Nagios namespace per guest."""
     team = guest.team
     clashes = [f"command {c.name!r}" for c in commands if c.name in HERD_COMMANDS]
@@ -182,6 +187,8 @@ def _refuse_collisions(guest: Guest, commands: tuple[Command, ...], meta_hosts: 
     clashes += [f"hostgroup {g[0]!r}" for g in meta_hostgroups if g[0] in team.hostgroups]
     clashes += [f"timeperiod {name!r}" for name in HERD_TIMEPERIODS
                 if any(("timeperiod_name", name) in t.directives for t in team.defined("timeperiod"))]
+    if admins and team.name == ADMIN_CONTACTGROUP:
+        clashes.append(f"contactgroup {ADMIN_CONTACTGROUP!r}")
     names = [c.name for c in commands]
     clashes += [f"command {name!r} defined twice" for name in sorted(set(names)) if names.count(name) > 1]
     if clashes:

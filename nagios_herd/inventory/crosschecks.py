@@ -33,6 +33,9 @@ class HerdDraft:
     paths: dict[str, Any] = field(default_factory=dict)
     pacemaker: dict[str, Any] = field(default_factory=dict)
     fencing: Items = field(default_factory=list)
+    notifications: dict[str, Any] = field(default_factory=dict)
+    lab: dict[str, Any] | None = None
+    admins: Items = field(default_factory=list)
     commands: Items = field(default_factory=list)
     hosts: Items = field(default_factory=list)
     guests: Items = field(default_factory=list)
@@ -85,6 +88,7 @@ def check_herd(problems: Problems, draft: HerdDraft, checked_team: Callable[[Tea
         if name in hosts:  # both become host objects in the watcher's Nagios
             problems.add(file, f"guests.{name}", f"{name!r} is already the name of a Xen host")
     _check_addresses(problems, draft)
+    _check_notifications(problems, draft)
     _check_drbd(problems, draft)
     _check_capacity(problems, draft)
     _check_fencing(problems, draft)
@@ -121,6 +125,26 @@ def _check_addresses(problems: Problems, draft: HerdDraft) -> None:
     entries += [(file, f"guests.{name}.address", fields.get("address")) for name, fields in draft.guests]
     unique(problems, entries, "IP address")
     unique(problems, ((file, f"guests.{name}.mac", fields.get("mac")) for name, fields in draft.guests), "MAC")
+
+
+def _check_notifications(problems: Problems, draft: HerdDraft) -> None:
+    """Admins are contacts on the watchers beside that team's own; one way to notify."""
+    file = draft.file
+    unique(problems, ((file, f"{path}.name", fields.get("name")) for path, fields in draft.admins), "admin name")
+    watchers = {draft.herd.get("watcher"), draft.herd.get("watcher_peer")}
+    for guest, team in sorted(draft.teams.items()):
+        if guest not in watchers:
+            continue
+        names = {fields.get("name") for _, fields in team.contacts}
+        for path, fields in draft.admins:
+            if fields.get("name") in names:
+                problems.add(file, f"{path}.name", f"{fields['name']!r} is also a contact of team file {team.file} "
+                             f"(watcher guest {guest!r}): one Nagios cannot hold both")
+    chosen = sorted(key for key in ("capture", "host_command") if key in draft.notifications)
+    if len(chosen) > 1:
+        problems.add(file, "notifications.capture", "capture replaces the notification commands; set one or the other")
+    if ("host_command" in draft.notifications) != ("service_command" in draft.notifications):
+        problems.add(file, "notifications", "host_command and service_command go together")
 
 
 def _check_drbd(problems: Problems, draft: HerdDraft) -> None:

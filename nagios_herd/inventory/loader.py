@@ -16,11 +16,23 @@ from nagios_herd.inventory import schema, values
 from nagios_herd.inventory.crosschecks import HerdDraft, check_herd
 from nagios_herd.inventory.files import TeamResult, read_document, read_teams, read_text
 from nagios_herd.inventory.problems import Problems
-from nagios_herd.model import Cluster, Command, FenceDevice, Guest, Herd, Paths, Team, XenHost
+from nagios_herd.model import (
+    Cluster,
+    Command,
+    Contact,
+    FenceDevice,
+    Guest,
+    Herd,
+    LabTuning,
+    Notifications,
+    Paths,
+    Team,
+    XenHost,
+)
 from nagios_herd.parallel import gc_paused
 
 HERD_KEYS = {"herd": True, "paths": False, "commands": False, "hosts": True, "guests": True, "pacemaker": False,
-             "fencing": False}
+             "fencing": False, "admins": False, "notifications": False, "lab": False}
 
 
 def team_file_name(main: Path, include: str) -> str:
@@ -77,6 +89,12 @@ def _read_herd(problems: Problems, path: Path, replace: Mapping[Path, str] | Non
         draft.herd = schema.read_table(problems, file, "herd", document["herd"], schema.HERD)
     if "paths" in document:
         draft.paths = schema.read_table(problems, file, "paths", document["paths"], schema.PATHS)
+    if "notifications" in document:
+        draft.notifications = schema.read_table(problems, file, "notifications", document["notifications"],
+                                                schema.NOTIFICATIONS)
+    if "lab" in document:
+        draft.lab = schema.read_table(problems, file, "lab", document["lab"], schema.LAB)
+    draft.admins = schema.read_array(problems, file, "admins", document, schema.CONTACT)
     draft.commands = schema.read_named_tables(problems, file, "commands", document, schema.HERD_COMMAND,
                                               values.nagios_name)
     draft.hosts = schema.read_named_tables(problems, file, "hosts", document, schema.XEN_HOST, values.name)
@@ -117,6 +135,9 @@ def _assemble(draft: HerdDraft, teams: dict[str, Team]) -> Herd:
         paths=Paths(**draft.paths),
         cluster=_cluster(draft, [host.name for host in hosts]),
         source=draft.file,
+        admins=tuple(sorted((Contact(**fields) for _, fields in draft.admins), key=lambda c: c.name)),
+        notifications=Notifications(**draft.notifications),
+        lab=None if draft.lab is None else LabTuning(**draft.lab),
     )
 
 

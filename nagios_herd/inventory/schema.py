@@ -124,6 +124,20 @@ FENCING = Spec({
     "ipport": _int(1, 65535, required=False),
     "lanplus": Field(bool, required=False),
 })
+NOTIFICATIONS = Spec({
+    "host_command": _str(values.command_line, required=False),
+    "service_command": _str(values.command_line, required=False),
+    "capture": _str(values.abs_path, required=False),
+})
+LAB = Spec({
+    "interval_length": _int(1, 60, " s", required=False),
+    "check_interval": _int(1, 1440, required=False),
+    "retry_interval": _int(1, 1440, required=False),
+    "max_check_attempts": _int(1, 10, required=False),
+    "notification_interval": _int(0, 1440, required=False),
+    "first_notification_delay": _int(0, 1440, required=False),
+    "web_scheme": _str(values.web_scheme, required=False),
+})
 HERD_COMMAND = Spec({"line": _str(values.command_line)})
 XEN_HOST = Spec({
     "role": _str(values.role),

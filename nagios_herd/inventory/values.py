@@ -143,6 +143,10 @@ def fence_agent(value: str) -> str | None:
     return None if value in FENCE_AGENTS else f"{value!r} is not a supported fence agent ({', '.join(FENCE_AGENTS)})"
 
 
+def web_scheme(value: str) -> str | None:
+    return None if value in ("http", "https") else f"{value!r} is not a scheme; use \"https\" or \"http\""
+
+
 def role(value: str) -> str | None:
     return None if value in ("primary", "backup") else f"{value!r} is not a role; use \"primary\" or \"backup\""
 

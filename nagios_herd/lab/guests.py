@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,6 +126,11 @@ def serve(layout: Layout, herd: Herd, guest: Guest, host: str) -> None:
         write_json(layout.guest_run(guest.name), run)
         if guest.serve_nagios:
             run.update(_start_nagios(layout, guest, server["pid"]))
+            capture = notifications_file(layout, herd, guest)
+            if capture is not None:
+                run["notifications"] = str(capture)
+            if guest.name in (herd.watcher, herd.watcher_peer):
+                _write_cgi_credentials(layout, herd, server["pid"])
             write_json(layout.guest_run(guest.name), run)
 
 
@@ -148,6 +154,30 @@ def migrate(layout: Layout, herd: Herd, guest: Guest, host: str) -> None:
             disks.move(layout, guest.name, source, host)
             run["host"] = host
             write_json(layout.guest_run(guest.name), run)
+
+
+def notifications_file(layout: Layout, herd: Herd, guest: Guest) -> Path | None:
+    """Where the guest's Nagios appends its notification lines (``notifications.capture``), seen from outside.
+
+    The capture lives in the guest's run directory (``/run/nagios4``), which stays put when the guest moves.
+    """
+    capture = herd.notifications.capture
+    run_dir = "/run/nagios4/"
+    if not capture.startswith(run_dir):
+        return None
+    return layout.guest_dir(guest.name) / "run" / capture[len(run_dir):]
+
+
+def _write_cgi_credentials(layout: Layout, herd: Herd, holder: int) -> None:
+    """The watchers' ``$USER3$`` file (``STATE_DIR/cgi-auth``, 0600): what check_nagios_guest sends to the guests."""
+    secret = layout.root / "secrets" / "cgi-auth"
+    if not secret.exists():
+        secret.parent.mkdir(mode=0o700, exist_ok=True)
+        secret.write_text(f"nagios-herd:{secrets.token_urlsafe(18)}\n")
+        secret.chmod(0o600)
+    target = Path(f"/proc/{holder}/root") / herd.paths.state_dir.lstrip("/") / "cgi-auth"
+    target.write_text(secret.read_text())
+    target.chmod(0o600)
 
 
 def _nsenter(pid: int, argv: list[str]) -> list[str]:
@@ -269,4 +299,6 @@ def describe(layout: Layout, name: str) -> str:
         parts += [_pid_note(run, "nagios4", "nagios"), _pid_note(run, "lighttpd", "lighttpd")]
     if "web" in run:
         parts.append(f"web {run['web']}")
+    if "notifications" in run:
+        parts.append(f"notifications {run['notifications']}")
     return f"served for {run['host']} ({', '.join(parts)})"

@@ -18,7 +18,7 @@ from typing import Any
 
 from nagios_herd import procs
 from nagios_herd.errors import HerdError
-from nagios_herd.lab import disks, guests, hosts, provision, simlink, sshd, volumes
+from nagios_herd.lab import disks, guests, hosts, nrpe, provision, simlink, sshd, volumes
 from nagios_herd.lab.layout import Layout, read_json, write_json
 from nagios_herd.model import Herd, XenHost
 
@@ -124,8 +124,10 @@ class Lab:
         volumes.create_vg(host, self.layout.lvm_dir(host.name), loop, plan)
 
     def _start_host(self, host: XenHost) -> None:
+        """The host boots: its sshd (holding its namespace), then its NRPE daemon in that namespace."""
         server = hosts.start(self.layout, self.herd, host)
         self._update_host(host.name, **server, address=host.address, port=host.ssh_port)
+        self._update_host(host.name, **nrpe.start(self.layout, host, server["pid"]))
 
     def _write_known_hosts(self) -> None:
         lines = []
@@ -170,7 +172,7 @@ class Lab:
             for guest in self.herd.guests:
                 guests.stop(self.layout, guest.name, host.name)
             procs.end_namespace(self._host_record(host.name), str(self.layout.root))
-            self._update_host(host.name, pid=None, start=None, ns=None)
+            self._update_host(host.name, pid=None, start=None, ns=None, nrpe_pid=None, nrpe_start=None, nrpe_ns=None)
             simlink.crash(self.layout, host.name)
 
     def revive(self, name: str) -> None:

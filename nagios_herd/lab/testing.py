@@ -28,11 +28,11 @@ from nagios_herd.lab import sshd, volumes
 from nagios_herd.lab.lab import Lab
 from nagios_herd.lab.layout import SHIPPED_INVENTORY
 
-PORTS = (22, 80)  # sshd on every machine, lighttpd on Nagios guests
+PORTS = (22, 80, 5666)  # sshd on every machine, lighttpd on Nagios guests, NRPE on hosts
 
 
 def free_address(taken: set[str], attempts: int = 200) -> str:
-    """A random loopback address, not in ``taken``, with nothing on ports 22 and 80."""
+    """A random loopback address, not in ``taken``, with nothing on the lab's ports."""
     for _ in range(attempts):
         address = procs.random_loopback()
         if address not in taken and all(procs.port_free(address, port) for port in PORTS):
