@@ -21,7 +21,9 @@ GOOD = {
     "args": ["5432"], "plugin_dir": "/usr/lib/x", "standard_plugin_dir": "/usr/lib/y", "state_dir": "/var/lib/z",
     "nagios_cgi_path": "/cgi-bin/s.cgi", "volume_group": "vg_herd", "bridge": "xenbr0", "ssh_user": "root",
     "description": "TCP 1000", "alias": "Some host", "pager": "p@x", "agent": "fence_ipmilan", "ip": "192.0.2.20",
-    "fence_credentials": "/etc/nagios-herd/fencing.toml",
+    "fence_credentials": "/etc/nagios-herd/fencing.toml", "web_scheme": "https",
+    "host_command": "/usr/local/bin/page $CONTACTPAGER$", "service_command": "/usr/local/bin/page $CONTACTPAGER$",
+    "capture": "/run/nagios4/notifications.log",
 }
 BAD_SUFFIXES = ["\n", "\r", ";", "!", "$", "`", "|", "\\", "\x00", "\x7f", " ", "\u00e9", "..", "/../x", "A", "-"]
 

@@ -499,3 +499,36 @@ def test_hostile_key_cannot_split_a_problem_line(inv: Path) -> None:
 def test_guest_may_not_be_named_like_a_xen_host(inv: Path) -> None:
     edit(inv, HERD, "[guests.gamma]", "[guests.backup]")
     expect(inv, HERD, "guests.backup: 'backup' is already the name of a Xen host", "[guests.backup]")
+
+
+def _append(root: Path, text: str) -> None:
+    path = root / HERD
+    path.write_text(path.read_text() + text)
+
+
+def test_an_admin_named_like_a_watcher_teams_contact(inv: Path) -> None:
+    _append(inv, '\n[[admins]]\nname = "alice"\nalias = "Alice"\nemail = "alice@example.org"\n')
+    expect(inv, ALPHA, f"contacts[0].name: 'alice' is also one of the herd's [[admins]] in {inv / HERD}; this "
+                       "team's guest watches the herd, so its Nagios cannot hold both", 'name = "alice"')
+
+
+def test_capture_and_notification_commands_exclude_each_other(inv: Path) -> None:
+    _append(inv, '\n[notifications]\ncapture = "/run/x.log"\nhost_command = "/usr/local/bin/page $CONTACTPAGER$"\n'
+                 'service_command = "/usr/local/bin/page $CONTACTPAGER$"\n')
+    expect(inv, HERD, "notifications.capture: capture replaces the notification commands; set one or the other",
+           "capture = ")
+
+
+def test_a_notification_command_with_a_shell_pipe(inv: Path) -> None:
+    _append(inv, '\n[notifications]\nhost_command = "/bin/echo $HOSTNAME$ | mail x"\n'
+                 'service_command = "/usr/local/bin/page"\n')
+    lines = reject(inv)
+    assert len(lines) == 1 and "notifications.host_command:" in lines[0] and "'|'" in lines[0], lines
+
+
+def test_the_lab_clock_refuses_an_unknown_scheme_and_a_zero_interval(inv: Path) -> None:
+    _append(inv, '\n[lab]\ninterval_length = 0\nweb_scheme = "ftp"\n')
+    lines = reject(inv)
+    assert [line.split(": ", 1)[1].split(" (line")[0] for line in lines] == [
+        "lab.interval_length: 0 s is outside 1..60 s",
+        "lab.web_scheme: 'ftp' is not a scheme; use \"https\" or \"http\""], lines

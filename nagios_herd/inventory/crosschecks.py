@@ -5,6 +5,7 @@ They run on the well-formed fields only (a mistyped field was already reported),
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,20 +132,23 @@ def _check_notifications(problems: Problems, draft: HerdDraft) -> None:
     """Admins are contacts on the watchers beside that team's own; one way to notify."""
     file = draft.file
     unique(problems, ((file, f"{path}.name", fields.get("name")) for path, fields in draft.admins), "admin name")
-    watchers = {draft.herd.get("watcher"), draft.herd.get("watcher_peer")}
-    for guest, team in sorted(draft.teams.items()):
-        if guest not in watchers:
-            continue
-        names = {fields.get("name") for _, fields in team.contacts}
-        for path, fields in draft.admins:
-            if fields.get("name") in names:
-                problems.add(file, f"{path}.name", f"{fields['name']!r} is also a contact of team file {team.file} "
-                             f"(watcher guest {guest!r}): one Nagios cannot hold both")
     chosen = sorted(key for key in ("capture", "host_command") if key in draft.notifications)
     if len(chosen) > 1:
         problems.add(file, "notifications.capture", "capture replaces the notification commands; set one or the other")
-    if ("host_command" in draft.notifications) != ("service_command" in draft.notifications):
-        problems.add(file, "notifications", "host_command and service_command go together")
+
+
+def _check_admin_names(problems: Problems, team: TeamDraft, draft: HerdDraft) -> None:
+    """The watchers' Nagios define the herd's admins beside their team's contacts: no name may be both."""
+    watchers = {draft.herd.get("watcher"), draft.herd.get("watcher_peer")}
+    base = os.path.dirname(draft.file)
+    if not any(name in watchers and os.path.normpath(os.path.join(base, fields.get("team", ""))) == team.file
+               for name, fields in draft.guests):
+        return
+    admins = {fields.get("name") for _, fields in draft.admins}
+    for path, fields in team.contacts:
+        if fields.get("name") in admins:
+            problems.add(team.file, f"{path}.name", f"{fields['name']!r} is also one of the herd's [[admins]] in "
+                         f"{draft.file}; this team's guest watches the herd, so its Nagios cannot hold both")
 
 
 def _check_drbd(problems: Problems, draft: HerdDraft) -> None:
@@ -194,6 +198,7 @@ def check_team(problems: Problems, team: TeamDraft, draft: HerdDraft) -> None:
                          f"{fields['name']!r} is {reserved[fields['name']]} of the herd; the watcher's Nagios "
                          "defines that host name")
     _check_parents(problems, team)
+    _check_admin_names(problems, team, draft)
     contacts = {fields.get("name") for _, fields in team.contacts}
     for items in (team.hosts, team.services):
         for path, fields in items:

@@ -42,8 +42,10 @@ def test_every_guest_tree_reads_back_consistent_and_complete(shipped_trees, tmp_
                          herd.watcher_peer: 1}.get(guest.name, 0)
         assert len(hosts) == len(objects["host"]) == len(team.hosts) + meta_hosts, guest.name
         assert len(objects["service"]) == len(team.services) + meta_services, guest.name
-        assert contacts == {contact.name for contact in team.contacts}
-        assert groups == {team.name}
+        watching = guest.name in (herd.watcher, herd.watcher_peer) and herd.admins
+        admins = {admin.name for admin in herd.admins} if watching else set()
+        assert contacts == {contact.name for contact in team.contacts} | admins
+        assert groups == {team.name} | ({"herd-admins"} if watching else set())
         assert {host.name for host in team.hosts} <= hosts
         for service in objects["service"]:
             assert service["host_name"] in hosts, (guest.name, service)
