@@ -77,7 +77,8 @@ def test_running_guests_are_served_on_their_hosts(lab):
             assert pid > 0
             # lab status names the core that answers and the URL it answers on
             line = status[f"guest {guest.name}"]
-            assert f"nagios4 pid {pid}," in line and f"web {guests.web_url(guest)})" in line, line
+            assert f"nagios4 pid {pid}," in line and f"web {guests.web_url(guest)}," in line, line
+            assert f"notifications {lab.layout.guest_dir(guest.name) / 'run' / 'notifications.log'})" in line
         else:
             assert not procs.accepting(guest.address, guests.HTTP_PORT)
             assert "nagios4" not in status[f"guest {guest.name}"]
