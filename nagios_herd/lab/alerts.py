@@ -20,6 +20,7 @@ from nagios_herd.errors import HerdError
 from nagios_herd.lab import guests
 from nagios_herd.lab.lab import Lab
 from nagios_herd.lab.layout import read_json
+from nagios_herd.lab.status import report_json
 
 STATUS_TEXT = {1: "PENDING", 2: "OK", 4: "WARNING", 8: "UNKNOWN", 16: "CRITICAL"}
 HOST_SERVICES = ("DRBD sync", "LVM capacity", "Xen domains")
@@ -58,15 +59,15 @@ def healthy(lab: Lab) -> bool:
 
 
 def notifications(lab: Lab) -> dict[str, list[Line]]:
-    """Each guest's captured notifications, in the order they were sent."""
+    """Each guest's captured notifications, in the order they were sent (from the file ``lab status`` names)."""
     found = {}
-    for guest in lab.herd.guests:
-        capture = _run(lab, guest.name).get("notifications")
+    for guest, fields in report_json(lab)["guests"].items():
+        capture = fields["notifications"]
         try:
             text = Path(capture).read_text() if capture else ""
         except FileNotFoundError:
             text = ""
-        found[guest.name] = [tuple(line.split("\t")[1:6]) for line in text.splitlines()  # type: ignore[misc]
+        found[guest] = [tuple(line.split("\t")[1:6]) for line in text.splitlines()  # type: ignore[misc]
                              if line.count("\t") == 5]
     return found
 

@@ -88,8 +88,8 @@ def report(lab: Lab) -> list[str]:
 
 
 def report_json(lab: Lab) -> dict[str, Any]:
-    """``lab status --json``: the hosts, and per guest where it runs, its statusjson URL and its pids (null when
-    not served or not running), for scripts and tests that drive the lab."""
+    """``lab status --json``: the hosts, and per guest where it runs, its statusjson URL, its notification capture
+    file and its pids (null when not served or not running), for scripts and tests that drive the lab."""
     record = lab.record() or {}
     hosts = {}
     for host in lab.herd.hosts:
@@ -103,5 +103,7 @@ def report_json(lab: Lab) -> dict[str, Any]:
 def _guest_json(lab: Lab, name: str) -> dict[str, Any]:
     run = read_json(lab.layout.guest_run(name))
     if not run:
-        return {"host": None, "statusjson": None, "pids": {"sshd": None, "nagios": None, "lighttpd": None}}
-    return {"host": run.get("host"), "statusjson": run.get("web"), "pids": guests.live_pids(run)}
+        return {"host": None, "statusjson": None, "notifications": None,
+                "pids": {"sshd": None, "nagios": None, "lighttpd": None}}
+    return {"host": run.get("host"), "statusjson": run.get("web"), "notifications": run.get("notifications"),
+            "pids": guests.live_pids(run)}

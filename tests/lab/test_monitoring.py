@@ -9,6 +9,7 @@ admins once (PROBLEM), and after the heal once more (RECOVERY).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -40,6 +41,19 @@ def test_a_healthy_herd_has_every_herd_service_ok(lab):
         assert {service for h, service in found if h == host.name} == set(HOST_SERVICES)
     assert "DRBD OK" in found[(lab.herd.hosts[0].name, "DRBD sync")][1]
     assert (lab.herd.watcher, "Nagios") in found  # the meta-watcher's view of the watcher
+
+
+def test_lab_status_json_names_each_guests_notification_capture(lab):
+    done = subprocess.run([sys.executable, "-m", "nagios_herd.cli", "lab", "status", "--json",
+                           "--state-dir", str(lab.layout.root)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)["guests"]
+    for guest in lab.herd.guests:
+        capture = Path(listed[guest.name]["notifications"])
+        assert capture == lab.layout.guest_dir(guest.name) / "run" / "notifications.log"
+        assert listed[guest.name]["statusjson"].endswith("/statusjson.cgi")
+    wait(lambda: Path(listed[lab.herd.watcher]["notifications"]).exists(), within(lab, 8),
+         "the watcher's first notification (its team's unreachable lab hosts)")
 
 
 def test_each_host_runs_debian_nrpe_as_nagios_on_its_own_address(lab):
