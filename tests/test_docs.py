@@ -32,7 +32,7 @@ TABLES = {
     "[pacemaker]": ("herd", schema.PACEMAKER, model.Cluster),
     "[fencing.NAME]": ("herd", schema.FENCING, model.FenceDevice),
     "[commands.NAME]": ("herd", schema.HERD_COMMAND, model.Command),
-    "[[admins]]": ("herd", schema.CONTACT, model.Contact),
+    "[[admins]]": ("herd", schema.ADMIN, model.Contact),
     "[notifications]": ("herd", schema.NOTIFICATIONS, model.Notifications),
     "[lab]": ("herd", schema.LAB, model.LabTuning),
     "[hosts.NAME]": ("herd", schema.XEN_HOST, model.XenHost),

@@ -94,7 +94,7 @@ def _read_herd(problems: Problems, path: Path, replace: Mapping[Path, str] | Non
                                                 schema.NOTIFICATIONS)
     if "lab" in document:
         draft.lab = schema.read_table(problems, file, "lab", document["lab"], schema.LAB)
-    draft.admins = schema.read_array(problems, file, "admins", document, schema.CONTACT)
+    draft.admins = schema.read_array(problems, file, "admins", document, schema.ADMIN)
     draft.commands = schema.read_named_tables(problems, file, "commands", document, schema.HERD_COMMAND,
                                               values.nagios_name)
     draft.hosts = schema.read_named_tables(problems, file, "hosts", document, schema.XEN_HOST, values.name)

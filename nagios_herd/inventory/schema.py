@@ -124,6 +124,12 @@ FENCING = Spec({
     "ipport": _int(1, 65535, required=False),
     "lanplus": Field(bool, required=False),
 })
+ADMIN = Spec({
+    "name": _str(values.object_name),
+    "alias": _str(values.nagios_text),
+    "email": _str(values.email),
+    "pager": _str(values.pager, required=False),
+})
 NOTIFICATIONS = Spec({
     "host_command": _str(values.command_line, required=False),
     "service_command": _str(values.command_line, required=False),
