@@ -58,3 +58,21 @@ def test_each_check_runs_from_the_unpacked_bundle_alone(tmp_path: Path) -> None:
         version = subprocess.run([str(tree / "checks" / check), "-V"], cwd=tmp_path, env=env,
                                  capture_output=True, text=True, check=False)
         assert version.stdout.split() == [check, __version__], (check, version.stdout, version.stderr)
+
+
+def test_a_plugin_dir_owned_by_the_debian_package_is_refused(tmp_path: Path) -> None:
+    """The guard fab deploy runs on each target, run here by the same sh on a dpkg file list."""
+    from nagios_herd.ops.plugins import PACKAGED
+
+    listing = tmp_path / "nagios-herd-plugins.list"
+    listing.write_text("/.\n/usr/lib/nagios/plugins\n/usr/lib/nagios/plugins/check_drbd_sync\n")
+    checks = bundle.build().checks
+
+    def guard(directory: str, list_file: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(["sh", "-c", PACKAGED, "sh", directory, str(list_file), *checks],
+                              capture_output=True, text=True, check=False)
+
+    owned = guard("/usr/lib/nagios/plugins", listing)
+    assert owned.returncode == 1 and owned.stdout.strip() == "/usr/lib/nagios/plugins/check_drbd_sync"
+    assert guard("/usr/lib/nagios/plugins/nagios-herd", listing).returncode == 0
+    assert guard("/usr/lib/nagios/plugins", tmp_path / "absent.list").returncode == 0

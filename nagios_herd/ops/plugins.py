@@ -12,7 +12,8 @@ next is one ``rename(2)`` of ``current`` (a check starting at that moment runs t
 mix). A bundle is unpacked beside the one in use, its files are checked against its ``SHA256SUMS``, byte-compiled
 by the target's own python3 (start-up time counts), and each check must answer ``-V`` with its name and version
 before ``current`` moves; after the switch each is asked again through its ``DIR/check_*`` link, and a failure
-puts the previous bundle (and any file the links replaced) back.
+puts the previous bundle (and any file the links replaced) back. A plugin dir whose ``check_*`` belong to the
+Debian package nagios-herd-plugins (``/usr/lib/nagios/plugins``) is refused: dpkg owns those files.
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ from nagios_herd.ops.remote import Link
 BASE = ".nagios-herd-plugins"
 KEPT = ".nagios-herd-old"  # suffix of a file a check link replaced, until the switch is confirmed
 
+DPKG_LIST = "/var/lib/dpkg/info/nagios-herd-plugins.list"
+
 # Each script gets DIR NAME [VERSION] CHECK... as positional parameters (quoted by the remote layer).
+PACKAGED = r'''dir=$1; list=$2; shift 2
+[ -f "$list" ] || exit 0
+for c in "$@"; do if grep -qxF "$dir/$c" "$list"; then echo "$dir/$c"; exit 1; fi; done'''
 INSTALLED = r'''d="$1/.nagios-herd-plugins"
 cur=$(readlink "$d/current") || exit 3
 cd "$d/$cur" && sha256sum -c --quiet --strict SHA256SUMS >/dev/null 2>&1 || exit 4
@@ -90,6 +96,11 @@ def installed(link: Link, plugin_dir: str, checks: tuple[str, ...]) -> str | Non
 def install(link: Link, plugin_dir: str, bundle: Bundle, out: TextIO) -> bool:
     """Put ``bundle`` in use on one machine; False when it already was. HerdError (with the previous plugins
     back in place) when it cannot be installed or its checks do not answer."""
+    packaged = _sh(link, PACKAGED, plugin_dir, DPKG_LIST, *bundle.checks, timeout=30)
+    if not packaged.ok:
+        raise HerdError(f"{link.name}: {packaged.stdout.strip() or plugin_dir} belongs to the Debian package "
+                        f"nagios-herd-plugins, which the bundle never replaces: give paths.plugin_dir a directory "
+                        f"of its own")
     if installed(link, plugin_dir, bundle.checks) == bundle.name:
         print(f"{link.name}: plugins up to date (bundle {bundle.name})", file=out)
         return False

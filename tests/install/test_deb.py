@@ -19,15 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.install.conftest import FIXTURES, ROOT, run
+from nagios_herd.ops import bundle
+from tests.install.conftest import ROOT, run
 from tests.install.test_wheel import CHECK_INPUTS, check_input
 
 pytestmark = pytest.mark.real
 
 CACHE = ROOT / "build" / "debian-root"
 MIRROR = "http://deb.debian.org/debian"
-OURS = re.compile(r"nagios[-_]herd|/usr/lib/nagios/plugins/check_(drbd_sync|xen_domain|lvm_capacity|nagios_guest"
-                  r"|herd_cluster)$")
+OURS = re.compile(r"nagios[-_]herd|/usr/lib/nagios/plugins/(" + "|".join(bundle.checks()) + ")$")
 # apt's and dpkg's own records and caches change with any install; nothing of a package lives there.
 STATE = re.compile(r"^/(var/(cache|log|lib/apt|lib/dpkg|lib/ucf|lib/systemd|lib/python)|etc/ld\.so\.cache|"
                    r"tmp/nh|proc|etc/resolv\.conf)(/|$)")
@@ -114,6 +114,8 @@ def test_debian_packages_install_work_and_purge_clean(debs: list[Path], tmp_path
         reference = run([str(ROOT / "checks" / check), "--input", str(source)], tmp_path, env=env)
         expected = reference.stdout.replace(str(source), f"/tmp/nh/{check}.input") + f"exit {reference.returncode}\n"
         assert ours.stdout == expected, (check, ours.stdout, ours.stderr)
+    linked = inside(root, "ls /usr/lib/nagios/plugins")
+    assert set(bundle.checks()) <= set(linked.stdout.split())
     compiled = inside(root, "ls /usr/lib/nagios-herd-plugins/nagios_herd/plugin/__pycache__")
     assert "runtime.cpython" in compiled.stdout  # byte-compiled at install (start-up time)
 
