@@ -2,7 +2,7 @@
 
 ``scripts/build-deb`` builds nagios-herd and nagios-herd-plugins (lintian: no errors). A debootstrap'd minbase
 bookworm root (built once, cached in ``build/debian-root`` of the checkout, which git ignores) gets them with
-``apt-get install ./nagios-herd*.deb``, resolving Debian's own dependencies (python3-fabric 2.6, python3-pynag,
+``apt-get install ./nagios-herd*.deb``, resolving Debian's own dependencies (python3-fabric 2.6,
 python3-jinja2, python3-requests; the recommended nagios4-core, drbd-utils, sudo, iproute2 for validate). There:
 generate + validate on the packaged example inventory, ``nagios-herd-fab --list``, each installed check on real
 fixtures (answering as the checkout's launcher does). Then ``apt-get purge`` and ``autoremove --purge``, and no
