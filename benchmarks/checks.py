@@ -17,7 +17,8 @@ resident size as its own peak, since Linux keeps the pre-exec high-water mark.
 
 Targets (start-up, i.e. the median wall time; the RSS ratio is printed beside it, where a Python interpreter's own
 ~8.7 MiB against perl's ~7.2 MiB is the floor): deb and bundle at most 1.2x perl on OK and 1.5x on the resync;
-the venv console script at most 1.5x on both. Then ``check_xen_domain``/``check_lvm_capacity --input`` vs a bare ``python3 -c pass``. A
+the venv console script at most 1.5x on both. Then ``check_xen_domain``/``check_lvm_capacity``/``check_herd_cluster
+--input`` vs a bare ``python3 -c pass``. A
 missing form is reported and skipped. Children get the environment Nagios/NRPE gives (PATH, LC_ALL=C). Usage:
 ``python3 benchmarks/checks.py [--runs N] [--deb FILE] [--venv DIR]``.
 """
@@ -96,6 +97,9 @@ def pairs(found: dict[str, Path], state: str) -> list[tuple[str, list[str], str,
          "python3 -c pass", BARE, None),
         ("check_lvm_capacity", [str(ROOT / "checks/check_lvm_capacity"), "--input",
                                 str(FIXTURES / "lvm2-real" / "vgs_json_units_b_nearly_full.json")],
+         "python3 -c pass", BARE, None),
+        ("check_herd_cluster", [str(ROOT / "checks/check_herd_cluster"), "--input",
+                                str(FIXTURES / "pacemaker" / "crm_mon-2.1.5-herd-steady.xml")],
          "python3 -c pass", BARE, None),
     ]
     return rows

@@ -17,6 +17,7 @@ import difflib
 import re
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -100,11 +101,18 @@ def agent_parameters(agent: str) -> ocf_metadata.AgentParameters | None:
     except ocf_metadata.MetadataError:
         return None
     if agent.startswith("stonith:"):
-        fencer = _run([FENCED, "metadata"])
-        if fencer.returncode == 0:
-            extra = ocf_metadata.parse(fencer.stdout).parameters
-            declared = ocf_metadata.AgentParameters(declared.agent, declared.parameters + extra)
+        declared = ocf_metadata.AgentParameters(declared.agent, declared.parameters + fencer_parameters())
     return declared
+
+
+@lru_cache(maxsize=1)
+def fencer_parameters() -> tuple[ocf_metadata.Parameter, ...]:
+    """The ``pcmk_*`` parameters every stonith device accepts (the fencer's own metadata)."""
+    fencer = _run([FENCED, "metadata"])
+    try:
+        return ocf_metadata.parse(fencer.stdout).parameters if fencer.returncode == 0 else ()
+    except ocf_metadata.MetadataError:
+        return ()
 
 
 def _did_you_mean(name: str, known: set[str]) -> str:
@@ -179,9 +187,12 @@ def check(path: Path) -> list[str]:
         nodes = nodes_of(text)
     except cibparse.CibError as error:
         return [str(error)]
-    problems = verify(path, nodes)
     try:
-        problems += check_resources(text)
+        agents = sorted({resource.agent for resource in cibparse.resources(text) if resource.kind == "primitive"})
     except cibparse.CibError as error:
-        problems.append(str(error))
-    return problems
+        return verify(path, nodes) + [str(error)]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # the tools are separate processes: read metadata meanwhile
+        verified = pool.submit(verify, path, nodes)
+        list(pool.map(agent_parameters, agents))
+        problems = verified.result()
+    return problems + check_resources(text)
