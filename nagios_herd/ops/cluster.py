@@ -27,6 +27,7 @@ from nagios_herd.ops.runner import Options, Run, command_line, known_guest, know
 from nagios_herd.parsers.crm_mon import ClusterStatus
 
 POLL = 2.0  # seconds between two looks at the cluster while waiting for it
+XEN_AGENT = "ocf:heartbeat:Xen"
 MOVES = ("failover", "failback", "migrate")
 ACTIONS = (*MOVES, "evacuate", "restore")
 Wait = Callable[[ClusterStatus], bool]
@@ -86,7 +87,9 @@ def move_plan(herd: Herd, status: ClusterStatus, guest: str, target: str, live: 
     if why := _usable(status, target):
         plan.refusal = why
         return plan
-    on_target: Wait = lambda s: _runs_on(s, guest) == [target]  # noqa: E731
+    def on_target(status: ClusterStatus) -> bool:
+        return _runs_on(status, guest) == [target]
+
     if live:
         plan.steps += [Step(f"allow a second Primary on {host.name}", crm.two_primaries(guest, True), host.name)
                        for host in herd.hosts]
@@ -110,15 +113,19 @@ def host_plan(status: ClusterStatus, host: str, on: bool) -> Plan:
     if node is None:
         plan.refusal = f"{host} is not a node of the cluster"
         return plan
+    def emptied(status: ClusterStatus) -> bool:
+        return not any(host in item.nodes for item in status.instances if item.agent == XEN_AGENT)
+
+    def back(status: ClusterStatus) -> bool:
+        node = status.node(host)
+        return node is not None and node.online and not node.standby
+
     if on:
-        until: Wait = lambda s: not any(node_ for item in s.instances if item.agent == "ocf:heartbeat:Xen"  # noqa: E731
-                                        for node_ in item.nodes if node_ == host)
         plan.steps.append(Step(f"put {host} in standby: the cluster moves its guests away", crm.standby(host, True),
-                               until=until, awaits=f"no guest on {host}"))
+                               until=emptied, awaits=f"no guest on {host}"))
     else:
-        until = lambda s: bool(s.node(host)) and not s.node(host).standby  # noqa: E731
         plan.steps.append(Step(f"bring {host} back online (guests stay where they are: fab failback moves them)",
-                               crm.standby(host, False), until=until, awaits=f"{host} online"))
+                               crm.standby(host, False), until=back, awaits=f"{host} online"))
     return plan
 
 
