@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -80,6 +81,7 @@ def outage(rounds: int, tmp: Path) -> tuple[list[float], list[float]]:
     from nagios_herd.ops.failover import MoveOptions
     from nagios_herd.ops.runner import Options
 
+    os.environ.setdefault("NAGIOS_HERD_NAGIOS_URL", "http://{address}{path}")  # the lab serves plain HTTP
     with running_lab(tmp / "lab") as lab:
         options = Options(inventory=str(lab.inventory), known_hosts=str(lab.known_hosts),
                           identity=str(lab.client_key), state_dir=str(tmp / "state-outage"))

@@ -251,9 +251,9 @@ class Migration:
         return self.run.prober.view(guest)
 
     def guest(self, plan: GuestPlan, where: Placement, since: float) -> Outcome:
-        forward = self.engine.run([plan], since=since)[0] if plan.steps or plan.refusals else None
         if plan.refusals:
-            return forward  # type: ignore[return-value]
+            return self.engine.run([plan], since=since)[0]
+        forward = self.engine.run([plan], since=since)[0] if plan.steps else None
         try:
             settle = settle_plan(self._view(where.guest), where.source, where.target, self.options,
                                  self.run.state_dir)

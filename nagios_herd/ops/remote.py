@@ -15,7 +15,11 @@ forgotten by a single task:
   sudo rule fails fast instead of waiting for a password, and nothing waits for an answer on stdin (a
   "type yes to confirm" prompt reads end-of-file and fails instead of hanging);
 - probes run with ``warn=True``: the caller reads the exit code (17 from ``drbdadm primary`` means "no
-  UpToDate data", 124 means the remote ``timeout`` fired).
+  UpToDate data", 124 means the remote ``timeout`` fired);
+- the idempotent one-resource ``drbdadm`` verbs (``primary``, ``secondary``, ``net-options``) that several guests'
+  workers send at the same moment are coalesced into one ``drbdadm VERB ... R1 R2 ...`` per host (14 guests moved
+  together cost one command per step, not 14); when that command fails, each resource is run again on its own,
+  so every caller gets its own resource's exit status and message.
 
 :data:`OPENED` counts the connections opened per host in this process (the benchmark reports it).
 """
@@ -25,6 +29,7 @@ from __future__ import annotations
 import shlex
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -39,6 +44,9 @@ KILL_AFTER = 5  # seconds between TERM and KILL of a remote command that overran
 SLACK = 15  # extra seconds the local side waits beyond the remote timeout
 DEFAULT_CHANNELS = 8  # concurrent commands per host (below sshd's MaxSessions=10)
 TIMED_OUT = 124  # coreutils timeout's exit status when the deadline fired
+
+BATCHABLE = ("primary", "secondary", "net-options")  # drbdadm verbs that take several resources, idempotent
+BATCH_WINDOW = 0.03  # seconds the first caller waits for others sending the same verb
 
 OPENED: Counter[str] = Counter()
 _OPENED_LOCK = threading.Lock()
@@ -104,6 +112,22 @@ class SshOptions:
     channels: int = DEFAULT_CHANNELS
 
 
+class _Batch:
+    """Resources collected for one coalesced ``drbdadm`` command, and its outcome."""
+
+    def __init__(self) -> None:
+        self.resources: list[str] = []
+        self.done = threading.Event()
+        self.result: Result | None = None
+        self.error: BaseException | None = None
+
+
+def batchable(argv: Sequence[str]) -> bool:
+    """``drbdadm VERB [--option...] RESOURCE`` with a verb that may name several resources (never ``--force``)."""
+    return (len(argv) >= 3 and argv[0] == "drbdadm" and argv[1] in BATCHABLE and not str(argv[-1]).startswith("-")
+            and "--force" not in argv and all(str(arg).startswith("-") for arg in argv[2:-1]))
+
+
 class Link:
     """One host's connection for the whole run; ``down`` holds the reason when the host did not answer."""
 
@@ -114,12 +138,51 @@ class Link:
         self.down = down
         self._gate = threading.BoundedSemaphore(channels)
         self._sudo = host.ssh_user != "root"
+        self._batches: dict[tuple[tuple[str, ...], float], _Batch] = {}
+        self._batch_lock = threading.Lock()
 
     def command(self, argv: Sequence[str], timeout: float) -> str:
         return build_command(argv, timeout=timeout, sudo=self._sudo)
 
     def run(self, argv: Sequence[str], *, timeout: float = 60) -> Result:
         """Run ``argv`` and return its result whatever the exit status; raise :class:`HostDown` if unreachable."""
+        if batchable(argv):
+            return self._coalesced([str(arg) for arg in argv], timeout)
+        return self._run(argv, timeout)
+
+    def _coalesced(self, argv: list[str], timeout: float) -> Result:
+        """Join (or lead) the batch of the same verb and options; the leader sends it after :data:`BATCH_WINDOW`."""
+        key = (tuple(argv[:-1]), timeout)
+        with self._batch_lock:
+            batch = self._batches.get(key)
+            leader = batch is None
+            if batch is None:
+                batch = self._batches[key] = _Batch()
+            batch.resources.append(argv[-1])
+        if leader:
+            time.sleep(BATCH_WINDOW)
+            with self._batch_lock:
+                del self._batches[key]
+            try:
+                batch.result = self._run([*argv[:-1], *dict.fromkeys(batch.resources)], timeout)
+            except BaseException as error:  # handed to every member; HostDown above all
+                batch.error = error
+            finally:
+                batch.done.set()
+        else:
+            batch.done.wait()
+        if batch.error is not None:
+            if isinstance(batch.error, HostDown):
+                raise HostDown(str(batch.error))
+            raise batch.error
+        assert batch.result is not None
+        if len(set(batch.resources)) == 1:
+            return batch.result
+        if not batch.result.ok:  # which resource failed, and why: this caller's own, run alone
+            return self._run(argv, timeout)
+        return Result(self.name, self.command(argv, timeout), 0, "", "")
+
+    def _run(self, argv: Sequence[str], timeout: float) -> Result:
         line = self.command(argv, timeout)
         if self.down is not None:
             raise HostDown(f"{self.name}: unreachable ({self.down})")
