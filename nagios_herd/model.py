@@ -170,7 +170,7 @@ class Paths:
 
     plugin_dir: str = "/usr/lib/nagios/plugins/nagios-herd"  # the check executables on hosts and guests
     standard_plugin_dir: str = "/usr/lib/nagios/plugins"  # Debian's monitoring-plugins ($USER1$)
-    state_dir: str = "/var/lib/nagios-herd"  # lock, journal, offline marks, plugin state
+    state_dir: str = "/var/lib/nagios-herd"  # root only: lock, journal, offline marks (plugins keep theirs apart)
     nagios_cgi_path: str = "/cgi-bin/nagios4/statusjson.cgi"
 
 

@@ -51,7 +51,7 @@ def run_check(*args: str, stdin: bytes | None = None, state_dir: str | os.PathLi
     """Run the real executable (as Nagios would), capturing stdout/stderr as text."""
     env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C"}
     if state_dir is not None:
-        env["NAGIOS_HERD_STATE_DIR"] = str(state_dir)
+        env["NAGIOS_HERD_PLUGIN_STATE_DIR"] = str(state_dir)
     result = subprocess.run([str(executable), *args], input=stdin, capture_output=True, env=env, timeout=60,
                             check=False)
     result.stdout = result.stdout.decode("utf-8", "replace")

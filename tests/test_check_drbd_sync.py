@@ -226,7 +226,7 @@ def test_stall_detection_by_the_executable_and_a_bad_state_file(tmp_path) -> Non
     assert corrupt.returncode == WARNING and "unreadable" in corrupt.stdout
     unwritable = run_check("--input", fixture, "--state-file", "/dev/null/state.json", state_dir=tmp_path)
     assert unwritable.returncode == WARNING
-    assert "OK: stall detection impaired: cannot write state file /dev/null/state.json" in unwritable.stdout
+    assert "WARNING: stall detection impaired: cannot write state file /dev/null/state.json" in unwritable.stdout
 
 
 def test_in_sync_run_touches_no_state_file(tmp_path) -> None:

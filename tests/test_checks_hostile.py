@@ -38,7 +38,7 @@ REAL = {"check_drbd_sync": DRBD[0], "check_xen_domain": XEN[0], "check_lvm_capac
 
 
 def run(check: str, stdin: bytes, *args: str, state_dir=None) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "NAGIOS_HERD_STATE_DIR": str(state_dir or "/nonexistent")}
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "NAGIOS_HERD_PLUGIN_STATE_DIR": str(state_dir or "/nonexistent")}
     result = subprocess.run([str(CHECKS / check), "--input", "-", "-t", "10", *args], input=stdin,
                             capture_output=True, env=env, timeout=60, check=False)
     out = result.stdout.decode("utf-8", "replace")

@@ -36,12 +36,13 @@ LAYER_OF_PREFIX = {
 
 # The one table of allowed directions: a layer may import itself and the layers listed here, nothing else.
 # Read from the bottom: core knows nothing of the herd's tools, parsers know only the text they read, checks are
-# parsers plus the plugin runtime (never generation), and only the CLI's entry point reaches the lab.
+# parsers plus the plugin runtime (never generation), and only the CLI's entry point reaches the lab. Checks may read
+# core for the privilege model's names (the plugins' state dir is named once, where installers read it too).
 ALLOWED = {
     "core": set(),
     "parsers": set(),
     "plugin": {"core"},
-    "checks": {"plugin", "parsers"},
+    "checks": {"core", "plugin", "parsers"},
     "inventory": {"core"},
     "nagios": {"core"},
     "generate": {"core", "inventory", "nagios", "parsers"},

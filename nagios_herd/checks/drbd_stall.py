@@ -9,20 +9,26 @@ position is not taken for a stalled one.
 The file is JSON, read and written through the C scanner and encoder of ``_json`` (what ``json`` itself uses):
 the ``json`` package imports ``re``, and with it ``enum``, ``functools`` and ``collections``, a third of a
 plugin's start-up, on every run that sees a resync. Without ``_json`` (another Python), ``json`` is used.
+
+The file lives in the plugins' own nagios-owned directory (never root's state dir: root must not write
+where nagios can plant symlinks); it is opened without following symlinks and replaced by a new file created
+with ``O_EXCL`` (what ``mkstemp`` does, without importing ``tempfile``) and renamed into place. Any failure is
+kept in ``error`` and the check reports it as a WARNING.
 """
 
 from __future__ import annotations
 
 import os
 
-DEFAULT_DIR = "/var/lib/nagios-herd"
+from nagios_herd.privilege import PLUGIN_STATE_DIR, PLUGIN_STATE_ENV
+
 FILE_NAME = "check_drbd_sync.json"
 FORGET_AFTER = 900.0
 
 
 def default_path() -> str:
-    """``$NAGIOS_HERD_STATE_DIR/check_drbd_sync.json``, else under /var/lib/nagios-herd."""
-    return os.path.join(os.environ.get("NAGIOS_HERD_STATE_DIR") or DEFAULT_DIR, FILE_NAME)
+    """``$NAGIOS_HERD_PLUGIN_STATE_DIR/check_drbd_sync.json``, else in the installed plugin state dir."""
+    return os.path.join(os.environ.get(PLUGIN_STATE_ENV) or PLUGIN_STATE_DIR, FILE_NAME)
 
 
 class StallTracker:
@@ -36,7 +42,7 @@ class StallTracker:
 
     def _load(self) -> dict[str, dict[str, object]]:
         try:
-            with open(self.path, encoding="utf-8") as handle:
+            with open(os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), encoding="utf-8") as handle:
                 data = loads(handle.read())
         except FileNotFoundError:
             return {}
@@ -59,18 +65,22 @@ class StallTracker:
 
     def save(self) -> None:
         """Write the observed keys atomically; a failure is kept in ``error`` (the check goes on)."""
-        temporary = f"{self.path}.{os.getpid()}.tmp"
+        directory, name = os.path.split(self.path)
+        temporary = os.path.join(directory, f".{name}.{os.urandom(6).hex()}")
+        created = False
         try:
-            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-            with open(temporary, "w", encoding="utf-8") as handle:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            created = True
+            with open(fd, "w", encoding="utf-8") as handle:
                 handle.write(dumps(self._new))
             os.replace(temporary, self.path)
         except OSError as error:
             self.error = f"cannot write state file {self.path}: {error.strerror or error}"
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+            if created:
+                try:
+                    os.unlink(temporary)
+                except OSError:
+                    pass
 
 
 class _Decoding:

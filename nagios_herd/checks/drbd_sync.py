@@ -19,6 +19,7 @@ import time
 from nagios_herd.checks.drbd_verdict import facts, judge
 from nagios_herd.parsers.drbd.formats import detect_and_parse
 from nagios_herd.parsers.drbd.model import DrbdParseError, DrbdStatus, NoStatusSource, PeerDevice, Resource, is_count
+from nagios_herd.privilege import PLUGIN_STATE_DIR, PLUGIN_STATE_ENV
 from nagios_herd.plugin.runtime import APPEND, CheckError, Option, Options, Plugin, Report, State, read_input, run_tool
 
 LABEL = "DRBD"
@@ -50,7 +51,7 @@ PLUGIN = Plugin(
                help=f"read saved DRBD status output ('-' = stdin) instead of running {DRBDSETUP}"),
         Option(None, "state-file", metavar="FILE",
                help="where resync progress is kept between runs (default "
-                    "$NAGIOS_HERD_STATE_DIR or /var/lib/nagios-herd, file check_drbd_sync.json)"),
+                    f"${PLUGIN_STATE_ENV} or {PLUGIN_STATE_DIR}, file check_drbd_sync.json)"),
         Option(None, "stall-time", metavar="SECONDS", convert=_seconds, default=DEFAULT_STALL_SECONDS,
                help=f"a resync without progress for SECONDS is stalled (default {DEFAULT_STALL_SECONDS:g})"),
     ],
@@ -202,7 +203,8 @@ def evaluate(status: DrbdStatus, names: list[str], *, state_file: str | None = N
     if tracker is not None:
         tracker.save()
         if tracker.error:
-            report.add(State.OK, f"stall detection impaired: {tracker.error}")
+            problems.append((State.WARNING, f"stall detection impaired: {tracker.error}"))
+            report.add(*problems[-1])
     bad = [text for state, text in sorted(problems, key=lambda item: -item[0].rank) if state != State.OK]
     report.summary = "; ".join(bad) if bad else (
         f"{len(selected)} resource{'s' if len(selected) != 1 else ''} connected and UpToDate: "

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from nagios_herd.errors import HerdError
 from nagios_herd.generate.buildtree import MANIFEST, checksum, file_digests, read_manifest, write_tree
 from nagios_herd.generate.inputs import stamp, stamp_files, templates_dir
+from nagios_herd.privilege import open_private, private_dir, read_private, replace_private
 
 if TYPE_CHECKING:
     from nagios_herd.generate.render import Build
@@ -60,8 +61,9 @@ class Options(NamedTuple):
 
 @contextmanager
 def locked(live: Path, wait: float) -> Iterator[None]:
-    """Hold ``LIVE/.lock`` (flock); wait up to ``wait`` seconds, then refuse with one line (exit 75)."""
-    handle = os.open(live / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    """Hold ``LIVE/.lock`` (flock, 0600, never through a symlink); wait up to ``wait`` seconds, then refuse
+    with one line (exit 75)."""
+    handle = open_private(live / LOCK, os.O_RDWR | os.O_CREAT)
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -82,16 +84,14 @@ def locked(live: Path, wait: float) -> Iterator[None]:
 
 def _read_json(path: Path) -> dict:
     try:
-        document = json.loads(path.read_text())
-    except (OSError, ValueError):
+        document = json.loads(read_private(path) or "null")
+    except (HerdError, ValueError):
         return {}
     return document if isinstance(document, dict) else {}
 
 
 def _write_json(path: Path, document: dict) -> None:
-    temporary = path.with_name(f".{path.name}.new-{os.getpid()}")
-    temporary.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
-    os.replace(temporary, path)
+    replace_private(path, (json.dumps(document, indent=2, sort_keys=True) + "\n").encode())
 
 
 def _templates(options: Options) -> Path:
@@ -212,7 +212,7 @@ def _activate(options: Options, name: str, previous: str | None, reload_needed: 
 def publish(options: Options) -> str | None:
     """One cron run. Returns a line to log when something was published, None when nothing changed."""
     try:
-        options.live.mkdir(parents=True, exist_ok=True)
+        private_dir(options.live, 0o755)  # Nagios reads the generations; only root writes here
         with locked(options.live, options.wait):
             return _publish_locked(options)
     except OSError as error:

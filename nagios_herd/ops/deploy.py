@@ -4,11 +4,15 @@ Why this order: the tree is validated here first (the same validators as ``nagio
 machine only files whose sha256 differs from ``MANIFEST.json`` are sent (to ``PATH.nagios-herd-new``), each
 one checked on the target where a checker exists (``visudo -cf``), moved into place keeping the old copy, and
 the machine-level check run (``drbdadm dump RES`` on hosts, ``nagios4 -v`` on guests). A failed check puts
-every old file back. Only what changed is reloaded: ``drbdadm adjust`` for a changed resource file, a HUP to
-the guest's Nagios (its ``lock_file`` pid, as the init script does) for a changed Nagios tree. Every host and
-guest then gets the check plugins as one checksummed bundle in the inventory's ``paths.plugin_dir``
-(:mod:`nagios_herd.ops.plugins`: changed-only, each check answering ``-V`` before the switch, rolled back on
-failure).
+every old file back. Only what changed is reloaded: ``drbdadm adjust`` for a changed resource file, and for a
+changed Nagios tree ``systemctl reload nagios4`` or else a HUP to the guest's Nagios (its ``lock_file`` pid, as the
+init script does, but only when that pid is a process of the Nagios binary). Every host and guest then gets the
+check plugins as one checksummed bundle in the inventory's ``paths.plugin_dir`` (:mod:`nagios_herd.ops.plugins`:
+changed-only, each check answering ``-V`` before the switch, rolled back on failure).
+
+Root writes only into directories nobody else may write (a directory owned by another user or writable by
+group/others is refused before anything is sent), and the old copy is made with ``cp --remove-destination``,
+so a symlink planted at ``PATH.nagios-herd-old`` is replaced, never written through.
 """
 
 from __future__ import annotations
@@ -26,7 +30,21 @@ from nagios_herd.ops.runner import Options, Run, command_line
 
 NEW, OLD = ".nagios-herd-new", ".nagios-herd-old"
 NAGIOS_CFG = "/etc/nagios4/nagios.cfg"
-RELOAD_NAGIOS = ('f=$(sed -n "s/^lock_file=//p" "$1"); [ -n "$f" ] && [ -s "$f" ] && kill -HUP "$(cat "$f")"')
+KEEP_OLD = 'if [ -e "$1" ]; then cp -p --remove-destination -- "$1" "$1$2"; fi'
+RESTORE_OLD = 'if [ -e "$1$2" ]; then mv -f -- "$1$2" "$1"; else rm -f -- "$1"; fi'
+NAGIOS_EXE = "/usr/sbin/nagios4"
+# Through the service manager when it runs Nagios; otherwise a HUP to the lock_file's pid, which the nagios user
+# can write: only a plain positive number whose process is the Nagios binary is signalled (never -1, 0, a group).
+RELOAD_NAGIOS = (
+    'if command -v systemctl >/dev/null && systemctl is-active --quiet nagios4 2>/dev/null; then '
+    'exec systemctl reload nagios4; fi; '
+    'f=$(sed -n "s/^lock_file=//p" "$1"); '
+    '[ -n "$f" ] && [ -s "$f" ] || { echo "no pid in the lock_file ${f:-(none)} of $1" >&2; exit 1; }; '
+    'read -r pid rest < "$f"; '
+    'case "$pid:$rest" in :*|0*|*[!0-9]*:*|*:?*) echo "lock_file $f holds no pid: $pid $rest" >&2; exit 1;; esac; '
+    'exe=$(readlink "/proc/$pid/exe"); '
+    '[ "$exe" = "$2" ] || { echo "pid $pid from $f is ${exe:-not running}, not $2" >&2; exit 1; }; '
+    'kill -HUP "$pid"')
 
 
 def machine_files(manifest: dict, kind: str, name: str) -> dict[str, str]:
@@ -43,6 +61,22 @@ def remote_digests(link: Link, paths: list[str]) -> dict[str, str]:
         if len(digest) == 64:
             digests[path] = digest
     return digests
+
+
+def unsafe_dirs_command(directories: list[str]) -> list[str]:
+    """``find`` printing each directory (symlinks resolved) that is not root's or is writable by group/others:
+    root must not write where another user can plant a symlink."""
+    return ["find", "-H", *directories, "-maxdepth", "0", "(", "!", "-uid", "0", "-o", "-perm", "/022", ")",
+            "-printf", "%p (owner uid %U, mode %m)\n"]
+
+
+def _safe_dirs(link: Link, paths: list[str]) -> None:
+    directories = sorted({str(Path(path).parent) for path in paths})
+    _must(link, ["mkdir", "-p", "--", *directories], "mkdir")
+    found = link.run(unsafe_dirs_command(directories), timeout=60)
+    if not found.ok or found.stdout.strip():
+        first = found.stdout.strip().splitlines()[0] if found.stdout.strip() else found.why()
+        raise HerdError(f"{link.name}: refusing to install into a directory others may write: {first}")
 
 
 def _must(link: Link, argv: list[str], what: str) -> None:
@@ -70,13 +104,13 @@ def push(link: Link, build: Path, kind: str, files: dict[str, str], out: TextIO,
     if not changed:
         print(f"{link.name}: up to date ({len(files)} files)", file=out)
         return []
+    _safe_dirs(link, changed)
     for path in changed:
-        _must(link, ["mkdir", "-p", "--", str(Path(path).parent)], f"mkdir for {path}")
         link.put(build / kind / link.name / path.lstrip("/"), path + NEW)
         if "/sudoers.d/" in path:
             _must(link, ["visudo", "-c", "-f", path + NEW], f"visudo -cf {path}")
     for path in changed:
-        _must(link, ["sh", "-c", 'if [ -e "$1" ]; then cp -p -- "$1" "$1$2"; fi', "sh", path, OLD], f"keep {path}")
+        _must(link, ["sh", "-c", KEEP_OLD, "sh", path, OLD], f"keep {path}")
         _must(link, ["mv", "-f", "--", path + NEW, path], f"install {path}")
     for check in _checks(kind, changed, resources):
         result = link.run(check, timeout=120)
@@ -92,13 +126,12 @@ def push(link: Link, build: Path, kind: str, files: dict[str, str], out: TextIO,
 
 def _rollback(link: Link, changed: list[str]) -> None:
     for path in changed:
-        link.run(["sh", "-c", 'if [ -e "$1$2" ]; then mv -f -- "$1$2" "$1"; else rm -f -- "$1"; fi',
-                  "sh", path, OLD], timeout=30)
+        link.run(["sh", "-c", RESTORE_OLD, "sh", path, OLD], timeout=30)
 
 
 def reload(link: Link, kind: str, changed: list[str], out: TextIO) -> None:
     if kind == "guests":
-        result = link.run(["sh", "-c", RELOAD_NAGIOS, "sh", NAGIOS_CFG], timeout=30)
+        result = link.run(["sh", "-c", RELOAD_NAGIOS, "sh", NAGIOS_CFG, NAGIOS_EXE], timeout=30)
         print(f"{link.name}: Nagios reload {'sent' if result.ok else 'FAILED: ' + result.why()}", file=out)
         return
     resources = sorted(Path(p).stem for p in changed if p.startswith("/etc/drbd.d/") and p.endswith(".res"))

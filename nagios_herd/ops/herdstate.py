@@ -4,17 +4,20 @@ which hosts are in maintenance (evacuated on purpose: no task moves a guest ther
 Why it exists: a host that was fenced and failed away from must not get guests started on it when it comes
 back (A3.3), and ``verify`` compares the record with reality (V13). The record is written after a
 guest is confirmed running on its new host (I9: a crash before that leaves the old record, and re-running
-the operation converges on the probed reality). Writes are atomic (temp file + rename).
+the operation converges on the probed reality). Writes are atomic (``mkstemp`` + rename, 0600) into a
+directory only root may write; a symlink in the file's place is refused, never followed.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
-import os
 import threading
 import time
 from pathlib import Path
+
+from nagios_herd.errors import HerdError
+from nagios_herd.privilege import private_dir, read_private, replace_private
 
 _LOCK = threading.Lock()
 
@@ -25,13 +28,12 @@ def _path(state_dir: Path) -> Path:
 
 def load(state_dir: Path) -> dict:
     path = _path(state_dir)
-    if not path.exists():
+    text = read_private(path)
+    if text is None:
         return {"hosts": {}, "guests": {}, "maintenance": {}}
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(text)
     except ValueError as error:
-        from nagios_herd.errors import HerdError
-
         raise HerdError(f"{path}: not valid JSON ({error}); fix or remove it") from None
     data.setdefault("hosts", {})
     data.setdefault("guests", {})
@@ -44,10 +46,8 @@ def _update(state_dir: Path, change) -> None:
         data = load(state_dir)
         change(data)
         path = _path(state_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(f".tmp{os.getpid()}")
-        temp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-        os.replace(temp, path)
+        private_dir(path.parent)
+        replace_private(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
 
 
 def _now() -> str:

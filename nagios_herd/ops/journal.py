@@ -18,6 +18,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from nagios_herd.privilege import open_private, private_dir, read_private
+
 CLOSING = ("done", "stopped", "refused")
 
 
@@ -35,8 +37,8 @@ class Journal:
                 "command": command, "result": result, "detail": detail}
         data = (json.dumps(line, sort_keys=True) + "\n").encode()
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            private_dir(self.path.parent)
+            fd = open_private(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
             try:
                 size = os.fstat(fd).st_size
                 if size and os.pread(fd, 1, size - 1) != b"\n":
@@ -49,11 +51,9 @@ class Journal:
 
 def read(state_dir: Path) -> list[dict]:
     """Every readable line (a torn last line from a crash is ignored)."""
-    path = Path(state_dir) / "journal.jsonl"
-    if not path.exists():
-        return []
+    text = read_private(Path(state_dir) / "journal.jsonl")
     entries = []
-    for raw in path.read_text().splitlines():
+    for raw in (text or "").splitlines():
         try:
             entries.append(json.loads(raw))
         except ValueError:

@@ -2,7 +2,9 @@
 
 Why ``flock`` on a file in the state dir: the kernel drops the lock when the holder dies (even ``kill -9``),
 so a crashed run never leaves a stale lock behind, and the holder's details written into the file let the
-second operator see whom to ask (pid, user, host, command, since).
+second operator see whom to ask (pid, user, host, command, since). The file is 0600 in a directory only root
+may write (:func:`nagios_herd.privilege.private_dir`): ``flock`` works on a read-only descriptor, so a lock file
+others can read is a lock any local user can hold.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from pathlib import Path
 
 from nagios_herd.errors import HerdError
+from nagios_herd.privilege import open_private, private_dir, read_private
 
 
 class Lock:
@@ -27,8 +30,11 @@ class Lock:
         self._fd: int | None = None
 
     def __enter__(self) -> Lock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        private_dir(self.path.parent)
+        try:
+            fd = open_private(self.path, os.O_RDWR | os.O_CREAT)
+        except OSError as error:
+            raise HerdError(f"lock {self.path}: {error.strerror or error} (a symlink is never followed)") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -49,8 +55,8 @@ class Lock:
         never makes a mutating run fail to take it: a released lock is an empty file, and the details a
         killed holder left behind do not count when its pid (on this machine) is gone."""
         try:
-            who = json.loads((Path(state_dir) / "lock").read_text() or "null")
-        except (OSError, ValueError):
+            who = json.loads(read_private(Path(state_dir) / "lock") or "null")
+        except (HerdError, ValueError):
             return None
         if not isinstance(who, dict) or "pid" not in who:
             return None

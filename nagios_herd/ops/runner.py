@@ -26,6 +26,7 @@ from nagios_herd.ops.lock import Lock
 from nagios_herd.ops.plan import GuestPlan, render
 from nagios_herd.ops.probe import GuestView, Prober
 from nagios_herd.ops.remote import Endpoint, Session, SshOptions
+from nagios_herd.privilege import private_dir
 
 KNOWN_HOSTS_ENV = "NAGIOS_HERD_KNOWN_HOSTS"
 IDENTITY_ENV = "NAGIOS_HERD_IDENTITY"
@@ -81,6 +82,7 @@ class Run:
 
     def __enter__(self) -> Run:
         try:
+            private_dir(self.state_dir)  # read-only runs too: a state others may write could lie to them
             if self.mutating:
                 self._stack.enter_context(Lock(self.state_dir, self.command))
             known = self.options.known_hosts or os.environ.get(KNOWN_HOSTS_ENV)

@@ -1,0 +1,91 @@
+"""Who owns what: the plugins' state directory (nagios) apart from root's, and safe writes into root's.
+
+Why: root's state (the herd lock, the journal, ``state.json``, publish's ``.lock``) must never be shared with
+the nagios user, or nagios could plant a symlink that root then writes through, or hold root's lock. So the
+check plugins keep their state in their own nagios-owned directory (:data:`PLUGIN_STATE_DIR`, created by what
+installs the plugins with :data:`PLUGIN_STATE_INSTALL`), and every directory root writes its state into is
+refused unless it is owned by root (or the running user) and writable by nobody else (:func:`private_dir`).
+Files there are opened with ``O_NOFOLLOW`` and mode 0600 (:func:`open_private`) and replaced by a temporary
+file renamed into place (:func:`replace_private`), so a half-written file is never seen.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from nagios_herd.errors import HerdError
+
+PLUGIN_STATE_ENV = "NAGIOS_HERD_PLUGIN_STATE_DIR"
+PLUGIN_STATE_DIR = "/var/lib/nagios-herd-plugins"
+PLUGIN_STATE_USER = "nagios"
+PLUGIN_STATE_MODE = 0o750
+# The command an installer runs (as root) so the plugins can keep state under NRPE.
+PLUGIN_STATE_INSTALL = ("install", "-d", "-o", PLUGIN_STATE_USER, "-g", PLUGIN_STATE_USER,
+                        "-m", f"{PLUGIN_STATE_MODE:04o}", PLUGIN_STATE_DIR)
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def private_dir(path: str | os.PathLike[str], mode: int = PRIVATE_DIR_MODE) -> None:
+    """Create ``path`` with ``mode`` (0700; a tree others must read passes 0755) when missing; refuse it (one line) when it is a symlink, not a directory, not
+    owned by root or the running user, or writable by group or others."""
+    name = os.fspath(path)
+    try:
+        os.makedirs(name, mode=mode, exist_ok=True)
+        info = os.lstat(name)
+    except OSError as error:
+        raise HerdError(f"{name}: {error.strerror or error}") from None
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise HerdError(f"state dir {name}: not a directory (a symlink or a file); refusing to use it")
+    if info.st_uid not in (0, os.geteuid()):
+        raise HerdError(f"state dir {name}: owned by uid {info.st_uid}, not by root; refusing to use it "
+                        f"(chown root:root {name})")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise HerdError(f"state dir {name}: writable by group or others (mode {stat.S_IMODE(info.st_mode):04o}); "
+                        f"refusing to use it (chmod 0700 {name})")
+
+
+def open_private(path: str | os.PathLike[str], flags: int) -> int:
+    """``os.open`` that never follows a symlink, creates mode 0600, and tightens an older file to 0600."""
+    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    try:
+        if flags & (os.O_WRONLY | os.O_RDWR) and stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
+            os.fchmod(fd, PRIVATE_FILE_MODE)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_private(path: str | os.PathLike[str]) -> str | None:
+    """The file's text, None when it does not exist; a symlink in its place is an error."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise HerdError(f"{os.fspath(path)}: {error.strerror or error} (a symlink is never followed)") from None
+    with os.fdopen(fd, encoding="utf-8", errors="replace") as handle:
+        return handle.read()
+
+
+def replace_private(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to a new 0600 file beside ``path`` (``mkstemp``: ``O_EXCL``) and rename it over ``path``."""
+    import tempfile
+
+    name = os.fspath(path)
+    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(name) or ".", prefix=f".{os.path.basename(name)}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, name)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
