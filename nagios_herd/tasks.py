@@ -16,6 +16,9 @@ from invoke import task
 from invoke.exceptions import Exit
 
 from nagios_herd.errors import HerdError
+from nagios_herd.textsafe import Terminal, printable
+
+OUT = Terminal()  # host and guest strings reach the operator's terminal only through the sanitiser
 
 __all__ = ["status", "verify", "failover", "failback", "migrate", "evacuate", "restore", "rebuild", "deploy",
            "resolve_split_brain"]
@@ -46,7 +49,7 @@ def _cluster(options, task: str, **arguments) -> int | None:
     """Pacemaker's branch in front of a mutating task: its exit status, or None to run the task as usual."""
     from nagios_herd.ops import cluster
 
-    return cluster.route(options, task, **arguments)
+    return cluster.route(options, task, out=OUT, **arguments)
 
 
 def _finish(operation) -> None:
@@ -55,7 +58,7 @@ def _finish(operation) -> None:
         code = operation()
     except HerdError as error:
         for line in error.lines():
-            print(f"fab: {line}" if error.prefixed else line, file=sys.stderr)
+            print(printable(f"fab: {line}" if error.prefixed else line), file=sys.stderr)
         raise Exit(code=error.exit_code) from None
     if code:
         raise Exit(code=code)
@@ -72,8 +75,8 @@ def status(c, inventory=None, known_hosts=None, identity=None, state_dir=None, c
     options = _options(inventory, known_hosts, identity, state_dir, connect_timeout)
 
     def operation() -> int:
-        code = cluster.run_status(options)
-        return op.run(options) if code is None else code
+        code = cluster.run_status(options, out=OUT)
+        return op.run(options, out=OUT) if code is None else code
 
     _finish(operation)
 
@@ -83,7 +86,7 @@ def verify(c, inventory=None, known_hosts=None, identity=None, state_dir=None, c
     """Health checks V1-V14 (defined in the operator's guide); exit 1 on any ERROR."""
     from nagios_herd.ops import verify as op
 
-    _finish(lambda: op.run(_options(inventory, known_hosts, identity, state_dir, connect_timeout)))
+    _finish(lambda: op.run(_options(inventory, known_hosts, identity, state_dir, connect_timeout), out=OUT))
 
 
 @task(help={**COMMON, **PLAN, **PARALLEL, "guest": "the guest to move", "all": "every guest",
@@ -113,7 +116,7 @@ def failover(c, guest=None, all=False, away_from=None, force=False, fenced=None,
         moving = MoveOptions(shutdown_timeout=float(shutdown_timeout), nagios_wait=float(nagios_wait),
                              fenced=fenced, allow_stale=allow_stale, confirm=confirm)
         return move.run(options, task="failover", guest=guest, everything=all, move=moving,
-                        away_from=away_from, plan_only=plan)
+                        away_from=away_from, plan_only=plan, out=OUT)
 
     _finish(operation)
 
@@ -133,7 +136,8 @@ def failback(c, guest=None, all=False, plan=False, shutdown_timeout=60, nagios_w
         code = _cluster(options, "failback", plan_only=plan, guest=guest, everything=all)
         if code is not None:
             return code
-        return move.run(options, task="failback", guest=guest, everything=all, move=moving, plan_only=plan)
+        return move.run(options, task="failback", guest=guest, everything=all, move=moving, plan_only=plan,
+                        out=OUT)
 
     _finish(operation)
 
@@ -164,7 +168,7 @@ def migrate(c, guest=None, all=False, away_from=None, plan=False, transfer_timeo
         if code is not None:
             return code
         return op.run(options, guest=guest, everything=all, away_from=away_from, plan_only=plan,
-                      migrate=_migrate_options(transfer_timeout))
+                      migrate=_migrate_options(transfer_timeout), out=OUT)
 
     _finish(operation)
 
@@ -190,7 +194,7 @@ def evacuate(c, host=None, allow_restart=False, plan=False, transfer_timeout=600
         return op.evacuate(options, host=host, allow_restart=allow_restart, plan_only=plan,
                            migrate=_migrate_options(transfer_timeout),
                            move=MoveOptions(shutdown_timeout=float(shutdown_timeout),
-                                            nagios_wait=float(nagios_wait)))
+                                            nagios_wait=float(nagios_wait)), out=OUT)
 
     _finish(operation)
 
@@ -208,7 +212,7 @@ def restore(c, host=None, plan=False, transfer_timeout=600, parallel=8, channels
         code = _cluster(options, "restore", plan_only=plan, host=host)
         if code is not None:
             return code
-        return op.restore(options, host=host, plan_only=plan, migrate=_migrate_options(transfer_timeout))
+        return op.restore(options, host=host, plan_only=plan, migrate=_migrate_options(transfer_timeout), out=OUT)
 
     _finish(operation)
 
@@ -225,7 +229,7 @@ def rebuild(c, host=None, guest=None, plan=False, parallel=2, inventory=None, kn
 
     def operation() -> int:
         code = _cluster(options, "rebuild", plan_only=plan)
-        return op.run(options, host=host, guest=guest, plan_only=plan) if code is None else code
+        return op.run(options, host=host, guest=guest, plan_only=plan, out=OUT) if code is None else code
 
     _finish(operation)
 
@@ -243,10 +247,10 @@ def deploy(c, build="build", plan=False, inventory=None, known_hosts=None, ident
     options = _options(inventory, known_hosts, identity, state_dir, connect_timeout)
 
     def operation() -> int:
-        code = op.run(options, build=build, plan_only=plan)
+        code = op.run(options, build=build, plan_only=plan, out=OUT)
         if code:
             return code
-        return cib_load.run(options, build=build, plan_only=plan) or 0
+        return cib_load.run(options, build=build, plan_only=plan, out=OUT) or 0
 
     _finish(operation)
 
@@ -263,7 +267,7 @@ def resolve_split_brain(c, guest=None, victim=None, plan=False, inventory=None, 
 
     def operation() -> int:
         code = _cluster(options, "resolve-split-brain", plan_only=plan)
-        return op.run(options, guest=guest, victim=victim, plan_only=plan) if code is None else code
+        return op.run(options, guest=guest, victim=victim, plan_only=plan, out=OUT) if code is None else code
 
     _finish(operation)
 

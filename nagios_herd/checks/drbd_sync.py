@@ -158,7 +158,6 @@ def _perfdata(report: Report, name: str, resource: Resource) -> None:
             base = f"{name}/{peer.volume}"
             if len(resource.connections) > 1:
                 base += f"/{connection.peer}"
-            base = base.replace("|", "_")  # from the input: must not end the perfdata label
             percent = _sync_percent(resource, connection.state == "Connected", peer)
             if percent is not None:
                 report.perf(f"{base}_sync", percent, "%", minimum=0, maximum=100)

@@ -1,10 +1,10 @@
 """check_nagios_guest: is a guest's Nagios core alive and scheduling checks?
 
-Asks the guest's statusjson.cgi (``query=programstatus`` and ``query=performancedata``) with
-``requests``. Default URL ``https://HOST/cgi-bin/nagios4/statusjson.cgi``; TLS is always verified
+Asks the guest's statusjson.cgi (``query=programstatus`` and ``query=performancedata``), each answer
+capped at 1 MiB, both within the -t deadline, redirects never followed. Default URL ``https://HOST/cgi-bin/nagios4/statusjson.cgi``; TLS is always verified
 (``--ca-file`` for a private CA). Verdicts:
 
-- CRITICAL: no answer (refused, timeout, TLS failure), HTTP status other than 200/401/403, a blank
+- CRITICAL: no answer (refused, no whole answer before the deadline, TLS failure, a body past 1 MiB), HTTP status other than 200/401/403, a blank
   body (the daemon is down: status.dat is gone), a body that is not JSON (HTML, truncated), a CGI
   error envelope about the server (type_code 1 memory, 2 file), no active host or service check in
   the last minute (after the first minute of uptime), or a status age beyond ``-c``.
@@ -189,7 +189,13 @@ def _check_ca_file(path: str) -> None:
     try:
         ssl.create_default_context(cafile=path)
     except (ssl.SSLError, OSError, ValueError) as error:
-        raise CheckError(f"--ca-file {path}: no usable CA certificate ({_reason(error)})") from None
+        raise CheckError(f"--ca-file {path}: no usable CA certificate ({_ssl_reason(error)})") from None
+
+
+def _ssl_reason(error: BaseException) -> str:
+    from nagios_herd.httpget import reason
+
+    return reason(error)
 
 
 def _fetch(options: Options) -> dict[str, Answer]:
@@ -198,72 +204,43 @@ def _fetch(options: Options) -> dict[str, Answer]:
     if auth and not _plain_http_allowed(url):
         raise CheckError(f"refusing to send the credentials of {options.authfile} over plain http"
                          f" to {url}; use https")
-    verify: bool | str = True
     if options.ca_file:
         _check_ca_file(options.ca_file)
-        verify = options.ca_file
-    import requests  # only here: it costs more start-up time than the whole check otherwise
-
     answers: dict[str, Answer] = {}
-    with requests.Session() as session:
-        for query in QUERIES:
-            body = _get(session, url, query, auth, verify)
-            try:
-                answers[query] = parse_answer(body, expect=query)
-            except StatusError as error:
-                raise _judge(error, f"{url}?query={query}") from None
+    for query in QUERIES:
+        body = _get(url, query, auth, options.ca_file)
+        try:
+            answers[query] = parse_answer(body, expect=query)
+        except StatusError as error:
+            raise _judge(error, f"{url}?query={query}") from None
     return answers
 
 
-def _get(session, url: str, query: str, auth: tuple[str, str] | None, verify: bool | str) -> str:
-    """One GET; raises Down for what the guest did wrong, CheckError for what we did wrong."""
-    import requests
+def _get(url: str, query: str, auth: tuple[str, str] | None, cafile: str | None) -> str:
+    """One bounded GET (size cap, total deadline before -t, no redirect); raises Down for what the guest
+    did wrong (a missed deadline included: CRITICAL), CheckError for what we did wrong."""
+    from nagios_herd.httpget import BadUrl, DeadlineMissed, TlsFailure, TooLarge, Unreachable, get
 
     seconds = max(0.2, remaining_time() - 0.5)
     try:
-        response = session.get(url, params={"query": query}, auth=auth, verify=verify,
-                                timeout=seconds, allow_redirects=False)
-    except requests.exceptions.SSLError as error:
-        raise Down(f"TLS failure: {_reason(error)}") from None
-    except requests.exceptions.Timeout:
+        answer = get(url, seconds=seconds, params={"query": query}, auth=auth, cafile=cafile)
+    except TlsFailure as error:
+        raise Down(f"TLS failure: {error}") from None
+    except DeadlineMissed:
         raise Down(f"no answer within {seconds:.1f} s") from None
-    except requests.exceptions.ConnectionError as error:
-        raise Down(f"cannot connect: {_reason(error)}") from None
-    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-            requests.exceptions.InvalidSchema, ValueError) as error:
-        raise CheckError(f"invalid URL {url!r}: {error}") from None
-    except requests.exceptions.RequestException as error:
-        raise Down(f"request failed: {_reason(error)}") from None
-    if response.status_code in (401, 403, 407):
-        raise CheckError(f"HTTP {response.status_code} {response.reason} from {url}: credentials"
+    except Unreachable as error:
+        raise Down(f"cannot connect: {error}") from None
+    except TooLarge as error:
+        raise Down(str(error)) from None
+    except BadUrl as error:
+        raise CheckError(str(error)) from None
+    if answer.status in (401, 403, 407):
+        raise CheckError(f"HTTP {answer.status} {answer.reason} from {url}: credentials"
                          " missing or rejected (check --authfile)")
-    if response.status_code != 200:
-        where = response.headers.get("Location")
-        raise Down(f"HTTP {response.status_code} {response.reason}"
-                   + (f" (redirect to {where})" if where else ""))
-    return response.content.decode("utf-8", "replace")
-
-
-def _reason(error: BaseException) -> str:
-    """The innermost cause of a requests/urllib3 exception chain, as one short line."""
-    import ssl
-
-    inner, seen = error, set()
-    while id(inner) not in seen:
-        seen.add(id(inner))
-        cause = getattr(inner, "reason", None)
-        if not isinstance(cause, BaseException) and inner.args:
-            cause = inner.args[-1]
-        if not isinstance(cause, BaseException):
-            break
-        inner = cause
-    if isinstance(inner, ssl.SSLCertVerificationError):
-        return f"certificate verify failed: {inner.verify_message}"
-    text = str(inner)
-    if "[Errno" in text:
-        text = text[text.index("[Errno"):]
-    text = text.split(" (_ssl.c:")[0]
-    return " ".join(text.split())[:200]
+    if answer.status != 200:
+        where = answer.headers.get("location")
+        raise Down(f"HTTP {answer.status} {answer.reason}" + (f" (redirect to {where})" if where else ""))
+    return answer.body.decode("utf-8", "replace")
 
 
 def evaluate(program: Answer, performance: Answer, warning: Range, critical: Range,

@@ -4,7 +4,9 @@ A guest that runs but whose Nagios is dead is not a successful failover for the 
 The answer is read with the project's parser (``nagios_status.parse_programstatus``). Which guests serve
 Nagios: every guest of a production inventory; in a lab inventory (one where some guest sets
 ``serve_nagios``) only the guests that set it. The URL is ``NAGIOS_URL`` (``{address}`` and ``{path}`` are
-filled in; default https, TLS verified) so the lab can point it at its plain-http loopback servers.
+filled in; default https, TLS verified) so the lab can point it at its plain-http loopback servers. Each
+question is bounded (1 MiB, its own deadline, no redirect) and the whole wait ends at ``--nagios-wait``: a
+hung or hostile guest cannot keep a move (and the herd lock) beyond it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 import time
 
+from nagios_herd.httpget import FetchError, get
 from nagios_herd.model import Guest, Herd
 from nagios_herd.ops.plan import Step, StepFailed
 from nagios_herd.parsers.nagios_status import StatusError, parse_programstatus
@@ -19,6 +22,7 @@ from nagios_herd.parsers.nagios_status import StatusError, parse_programstatus
 URL_ENV = "NAGIOS_HERD_NAGIOS_URL"
 DEFAULT_URL = "https://{address}{path}"
 POLL = 0.5
+ASK_SECONDS = 5.0  # one question's whole exchange
 
 
 def serves_nagios(herd: Herd, guest: Guest) -> bool:
@@ -30,18 +34,16 @@ def url_for(herd: Herd, guest: Guest) -> str:
     return template.format(address=guest.address, path=herd.paths.nagios_cgi_path) + "?query=programstatus"
 
 
-def ask(url: str, timeout: float = 5) -> str | None:
+def ask(url: str, timeout: float = ASK_SECONDS) -> str | None:
     """None when Nagios answered with a live program status, else why not (one line)."""
-    import requests
-
     try:
-        response = requests.get(url, timeout=timeout)
-    except requests.RequestException as error:
-        return f"no answer from {url}: {type(error).__name__}"
-    if response.status_code != 200:
-        return f"{url}: HTTP {response.status_code}"
+        answer = get(url, seconds=timeout)
+    except FetchError as error:
+        return f"no answer from {url}: {error}"
+    if answer.status != 200:
+        return f"{url}: HTTP {answer.status}"
     try:
-        parse_programstatus(response.text)
+        parse_programstatus(answer.body.decode("utf-8", "replace"))
     except StatusError as error:
         return f"{url}: {error}"
     return None
@@ -50,7 +52,7 @@ def ask(url: str, timeout: float = 5) -> str | None:
 def wait_for(url: str, seconds: float) -> str:
     deadline = time.monotonic() + seconds
     while True:
-        why = ask(url)
+        why = ask(url, max(0.1, min(ASK_SECONDS, deadline - time.monotonic())))
         if why is None:
             return f"Nagios answers at {url}"
         if time.monotonic() > deadline:

@@ -9,6 +9,7 @@ and nothing unknown ever comes out as OK.
 from __future__ import annotations
 
 from nagios_herd.plugin.range import Range
+from nagios_herd.textsafe import one_line
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up cost)
 if TYPE_CHECKING:
@@ -121,9 +122,10 @@ class Perf:
         return quote_label(self.label) + "=" + ";".join(fields)
 
 
-def _one_line(text: str) -> str:
-    """Free text made safe for plugin output: one line, and no ``|`` (Nagios would take perfdata from it)."""
-    return " ".join(text.replace("|", "_").split())
+def nagios_line(text: str) -> str:
+    """Free text made safe for plugin output: one line, control characters shown as escapes, and no ``|``
+    (Nagios would take perfdata from it)."""
+    return one_line(text).replace("|", "_")
 
 
 class Report:
@@ -144,10 +146,12 @@ class Report:
 
     def add(self, state: State, text: str) -> None:
         """Record one object's verdict and its one-line description."""
-        self.results.append((state, _one_line(text)))
+        self.results.append((state, nagios_line(text)))
 
     def perf(self, label: str, value: float, uom: str = "", **limits: object) -> None:
-        """Add a perfdata item; labels must be unique (a duplicate is a programming error)."""
+        """Add a perfdata item; labels must be unique (a duplicate is a programming error). A label may hold
+        names read from a host: it is made safe (one line, no ``|``, controls escaped) first."""
+        label = nagios_line(label)
         if label in self._labels:
             raise ValueError(f"duplicate perfdata label {label!r}")
         item = Perf(label, value, uom, **limits)  # type: ignore[arg-type]
@@ -174,10 +178,10 @@ class Report:
 
     def render(self, verbose: int = 0) -> str:
         """The complete plugin output (status line, long output), without a trailing newline."""
-        line = f"{self.label} {self.state} - {_one_line(self.summary_text())}"
+        line = f"{self.label} {self.state} - {nagios_line(self.summary_text())}"
         if self.perfdata:
             line += " | " + " ".join(str(item) for item in self.perfdata)
         lines = [line] + [f"{state}: {text}" for state, text in self.results]
         if verbose:
-            lines += [_one_line(text) for text in self.details]
+            lines += [nagios_line(text) for text in self.details]
         return "\n".join(lines)

@@ -39,7 +39,7 @@ import time
 
 from nagios_herd import __version__
 from nagios_herd.plugin.args import APPEND, COUNT, FLAG, VALUE, Option, Options, UsageError, help_text, parse_args
-from nagios_herd.plugin.output import Perf, Report, State, format_bytes, format_number, quote_label
+from nagios_herd.plugin.output import Perf, Report, State, format_bytes, format_number, nagios_line, quote_label
 from nagios_herd.plugin.range import Range, RangeError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up cost)
@@ -165,7 +165,7 @@ class Plugin:
         self.version = version
 
     def _unknown(self, message: str) -> int:
-        _write(f"{self.label} UNKNOWN - {' '.join(message.split())}")
+        _write(f"{self.label} UNKNOWN - {nagios_line(message)}")
         return int(State.UNKNOWN)
 
     def run(self, check: Callable[[Options], Report], argv: Sequence[str] | None = None) -> int:
@@ -197,7 +197,7 @@ class Plugin:
                 _signal.setitimer(_signal.ITIMER_REAL, 0)
                 _deadline = None
         except UsageError as error:
-            _write(f"{self.label} UNKNOWN - {error}\nUsage: {self.usage}")
+            _write(f"{self.label} UNKNOWN - {nagios_line(str(error))}\nUsage: {self.usage}")
             return int(State.UNKNOWN)
         except PluginTimeout:
             return self._unknown(f"timed out after {options.timeout:g} s")
@@ -226,6 +226,6 @@ def launch(module_name: str, label: str) -> None:
         module = __import__(module_name, fromlist=["main"])
         main = module.main
     except BaseException as error:  # a broken install must still answer like a plugin
-        _write(f"{label} UNKNOWN - cannot load {module_name}: {type(error).__name__}: {error}")
+        _write(f"{label} UNKNOWN - cannot load {module_name}: {type(error).__name__}: {nagios_line(str(error))}")
         sys.exit(int(State.UNKNOWN))
     main()
