@@ -6,7 +6,9 @@ data and metadata use in percent (defaults ``~:80`` and ``~:90``). A partial VG 
 invalid snapshot (attr ``I``), a thin pool flagged failed/out of data/metadata read-only
 (attr ``F``/``D``/``M``) and a named ``--vg`` that does not exist are CRITICAL. An inactive pool
 reports no usage (empty percent): it cannot fill while inactive, so it is OK and says so; an active one
-(or one whose ``lv_attr`` is not in the report) without percentages is UNKNOWN.
+(or one whose ``lv_attr`` is not in the report) without percentages is UNKNOWN, and so is a VG whose
+``lv_count`` says it holds LVs when no LV report about it arrived (``{ vgs; lvs; } | check`` loses the exit
+status of a failed ``lvs``: its pools and snapshots were never looked at).
 """
 
 from __future__ import annotations
@@ -182,7 +184,11 @@ def evaluate(lvm: LvmReport, options: Options) -> Report:
         _check_vg(report, vg, options)
         if vg.free_percent is not None:
             summaries.append(f"{name} {vg.free_percent:.2f}% free")
-        for lv in lvm.lvs_of(name):
+        lvs = lvm.lvs_of(name)
+        if vg.lv_count and not lvs:
+            report.add(State.UNKNOWN, f"vg {name}: holds {vg.lv_count} LV(s) but no LV report about it arrived "
+                                      "(did lvs fail?); pools and snapshots unchecked")
+        for lv in lvs:
             if not lv.hidden:
                 _check_lv(report, lv, options)
                 size = format_bytes(lv.size) if lv.size is not None else "size unknown"

@@ -64,8 +64,22 @@ def _first(text: str) -> str:
     return lines[0] if lines else "no output"
 
 
+_ADDRESS_LINE = re.compile(r"^\s*address\s+(.*?)\s*$")
+_ADDRESS_OK = re.compile(r"^[A-Za-z0-9.:%_-]+$")
+
+
+def _shell_in_addresses(path: Path) -> str:
+    """The first ``address`` directive of an object file holding a character a shell acts on (Nagios runs
+    host checks through /bin/sh with $HOSTADDRESS$ in them), else ''."""
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+        found = _ADDRESS_LINE.match(line)
+        if found and not _ADDRESS_OK.match(found.group(1)):
+            return f"line {number}: address {found.group(1)!r} holds characters a shell acts on"
+    return ""
+
+
 def check_nagios_tree(root: Path, guest: str) -> list[Result]:
-    """``nagios4 -v`` on one guest tree; every file of the tree gets a result."""
+    """``nagios4 -v`` on one guest tree, and no host address a shell could act on; every file gets a result."""
     tree = root / "guests" / guest
     base = tree / "etc" / "nagios4"
     files = sorted(path for path in base.rglob("*") if path.is_file())
@@ -100,6 +114,8 @@ def check_nagios_tree(root: Path, guest: str) -> list[Result]:
             results.append(Result(name, False, "nagios4 -v: " + "; ".join(errors[name][:3]), name != first))
         elif name == cgi:
             results.append(_check_cgi(path, name))
+        elif path.suffix == ".cfg" and (unsafe := _shell_in_addresses(path)):
+            results.append(Result(name, False, unsafe))
         elif done.returncode != 0:
             where = next(iter(errors), "") or _first(done.stdout + done.stderr)
             results.append(Result(name, False, f"nagios4 -v failed for this guest's tree (see {where})", True))

@@ -22,6 +22,8 @@ UNIX_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 EMAIL = re.compile(r"^[A-Za-z0-9._+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$")
 PAGER = re.compile(r"^[A-Za-z0-9@._+-]{1,64}$")
 DNS_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+ADDRESS_CHARS = re.compile(r"^[A-Za-z0-9.:%_-]+$")  # Nagios puts $HOSTADDRESS$ on a /bin/sh command line
+SCOPE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # an IPv6 zone: an interface name or index
 MAC = re.compile(r"^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$")
 ABS_PATH = re.compile(r"^/(?:[A-Za-z0-9_.+-]+/?)*$")
 INCLUDE = re.compile(r"^[A-Za-z0-9_.+/-]+\.toml$")
@@ -113,9 +115,16 @@ def ipv4(value: str) -> str | None:
 
 @screened
 def host_address(value: str) -> str | None:
-    """A monitored host's address: IPv4, IPv6 or a DNS name (what Nagios accepts and check plugins resolve)."""
+    """A monitored host's address: IPv4, IPv6 (a scope ID only of ``[A-Za-z0-9_.-]``) or a DNS name. Nagios
+    runs host checks through /bin/sh with the address in them, so nothing a shell acts on may pass."""
+    bad = next((char for char in value if not ADDRESS_CHARS.match(char)), None)
+    if bad is not None:
+        return (f"{value!r} contains {bad!r}: an address holds only letters, digits, '.', ':', '-' "
+                f"(and '%' plus '_' in an IPv6 scope ID)")
     try:
         ipaddress.ip_address(value)
+        if "%" in value and not SCOPE_ID.match(value.partition("%")[2]):
+            return f"{value!r}: the IPv6 scope ID may hold only letters, digits, '_', '.' and '-'"
         return None
     except ValueError:
         pass

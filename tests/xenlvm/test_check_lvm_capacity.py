@@ -15,14 +15,14 @@ def lvm(*args: str, **kwargs):
 
 
 @pytest.mark.parametrize("name, args, status", [
-    ("lvm2-real/vgs_json_units_b_nearly_full.json", [], OK),              # 13.31 % free
+    ("lvm2-real/vgs_json_units_b_nearly_full.json", [], UNKNOWN),  # 13.31 % free, but its 4 LVs unreported
     ("lvm2-real/vgs_json_units_b_nearly_full.json", ["-w", "15:"], WARNING),
     ("lvm2-real/vgs_json_units_b_nearly_full.json", ["-w", "20:", "-c", "15:"], CRITICAL),
     ("lvm2-real/vgs_json_units_b_nearly_full.json", ["-w", "@10:14"], WARNING),
     ("lvm2-real/fullreport_json_units_b.json", ["--vg", "vg_herd"], OK),
     ("lvm2-real/vgs_json_partial_missing_pv.json", [], CRITICAL),
-    ("lvm2-real/vgs_json_partial_missing_pv.json", ["--vg", "vg_herd"], OK),
-    ("lvm2-real/vgs_json_thin_pool_snapshot.json", [], OK),
+    ("lvm2-real/vgs_json_partial_missing_pv.json", ["--vg", "vg_herd"], UNKNOWN),
+    ("lvm2-real/vgs_json_thin_pool_snapshot.json", [], UNKNOWN),
     ("lvm2-real/fullreport_json_log_thin_pool_snapshot.json", [], OK),
     ("xenlvm-synthetic/lvm_json_thin_pool_near_full.json", [], WARNING),
     ("xenlvm-synthetic/lvm_json_thin_pool_near_full.json", ["--pool-warning", "~:90"], OK),
@@ -43,8 +43,8 @@ def test_vg_perfdata_from_extents():
     run = lvm("--input", fixture("lvm2-real/vgs_json_units_b_nearly_full.json"))
     assert run.perf["vg_herd_free"] == (13.31, "%", ["10:", "5:", "0", "100"])
     assert run.perf["vg_herd_free_bytes"] == (285212672, "B", ["", "", "0", "2143289344"])
-    assert run.summary == "LVM OK - vg_herd 13.31% free"
-    assert run.long == ["OK: vg vg_herd: 13.31% free (272.0 MiB of 2.0 GiB)"]
+    assert run.long[0] == "OK: vg vg_herd: 13.31% free (272.0 MiB of 2.0 GiB)"
+    assert run.long[1].startswith("UNKNOWN: vg vg_herd: holds 4 LV(s) but no LV report about it arrived")
 
 
 def test_partial_vg_names_the_missing_pv():
@@ -78,7 +78,7 @@ def test_inactive_real_pool_and_snapshot_are_ok_and_said_so():
 
 def test_verbose_lists_every_visible_lv():
     run = lvm("-v", "--input", fixture("lvm2-real/vgs_json_thin_pool_snapshot.json"),)
-    assert len(run.long) == 1
+    assert len(run.long) == 2 and run.status == UNKNOWN  # the VG, and its LVs missing from the input
     both = (read("lvm2-real/vgs_json_thin_pool_snapshot.json")
             + read("lvm2-real/lvs_json_thin_pool_snapshot_inactive.json")).encode()
     run = lvm("-v", "--input", "-", stdin=both)
