@@ -73,3 +73,29 @@ def test_the_operators_terminal_gets_escapes_not_control_sequences() -> None:
     terminal = Terminal(screen)
     print(f"  lab-db   FAILED  guest said {ESCAPES}\u202eERROR", file=terminal)
     assert screen.getvalue() == "  lab-db   FAILED  guest said \\x1b[2J\\x1b]0;owned\\x07\\u202eERROR\n"
+
+
+def test_every_fab_task_writes_through_the_sanitiser() -> None:
+    """Each call in the fab tasks to an operation that takes ``out`` passes the sanitising terminal."""
+    import ast
+    import importlib
+    import inspect
+
+    import nagios_herd.tasks as tasks
+
+    checked = 0
+    for function in (node for node in ast.parse(inspect.getsource(tasks)).body if isinstance(node, ast.FunctionDef)):
+        modules = {alias.asname or alias.name: f"{node.module}.{alias.name}" for node in ast.walk(function)
+                   if isinstance(node, ast.ImportFrom) and node.module == "nagios_herd.ops" for alias in node.names}
+        for call in (node for node in ast.walk(function) if isinstance(node, ast.Call)):
+            func = call.func
+            if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                    and func.value.id in modules):
+                continue
+            target = getattr(importlib.import_module(modules[func.value.id]), func.attr)
+            if "out" in inspect.signature(target).parameters:
+                passed = {keyword.arg: keyword.value for keyword in call.keywords}
+                assert isinstance(passed.get("out"), ast.Name) and passed["out"].id == "OUT", \
+                    f"tasks.py line {call.lineno}: {func.value.id}.{func.attr}() without out=OUT"
+                checked += 1
+    assert checked >= 10
