@@ -253,6 +253,8 @@ class Herd:
     watcher_peer: str  # guest that watches the watcher
     commands: tuple[Command, ...] = ()  # herd-wide Nagios commands every team may use
     drbd_protocol: str = "C"
+    drbd_secrets: str = ""  # root-only file with cram-hmac-alg and shared-secret; "" = no peer authentication
+    replication_over_management: bool = False  # allow replication_address == address (a lab on loopback)
     paths: Paths = field(default_factory=Paths)
     cluster: Cluster = field(default_factory=Cluster)
     source: str = ""  # the inventory file, for messages

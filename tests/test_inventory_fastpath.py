@@ -23,7 +23,7 @@ GOOD = {
     "description": "TCP 1000", "alias": "Some host", "pager": "p@x", "agent": "fence_ipmilan", "ip": "192.0.2.20",
     "fence_credentials": "/etc/nagios-herd/fencing.toml", "web_scheme": "https",
     "host_command": "/usr/local/bin/page $CONTACTPAGER$", "service_command": "/usr/local/bin/page $CONTACTPAGER$",
-    "capture": "/run/nagios4/notifications.log",
+    "capture": "/run/nagios4/notifications.log", "drbd_secrets": "/etc/nagios-herd/drbd.toml",
 }
 BAD_SUFFIXES = ["\n", "\r", ";", "!", "$", "`", "|", "\\", "\x00", "\x7f", " ", "\u00e9", "..", "/../x", "A", "-"]
 

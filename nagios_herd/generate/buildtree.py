@@ -23,6 +23,8 @@ from nagios_herd.errors import HerdError
 from nagios_herd.parallel import Child, cores
 
 MANIFEST = "MANIFEST.json"
+PRIVATE_MODE = 0o600  # files that may carry a secret (the DRBD configuration: shared-secret)
+PUBLIC_MODE = 0o644
 PARALLEL_BYTES = 8 << 20  # from this much data on, a second process writes half of the files
 _RENAME_EXCHANGE = 2
 
@@ -52,8 +54,15 @@ def read_manifest(tree: Path) -> dict | None:
     return document if isinstance(document, dict) and isinstance(document.get("files"), dict) else None
 
 
+def file_mode(relative: str) -> int:
+    """0600 for a host's DRBD configuration (it may hold the peers' shared secret), else 0644 (less the umask)."""
+    parts = relative.split("/")
+    return PRIVATE_MODE if parts[:1] == ["hosts"] and parts[2:4] == ["etc", "drbd.d"] else PUBLIC_MODE
+
+
 def write_files(root: Path, files: Mapping[str, bytes]) -> None:
-    """Write every file under ``root`` (new and empty), modes from the umask; a large tree in two processes."""
+    """Write every file under ``root`` (new and empty), :func:`file_mode` less the umask; a large tree in two
+    processes."""
     if cores() > 1 and sum(len(data) for data in files.values()) >= PARALLEL_BYTES:
         items = sorted(files.items())
         child = Child(lambda: _write_files(root, dict(items[1::2])) or True)  # failed: written here instead
@@ -74,7 +83,8 @@ def _write_files(root: Path, files: Mapping[str, bytes]) -> None:
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
-        with open(target, "wb") as handle:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, file_mode(relative))
+        with open(fd, "wb") as handle:
             handle.write(data)
 
 

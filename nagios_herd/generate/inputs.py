@@ -80,7 +80,8 @@ def digests(herd: Herd, templates: Path) -> Digests:
 def stamp_files(herd: Herd, templates: Path) -> list[Path]:
     """Every file whose change may change the output (for publish's no-change test)."""
     package = Path(__file__).resolve().parent.parent
-    return [*(path.resolve() for path in inventory_files(herd)),
+    secrets = [Path(herd.drbd_secrets)] if herd.drbd_secrets else []  # a rotated secret is a change
+    return [*(path.resolve() for path in inventory_files(herd)), *secrets,
             *(path.resolve() for path in template_files(templates)),
             *(package / name for name in GENERATOR_MODULES)]
 

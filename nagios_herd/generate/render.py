@@ -57,6 +57,11 @@ def environment(directory: Path) -> jinja2.Environment:
 
 def _plan(herd: Herd) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
     """(path in the build tree, digest scope, template, context) for every templated file, in a fixed order."""
+    auth = None
+    if herd.drbd_secrets:
+        from nagios_herd.generate.drbd_auth import load as load_auth
+
+        auth = load_auth(herd.drbd_secrets, [guest.resource for guest in herd.guests])
     for host in herd.hosts:
         view = host_view(herd, host)
         base = f"hosts/{host.name}"
@@ -75,6 +80,7 @@ def _plan(herd: Herd) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
             yield f"{base}/etc/drbd.d/{guest.name}.res", "", "host/drbd.res.j2", {
                 "host": host, "guest": guest, "nodes": nodes, "resync_after": view.resync_after.get(guest.name, ""),
                 "fencing": "resource-and-stonith" if herd.cluster.manages_herd else "resource-only",
+                "auth": auth,
             }
         if herd.cluster.manages_herd:  # DRBD's fencing goes through Pacemaker's (a constraint against the peer)
             fence_peer, unfence_peer = CRM_FENCE_PEER, CRM_UNFENCE_PEER

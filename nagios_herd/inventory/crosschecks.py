@@ -119,7 +119,12 @@ def _check_fencing(problems: Problems, draft: HerdDraft) -> None:
 def _check_addresses(problems: Problems, draft: HerdDraft) -> None:
     file = draft.file
     entries = []
+    shared = draft.herd.get("replication_over_management", False)
     for name, fields in draft.hosts:
+        if not shared and fields.get("address") and fields.get("replication_address") == fields.get("address"):
+            problems.add(file, f"hosts.{name}.replication_address",
+                         "same as the management address: DRBD would replicate over the management network; give "
+                         "a dedicated replication address, or set herd.replication_over_management = true")
         entries.append((file, f"hosts.{name}.address", fields.get("address")))
         if fields.get("replication_address") != fields.get("address"):  # a host may replicate over its own address
             entries.append((file, f"hosts.{name}.replication_address", fields.get("replication_address")))

@@ -102,6 +102,10 @@ HERD = Spec({
     "watcher": _str(values.name),
     "watcher_peer": _str(values.name),
     "drbd_protocol": _str(values.drbd_protocol, required=False),
+    # replication security: the root-only file with the DRBD peer secrets, and the explicit opt-in to
+    # replicating over the management network
+    "drbd_secrets": _str(values.abs_path, required=False),
+    "replication_over_management": Field(bool, required=False),
 })
 PATHS = Spec({
     "plugin_dir": _str(values.abs_path, required=False),

@@ -98,7 +98,7 @@ def findings(run_: Run) -> list[Finding]:
                 out += _host_checks(herd, link, facts[link.name])
             except HostDown as error:
                 out.append(Finding(ERROR, "V1", str(error)))
-    out += _versions(herd, links, facts) + checks.bridges(herd, facts)
+    out += _versions(herd, links, facts) + checks.bridges(herd, facts) + checks.replication_network(herd)
     snaps = run_.prober.everything()
     views = [GuestView(guest, snaps) for guest in herd.guests]
     out += checks.resources(herd, views)

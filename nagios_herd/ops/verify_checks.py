@@ -200,7 +200,16 @@ def drbd_safety(host: str, config_text: str) -> list[Finding]:
                                         f"anything opens it for writing)"))
     if not re.search(r'(^|[\s{;])split-brain\s+"?[^\s;"]', words):
         out.append(Finding(ERROR, "V11", f"{host}: no split-brain handler (a split brain would go unnoticed)"))
+    if "shared-secret" not in words or "cram-hmac-alg" not in words:
+        out.append(Finding(WARN, "V11", f"{host}: DRBD peers do not authenticate (no cram-hmac-alg and "
+                                        f"shared-secret: set herd.drbd_secrets)"))
     return out
+
+
+def replication_network(herd: Herd) -> list[Finding]:
+    """V11: a host replicating over its management address (allowed only by replication_over_management)."""
+    return [Finding(WARN, "V11", f"{host.name}: DRBD replicates over the management address {host.address}")
+            for host in herd.hosts if host.replication_address == host.address]
 
 
 VERSION_KEYS = ("DRBDADM_VERSION", "DRBD_KERNEL_VERSION")

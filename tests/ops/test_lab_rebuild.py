@@ -96,6 +96,7 @@ def test_deploy_installs_only_what_changed_validates_and_reloads(ops):
     assert "lab-ops: installed 1 changed file(s): /etc/nagios4/objects/commands.cfg" in second.stdout
     assert "lab-ops: Nagios reload sent" in second.stdout
     assert "# drift" not in ops.ssh("backup", "cat /etc/drbd.d/lab-web.res").stdout
+    assert ops.ssh("backup", "stat -c %a /etc/drbd.d/lab-web.res").stdout.strip() == "600"  # may hold a secret
     third = ops.fab("deploy", "--build", build)
     assert third.returncode == 0 and "installed" not in third.stdout
 

@@ -64,14 +64,16 @@ def test_n_plus_one_memory(herd):
 def test_drbd_safety_reads_settings_not_comments():
     safe = ("# no become-primary-on here\nhandlers {\n split-brain \"/usr/lib/drbd/notify-split-brain.sh root\";\n}\n"
             "options {\n auto-promote no;\n}\nnet {\n after-sb-1pri disconnect;\n after-sb-2pri disconnect;\n"
-            " allow-two-primaries no;\n}\n")
+            " allow-two-primaries no;\n cram-hmac-alg sha256;\n shared-secret \"0123456789abcdef\";\n}\n")
     assert verify_checks.drbd_safety("primary", safe) == []
     risky = "net { after-sb-1pri discard-secondary; after-sb-2pri disconnect; allow-two-primaries; }\n" \
             "startup { become-primary-on both; }\n# split-brain \"/usr/lib/drbd/notify-split-brain.sh root\";\n"
     found = [(f.severity, f.message) for f in verify_checks.drbd_safety("primary", risky)]
     assert [m for sev, m in found if sev == "ERROR" and "after-sb-1pri" in m]
     assert ("ERROR", "primary: no split-brain handler (a split brain would go unnoticed)") in found
-    assert any(sev == "WARN" and "'auto-promote no' not set" in m for sev, m in found) and len(found) == 5
+    assert any(sev == "WARN" and "'auto-promote no' not set" in m for sev, m in found) and len(found) == 6
+    assert ("WARN", "primary: DRBD peers do not authenticate (no cram-hmac-alg and shared-secret: set "
+                    "herd.drbd_secrets)") in found
     promoting = safe.replace("auto-promote no", "auto-promote yes")
     assert [f.message for f in verify_checks.drbd_safety("primary", promoting)][0] == \
         "primary: 'auto-promote yes' set in the DRBD configuration"
