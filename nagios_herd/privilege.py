@@ -29,8 +29,9 @@ PRIVATE_FILE_MODE = 0o600
 
 
 def private_dir(path: str | os.PathLike[str], mode: int = PRIVATE_DIR_MODE) -> None:
-    """Create ``path`` with ``mode`` (0700; a tree others must read passes 0755) when missing; refuse it (one line) when it is a symlink, not a directory, not
-    owned by root or the running user, or writable by group or others."""
+    """Create ``path`` with ``mode`` (0700; a tree others must read passes 0755) when missing; refuse it (one
+    line) when it is a symlink, not a directory, not owned by root or the running user, or writable by group or
+    others."""
     name = os.fspath(path)
     try:
         os.makedirs(name, mode=mode, exist_ok=True)

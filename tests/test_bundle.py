@@ -32,8 +32,8 @@ def test_the_bundle_holds_only_what_the_checks_need(tmp_path: Path) -> None:
     names = set(bundle.members())
     tops = {name.split("/")[1] for name in names if name.startswith("nagios_herd/") and name.count("/") > 1}
     assert tops == {"plugin", "parsers", "checks"}
-    assert not [name for name in names if name.startswith("nagios_herd/") and name.count("/") == 1
-                and name != "nagios_herd/__init__.py"]
+    assert {name for name in names if name.startswith("nagios_herd/") and name.count("/") == 1} == \
+        {"nagios_herd/__init__.py", *(f"nagios_herd/{module}" for module in bundle.CORE_MODULES)}
     checked = subprocess.run(["sha256sum", "-c", "--strict", "--quiet", bundle.SUMS], cwd=unpack(tmp_path),
                              capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -41,15 +41,16 @@ def test_the_bundle_holds_only_what_the_checks_need(tmp_path: Path) -> None:
 
 def test_each_check_runs_from_the_unpacked_bundle_alone(tmp_path: Path) -> None:
     """System python3, isolated (-I: no PYTHONPATH, no user site), cwd elsewhere: only the bundle provides
-    nagios_herd, and importing every check loads nothing of generation, inventory, operations or the lab."""
+    nagios_herd, and importing every check loads nothing of generation, inventory, operations or the lab (of the
+    core: the error, the sanitiser and the privilege model's names)."""
     tree = unpack(tmp_path)
     probe = ("import sys; sys.path.insert(0, sys.argv[1]); import nagios_herd.checks.drbd_sync, "
              "nagios_herd.checks.xen_domain, nagios_herd.checks.lvm_capacity; "
              "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('nagios_herd.')}))")
     loaded = subprocess.run(["/usr/bin/python3", "-I", "-c", probe, str(tree)], cwd=tmp_path, capture_output=True,
                             text=True, check=True).stdout.strip()
-    assert loaded == "['checks', 'parsers', 'plugin']"
-    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "NAGIOS_HERD_STATE_DIR": str(tmp_path)}
+    assert loaded == "['checks', 'errors', 'parsers', 'plugin', 'privilege', 'textsafe']"
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "NAGIOS_HERD_PLUGIN_STATE_DIR": str(tmp_path)}
     ok = subprocess.run([str(tree / "checks" / "check_drbd_sync"), "--input",
                          str(FIXTURES / "drbd-synthetic" / "proc_drbd_8.4_ok.txt")], cwd=tmp_path, env=env,
                         capture_output=True, text=True, check=False)

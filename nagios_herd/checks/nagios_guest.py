@@ -1,13 +1,14 @@
 """check_nagios_guest: is a guest's Nagios core alive and scheduling checks?
 
 Asks the guest's statusjson.cgi (``query=programstatus`` and ``query=performancedata``), each answer
-capped at 1 MiB, both within the -t deadline, redirects never followed. Default URL ``https://HOST/cgi-bin/nagios4/statusjson.cgi``; TLS is always verified
-(``--ca-file`` for a private CA). Verdicts:
+capped at 1 MiB, both within the -t deadline, redirects never followed. Default URL
+``https://HOST/cgi-bin/nagios4/statusjson.cgi``; TLS is always verified (``--ca-file`` for a private CA).
+Verdicts:
 
-- CRITICAL: no answer (refused, no whole answer before the deadline, TLS failure, a body past 1 MiB), HTTP status other than 200/401/403, a blank
-  body (the daemon is down: status.dat is gone), a body that is not JSON (HTML, truncated), a CGI
-  error envelope about the server (type_code 1 memory, 2 file), no active host or service check in
-  the last minute (after the first minute of uptime), or a status age beyond ``-c``.
+- CRITICAL: no answer (refused, no whole answer before the deadline, TLS failure, a body past 1 MiB), HTTP
+  status other than 200/401/403, a blank body (the daemon is down: status.dat is gone), a body that is
+  not JSON (HTML, truncated), a CGI error envelope about the server (type_code 1 memory, 2 file), no
+  active host or service check in the last minute (after the first minute of uptime), or a status age beyond ``-c``.
 - WARNING: status age beyond ``-w``. The age is ``query_time - last_data_update``, both from the
   guest's own clock, so clock skew cannot fake it.
 - UNKNOWN: bad options, an unusable ``--authfile``, credentials rejected (HTTP 401/403: the check

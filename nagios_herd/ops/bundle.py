@@ -1,12 +1,13 @@
 """The plugin bundle: the check plugins and only the modules they import, as one checksummed tar.
 
-Why a bundle: a dom0 or a guest has python3 (and python3-requests for check_nagios_guest), never a checkout or
-the operator's package. Members (sorted, owner root, mode 0644/0755, mtime 0, so the same sources always give the
-same bytes and the same digest):
+Why a bundle: a dom0 or a guest has python3 (check_nagios_guest needs nothing beyond its standard library),
+never a checkout or the operator's package. Members (sorted, owner root, mode 0644/0755, mtime 0, so the same
+sources always give the same bytes and the same digest):
 
     checks/check_*                 the thin launchers; each finds ``nagios_herd`` beside ``checks/`` from its
                                    real path, so a link to it in the plugin dir works
     nagios_herd/__init__.py        the version ``-V`` prints
+    nagios_herd/{errors,httpget,privilege,textsafe}.py   the core modules the checks import
     nagios_herd/{plugin,parsers,checks}/...py   the check runtime, the pure parsers, the checks
     SHA256SUMS                     ``sha256sum -c`` format, checked on the target after unpacking
 
@@ -26,6 +27,9 @@ from nagios_herd import __version__, shipped
 
 PACKAGE = Path(__file__).resolve().parent.parent
 SUBPACKAGES = ("plugin", "parsers", "checks")
+# The core modules the plugin runtime and the checks import: the output sanitiser, the bounded HTTP GET, the
+# plugins' state dir (the privilege model) and the error it raises.
+CORE_MODULES = ("errors.py", "httpget.py", "privilege.py", "textsafe.py")
 SUMS = "SHA256SUMS"
 
 
@@ -51,7 +55,8 @@ def checks() -> tuple[str, ...]:
 
 def members() -> dict[str, tuple[bytes, int]]:
     """Bundle path -> (content, mode), SHA256SUMS included."""
-    found: dict[str, tuple[bytes, int]] = {"nagios_herd/__init__.py": ((PACKAGE / "__init__.py").read_bytes(), 0o644)}
+    found: dict[str, tuple[bytes, int]] = {f"nagios_herd/{name}": ((PACKAGE / name).read_bytes(), 0o644)
+                                           for name in ("__init__.py", *CORE_MODULES)}
     for sub in SUBPACKAGES:
         for path in sorted((PACKAGE / sub).rglob("*.py")):
             found[f"nagios_herd/{path.relative_to(PACKAGE).as_posix()}"] = (path.read_bytes(), 0o644)

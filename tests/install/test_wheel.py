@@ -82,7 +82,7 @@ def test_the_lab_defaults_to_the_packaged_lab_inventory(installed: Path) -> None
 CHECK_INPUTS = {  # check -> real input it reads with --input
     "check_drbd_sync": FIXTURES / "drbd-synthetic" / "proc_drbd_8.4_ok.txt",
     "check_xen_domain": FIXTURES / "ganeti" / "xen-xl-list-4.0.1-four-instances.txt",
-    "check_lvm_capacity": FIXTURES / "lvm2-real" / "vgs_json_units_b_nearly_full.json",
+    "check_lvm_capacity": FIXTURES / "lvm2-real" / "fullreport_json_units_b.json",
     "check_nagios_guest": (FIXTURES / "nagios4" / "programstatus.json", FIXTURES / "nagios4" / "performancedata.json"),
 }
 
@@ -98,7 +98,7 @@ def check_input(check: str, directory: Path) -> Path:
 
 
 def test_console_script_checks_answer_as_the_checkouts_launchers(installed: Path, tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "NAGIOS_HERD_STATE_DIR": str(tmp_path)}
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "NAGIOS_HERD_PLUGIN_STATE_DIR": str(tmp_path)}
     for check in CHECK_INPUTS:
         fixture = check_input(check, tmp_path)
         ours = run([str(installed / check), "--input", str(fixture)], tmp_path, env=env)

@@ -46,7 +46,8 @@ def test_a_pid_that_is_not_nagios_is_refused(tmp_path: Path) -> None:
     try:
         time.sleep(0.1)
         done = reload(_config(tmp_path, f"{victim.pid}\n"))
-        assert done.returncode == 1 and f"pid {victim.pid} from" in done.stderr and "not /usr/sbin/nagios4" in done.stderr
+        assert done.returncode == 1 and f"pid {victim.pid} from" in done.stderr
+        assert "not /usr/sbin/nagios4" in done.stderr
         assert victim.poll() is None
     finally:
         victim.kill()

@@ -44,7 +44,8 @@ def test_a_state_dir_another_user_owns_or_may_write_is_refused(shared) -> None:
     open_dir = shared / "open"
     open_dir.mkdir()
     open_dir.chmod(0o1777)
-    for write in (lambda: Lock(open_dir, "fab x").__enter__(), lambda: journal.Journal(open_dir, "x").write("g", "s", "done"),
+    for write in (lambda: Lock(open_dir, "fab x").__enter__(),
+                  lambda: journal.Journal(open_dir, "x").write("g", "s", "done"),
                   lambda: herdstate.mark_offline(open_dir, "primary", "test")):
         with pytest.raises(HerdError, match=r"writable by group or others \(mode 1777\)"):
             write()

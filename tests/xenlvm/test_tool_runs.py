@@ -79,7 +79,8 @@ def test_lvm_system_dir_is_passed_through(tmp_path, monkeypatch):
                      f"cat '{fixture('lvm2-real/vgs_json_units_b_nearly_full.json')}'\n")
     probe.chmod(0o755)
     monkeypatch.setattr(lvm_capacity, "VGS", str(probe))
-    monkeypatch.setattr(lvm_capacity, "LVS", tool(tmp_path, "lvs", fixture("lvm2-real/lvs_json_units_b_linear.json"), 0))
+    lvs = tool(tmp_path, "lvs", fixture("lvm2-real/lvs_json_units_b_linear.json"), 0)
+    monkeypatch.setattr(lvm_capacity, "LVS", lvs)
     monkeypatch.setenv("LVM_SYSTEM_DIR", "/etc/lvm-primary")
     monkeypatch.setenv("LC_ALL", "de_DE.UTF-8")
     assert lvm_capacity.check(options(lvm_capacity.PLUGIN)).state == OK
