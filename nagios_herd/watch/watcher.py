@@ -31,6 +31,7 @@ from nagios_herd.ops.probe import GuestView
 from nagios_herd.ops.remote import HostDown, Link
 from nagios_herd.ops.runner import STATE_DIR_ENV, Options, Run, load_herd
 from nagios_herd.parsers.watch_state import GuestRecord, WatchState, WatchStateError, parse
+from nagios_herd.privilege import private_dir, read_private, replace_private
 
 MAX_TRIES = 5
 STATE_FILE = "watch.json"
@@ -105,12 +106,10 @@ def _restart(link: Link, guest: Guest, decision: Decision) -> str:
 
 def paused_until(pause_file: Path, now: float) -> float | None:
     """The time the pause ends (``inf``: until removed), None when not paused; an expired pause file goes."""
-    try:
-        text = pause_file.read_text().strip()
-    except FileNotFoundError:
+    text = read_private(pause_file)  # root's state dir: a symlink in its place is refused, never followed
+    if text is None:
         return None
-    except OSError as error:
-        raise HerdError(f"{pause_file}: {error.strerror}") from None
+    text = text.strip()
     try:
         until = float(text.split()[0]) if text else float("inf")
     except ValueError:
@@ -124,9 +123,9 @@ def paused_until(pause_file: Path, now: float) -> float | None:
 def pause(state_dir: Path, seconds: float | None, settings: Settings = Settings()) -> str:
     """Write the pause file (``seconds`` None: until ``--resume``)."""
     path = settings.pause_file or state_dir / PAUSE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     until = time.time() + seconds if seconds is not None else None
-    path.write_text(f"{until:.0f}\n" if until is not None else "")
+    replace_private(path, (f"{until:.0f}\n" if until is not None else "").encode())
     return (f"watcher paused until {time.strftime('%Y-%m-%d %H:%M:%S %Z', time.localtime(until))}"
             if until is not None else "watcher paused until nagios-herd watch --resume")
 
@@ -139,20 +138,20 @@ def resume(state_dir: Path, settings: Settings = Settings()) -> str:
 
 
 def load_state(path: Path) -> WatchState | None:
-    try:
-        return parse(path.read_text())
-    except FileNotFoundError:
+    text = read_private(path)
+    if text is None:
         return None
-    except (OSError, WatchStateError) as error:
+    try:
+        return parse(text)
+    except WatchStateError as error:
         raise HerdError(f"{path}: {error}; fix or remove it (that resets every counter)") from None
 
 
 def save_state(path: Path, state: WatchState) -> None:
-    """Atomically: a reader (the check) never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}")
-    temp.write_text(state.to_json())
-    os.replace(temp, path)
+    """Atomically (0600, mkstemp + rename in a directory only root may write): a reader (the check, through
+    sudo) never sees half a file, and nobody else can plant a symlink for root to write through."""
+    private_dir(path.parent)
+    replace_private(path, state.to_json().encode())
 
 
 def state_dir_of(options: Options) -> Path:
