@@ -155,3 +155,22 @@ def test_stall_detection_works_as_nagios_and_an_impaired_one_is_a_warning(shared
     impaired = _run_check(roots, AS_NAGIOS)
     assert impaired.returncode == 1 and "stall detection impaired" in impaired.stdout.splitlines()[0]
     assert "WARNING: stall detection impaired" in impaired.stdout
+
+
+def test_the_watchers_state_is_never_read_or_written_through_a_symlink(shared) -> None:
+    from nagios_herd.parsers.watch_state import WatchState
+    from nagios_herd.watch.watcher import load_state, paused_until, save_state
+
+    state = shared / "state"
+    private_dir(state)
+    victim = shared / "victim"
+    victim.write_text("precious\n")
+    (state / "watch.json").symlink_to(victim)
+    (state / "watch.pause").symlink_to(victim)
+    with pytest.raises(HerdError, match="symlink is never followed"):
+        load_state(state / "watch.json")
+    with pytest.raises(HerdError, match="symlink is never followed"):
+        paused_until(state / "watch.pause", 0)
+    save_state(state / "watch.json", WatchState(0, "ok", "", {}, {}))
+    assert victim.read_text() == "precious\n" and not (state / "watch.json").is_symlink()
+    assert oct((state / "watch.json").stat().st_mode & 0o777) == "0o600"
