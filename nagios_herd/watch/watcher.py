@@ -9,7 +9,8 @@ At most :data:`MAX_TRIES` restarts per guest, each counted whether it worked or 
 A guest that stays up ``reset_after`` seconds after its last restart gets its counter back.
 
 It never waits for the herd lock: a fab task running means the watcher leaves everything to it this time.
-A pause file (``nagios-herd watch --pause SECONDS``) stops it until the time written in it.
+A pause file (``nagios-herd watch --pause SECONDS``) stops it until the time written in it. When Pacemaker manages
+the herd, the cluster restarts guests itself and the watcher does nothing (two restarters would fight).
 """
 
 from __future__ import annotations
@@ -174,6 +175,11 @@ def run(options: Options, settings: Settings = Settings(), out: TextIO = sys.std
             "%Y-%m-%dT%H:%M:%SZ", time.gmtime(until)))
         save_state(state_file, WatchState(now, "paused", detail, records, {}))
         print(f"watch: {detail}: nothing done", file=out)
+        return 0
+    if load_herd(options.inventory).cluster.manages_herd:
+        detail = "Pacemaker manages this herd and restarts its guests itself: the watcher stays out of its way"
+        save_state(state_file, WatchState(now, "ran", detail, {}, {}))
+        print(f"watch: {detail}", file=out)
         return 0
     with ExitStack() as stack:
         try:

@@ -57,3 +57,15 @@ def test_the_plugin_exits_2_on_a_given_up_guest_and_3_on_bad_input():
 def test_parser_names_the_field(text):
     with pytest.raises(WatchStateError):
         parse(text)
+
+
+def test_the_watcher_stays_out_of_a_herd_pacemaker_manages(tmp_path):
+    inventory = Path(__file__).resolve().parents[1] / "render" / "inventory" / "herd.toml"
+    result = subprocess.run([str(Path(sys.executable).parent / "nagios-herd"), "watch", "--inventory",
+                             str(inventory), "--state-dir", str(tmp_path)], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Pacemaker manages this herd" in result.stdout
+    state = parse((tmp_path / "watch.json").read_text())
+    assert state.run_result == "ran" and state.guests == {}
+    assert str(evaluate(state, state.run_time, 900).state) == "OK"
