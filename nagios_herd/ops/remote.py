@@ -231,7 +231,8 @@ def connect(host: XenHost | Endpoint, options: SshOptions) -> Link:
         kwargs.update(key_filename=str(options.identity), look_for_keys=False, allow_agent=False)
     connection = Connection(host.address, user=host.ssh_user, port=host.ssh_port,
                             connect_timeout=options.connect_timeout, connect_kwargs=kwargs,
-                            config=Config(overrides={"load_ssh_configs": False}))
+                            config=Config(overrides={"load_ssh_configs": False,
+                                                     "runners": {"remote": _remote_runner()}}))
     client = connection.client
     if options.known_hosts is None:
         client.load_system_host_keys()
@@ -258,6 +259,28 @@ def connect(host: XenHost | Endpoint, options: SshOptions) -> Link:
         return Link(host, None, f"SSH failed: {error}", options.channels)
     connection.transport.set_keepalive(KEEPALIVE)
     return Link(host, connection, None, options.channels)
+
+
+def _remote_runner() -> type:
+    """Fabric's remote runner, cancelling its timeout timer when a command ends. Fabric 2.6 (Debian 12's
+    python3-fabric) does not (its ``Remote.stop`` skips Invoke's), and each command's non-daemon timer thread
+    kept the finished task's process alive until that command's timeout ran out (tens of seconds)."""
+    global _RUNNER
+    if _RUNNER is None:
+        from fabric.runners import Remote
+
+        class Runner(Remote):
+            def stop(self) -> None:
+                super().stop()
+                timer = getattr(self, "_timer", None)
+                if timer is not None:
+                    timer.cancel()
+
+        _RUNNER = Runner
+    return _RUNNER
+
+
+_RUNNER: type | None = None
 
 
 def _keys_file(options: SshOptions) -> str:
