@@ -79,8 +79,10 @@ class Program:
         try:
             return int(args._run(args))
         except HerdError as error:
+            from nagios_herd.textsafe import printable  # a message may quote what a host or guest said
+
             for line in error.lines():
-                print(f"{self.name}: {line}" if error.prefixed else line, file=sys.stderr)
+                print(printable(f"{self.name}: {line}" if error.prefixed else line), file=sys.stderr)
             return error.exit_code
         except KeyboardInterrupt:
             print(f"{self.name}: interrupted", file=sys.stderr)

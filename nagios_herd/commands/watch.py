@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from nagios_herd.ops.runner import Options
+    from nagios_herd.textsafe import Terminal
     from nagios_herd.watch import watcher
 
     options = Options(inventory=args.inventory, known_hosts=args.known_hosts, identity=args.identity,
@@ -47,4 +48,4 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(watcher.pause(state_dir, None if args.pause_forever else args.pause, settings))
         return 0
-    return watcher.run(options, settings)
+    return watcher.run(options, settings, out=Terminal())  # what hosts say reaches the log only sanitised

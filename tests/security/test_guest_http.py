@@ -99,3 +99,14 @@ def test_every_fab_task_writes_through_the_sanitiser() -> None:
                     f"tasks.py line {call.lineno}: {func.value.id}.{func.attr}() without out=OUT"
                 checked += 1
     assert checked >= 10
+
+
+def test_the_cli_error_line_escapes_what_it_quotes(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    hostile = tmp_path / f"inv{ESCAPES}.toml"
+    done = subprocess.run([sys.executable, "-m", "nagios_herd.cli", "generate", "--inventory", str(hostile),
+                           "--output", str(tmp_path / "out")], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "\\x1b[2J\\x1b]0;owned\\x07" in done.stderr, done.stderr
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr
