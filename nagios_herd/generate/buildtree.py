@@ -25,6 +25,7 @@ from nagios_herd.parallel import Child, cores
 MANIFEST = "MANIFEST.json"
 PRIVATE_MODE = 0o600  # files that may carry a secret (the DRBD configuration: shared-secret)
 PUBLIC_MODE = 0o644
+GROUP_MODE = 0o640  # a published tree: root writes, the nagios group reads, nobody else
 PARALLEL_BYTES = 8 << 20  # from this much data on, a second process writes half of the files
 _RENAME_EXCHANGE = 2
 
@@ -54,42 +55,58 @@ def read_manifest(tree: Path) -> dict | None:
     return document if isinstance(document, dict) and isinstance(document.get("files"), dict) else None
 
 
-def file_mode(relative: str) -> int:
-    """0600 for a host's DRBD configuration (it may hold the peers' shared secret), else 0644 (less the umask)."""
-    parts = relative.split("/")
-    return PRIVATE_MODE if parts[:1] == ["hosts"] and parts[2:4] == ["etc", "drbd.d"] else PUBLIC_MODE
-
-
-def write_files(root: Path, files: Mapping[str, bytes]) -> None:
+def write_files(root: Path, files: Mapping[str, bytes], group: int | None = None) -> None:
     """Write every file under ``root`` (new and empty), :func:`file_mode` less the umask; a large tree in two
-    processes."""
+    processes. With ``group``: owner root and that group, files 0640 (a private one 0600), directories 0750."""
     if cores() > 1 and sum(len(data) for data in files.values()) >= PARALLEL_BYTES:
         items = sorted(files.items())
-        child = Child(lambda: _write_files(root, dict(items[1::2])) or True)  # failed: written here instead
+        child = Child(lambda: _write_files(root, dict(items[1::2]), group) or True)  # failed: written here instead
         try:
-            _write_files(root, dict(items[0::2]))
+            _write_files(root, dict(items[0::2]), group)
         except BaseException:
             child.discard()  # the caller removes the directory: the child must be done writing into it
             raise
         child.result()
     else:
-        _write_files(root, files)
+        _write_files(root, files, group)
 
 
-def _write_files(root: Path, files: Mapping[str, bytes]) -> None:
+def _write_files(root: Path, files: Mapping[str, bytes], group: int | None) -> None:
     made: set[Path] = set()
     for relative, data in files.items():
         target = root / relative
         if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _make_dirs(root, target.parent, group)
             made.add(target.parent)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, file_mode(relative))
+        mode = file_mode(relative)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     mode if group is None else 0o600)
         with open(fd, "wb") as handle:
+            if group is not None:
+                os.fchown(fd, 0, group)
+                os.fchmod(fd, GROUP_MODE if mode == PUBLIC_MODE else mode)
             handle.write(data)
 
 
-def write_tree(destination: Path, files: Mapping[str, bytes], *, herd: str, inputs_sha256: str) -> str:
-    """Replace ``destination`` by exactly ``files`` + manifest, atomically; returns the content checksum."""
+def _make_dirs(root: Path, directory: Path, group: int | None) -> None:
+    """``directory`` and its missing parents below ``root``; with ``group``, each 0750 root:group."""
+    missing = []
+    while directory != root and not directory.is_dir():
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+        if group is not None:
+            os.chown(path, 0, group)
+            path.chmod(0o750)
+
+
+def write_tree(destination: Path, files: Mapping[str, bytes], *, herd: str, inputs_sha256: str,
+               group: int | None = None) -> str:
+    """Replace ``destination`` by exactly ``files`` + manifest, atomically; returns the content checksum.
+
+    With ``group`` the tree is root's and that group's only (files 0640, directories 0750).
+    """
     import shutil
 
     destination = destination.absolute()
@@ -97,9 +114,12 @@ def write_tree(destination: Path, files: Mapping[str, bytes], *, herd: str, inpu
     staging = destination.parent / f".{destination.name}.new-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        staging.mkdir(mode=0o755)
+        staging.mkdir(mode=0o755 if group is None else 0o700)
+        if group is not None:
+            os.chown(staging, 0, group)
+            staging.chmod(0o750)
         document = manifest(files, herd=herd, inputs_sha256=inputs_sha256)
-        write_files(staging, {**files, MANIFEST: document})
+        write_files(staging, {**files, MANIFEST: document}, group)
         _swap_into_place(staging, destination)
     except OSError as error:
         raise HerdError(f"{destination}: cannot write the build tree: {error.strerror or error}") from None

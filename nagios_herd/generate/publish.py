@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from nagios_herd.generate.render import Build
 
 NAGIOS = "/usr/sbin/nagios4"
+NAGIOS_GROUP = "nagios"
 
 LOCK = ".lock"
 STATE = "state.json"
@@ -174,7 +175,29 @@ def _prune(live: Path, keep: int, protect: set[str]) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _candidate(live: Path, name: str, result: Build, scope: str) -> Path:
+def scoped(files: dict[str, bytes], scope: str) -> dict[str, bytes]:
+    """The files a machine receives: with a scope (``guests/NAME``, ``hosts/NAME``) only that subtree.
+
+    A guest gets its own Nagios tree and nothing else: not the other teams' objects, not the hosts' sudoers.
+    """
+    if not scope:
+        return files
+    prefix = scope.strip("/") + "/"
+    return {path: data for path, data in files.items() if path.startswith(prefix)}
+
+
+def nagios_gid() -> int | None:
+    """The group the published files belong to (root:nagios 0640, directories 0750): Nagios reads them, nobody
+    else does; None where there is no nagios group (the files stay root's own)."""
+    import grp
+
+    try:
+        return grp.getgrnam(NAGIOS_GROUP).gr_gid
+    except KeyError:
+        return None
+
+
+def _candidate(live: Path, name: str, result: Build, files: dict[str, bytes], scope: str) -> Path:
     """Write and validate the new generation outside the live tree, then move it into ``generations/``."""
     import shutil
 
@@ -182,7 +205,7 @@ def _candidate(live: Path, name: str, result: Build, scope: str) -> Path:
 
     candidate = live.parent / f".{live.name}.staging" / name  # same file system, outside the live tree
     try:
-        write_tree(candidate, result.files, herd=result.herd.name, inputs_sha256=result.digests.all)
+        write_tree(candidate, files, herd=result.herd.name, inputs_sha256=result.digests.all, group=nagios_gid())
         bad = failures(validate(candidate, only=scope))
         if bad:
             raise HerdError(f"validation failed, live tree unchanged: {bad[0].line()}"
@@ -229,9 +252,10 @@ def _publish_locked(options: Options) -> str | None:
     from nagios_herd.generate.render import build  # the slow path: Jinja2, the inventory loader, the validators
 
     result = build(options.inventory)
-    digests = file_digests(result.files)
-    if options.scope and not any(path.startswith(options.scope.strip("/") + "/") for path in digests):
+    files = scoped(result.files, options.scope)
+    if not files:
         raise HerdError(f"scope {options.scope!r} matches no generated file (no such guest or host?)")
+    digests = file_digests(files)
     content = checksum(digests)
     live_manifest = read_manifest(live / CURRENT) if previous else None
     new_state = {"inventory": str(options.inventory.resolve()), "templates": str(_templates(options).resolve()),
@@ -242,7 +266,7 @@ def _publish_locked(options: Options) -> str | None:
             _write_json(live / STATE, new_state)
         return None
     name = _next_name(live, content)
-    _candidate(live, name, result, options.scope)
+    _candidate(live, name, result, files, options.scope)
     old = live_manifest.get("files", {}) if live_manifest else {}
     reload_needed = scoped_checksum(old, options.scope) != scoped_checksum(digests, options.scope)
     _activate(options, name, previous, reload_needed)

@@ -24,7 +24,7 @@ from nagios_herd.errors import HerdError
 from nagios_herd.generate.filters import FILTERS, FilterError
 from nagios_herd.generate.inputs import TEMPLATES_ENV, Digests, templates_dir
 from nagios_herd.generate.inputs import digests as input_digests
-from nagios_herd.generate.views import NRPE_TIMEOUT, SUDO, cluster_view, guest_view, host_view
+from nagios_herd.generate.views import CGI_READER, NRPE_TIMEOUT, SUDO, cluster_view, guest_view, host_view
 from nagios_herd.model import Herd, LabTuning
 from nagios_herd.parallel import Child, cores, gc_paused
 
@@ -36,7 +36,6 @@ OBJECT_FILES = ("commands.cfg", "contacts.cfg", "dependencies.cfg", "escalations
 ADMIN_EMAIL = "root@localhost"  # nagios.cfg's admin_email when no team contact has an address
 CIB = "cluster/cib.xml"
 CLUSTER_SCOPE = "/cluster"  # the CIB's header digest (never a guest name)
-CGI_READER = "nagios-herd"  # the user the watcher's check_nagios_guest authenticates as
 
 
 def environment(directory: Path) -> jinja2.Environment:
@@ -102,7 +101,7 @@ def _plan(herd: Herd) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
             **common, "object_files": OBJECT_FILES, "admin_email": next(
                 (contact.email for contact in guest.team.contacts if contact.email), ADMIN_EMAIL)}
         yield f"{base}/cgi.cfg", guest.name, "guest/cgi.cfg.j2", {
-            **common, "cgi_readers": [*contacts, CGI_READER], "cgi_admins": contacts}
+            **common, "cgi_readers": [*contacts, CGI_READER], "cgi_admins": contacts, "cgi_reader": CGI_READER}
         yield f"{base}/resource.cfg", guest.name, "guest/resource.cfg.j2", {
             **common, "authfile": f"{herd.paths.state_dir.rstrip('/')}/cgi-auth", "cgi_reader": CGI_READER}
         for name in OBJECT_FILES:

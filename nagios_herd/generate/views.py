@@ -43,6 +43,7 @@ XEN_HOSTGROUP = "herd-xen-hosts"
 GUEST_HOSTGROUP = "herd-guests"
 HERD_TIMEPERIODS = ("24x7",)  # templates/guest/objects/timeperiods.cfg defines these for the herd's objects
 ADMIN_CONTACTGROUP = "herd-admins"
+CGI_READER = "nagios-herd"  # the CGI user the watchers' check_nagios_guest authenticates as on every guest
 HERD_COMMANDS = ("herd_check_host_alive", "herd_check_nrpe", "herd_check_nagios_guest",
                  "herd_notify_host", "herd_notify_service")
 

@@ -25,6 +25,7 @@ from nagios_herd.errors import HerdError
 from nagios_herd.lab import disks, hosts, sshd
 from nagios_herd.lab.layout import Layout, read_json, write_json
 from nagios_herd.model import Guest, Herd
+from nagios_herd.generate.views import CGI_READER
 from nagios_herd.nagios import serve as nagios_serve
 
 HTTP_PORT = 80
@@ -130,7 +131,7 @@ def serve(layout: Layout, herd: Herd, guest: Guest, host: str) -> None:
             if capture is not None:
                 run["notifications"] = str(capture)
             if guest.name in (herd.watcher, herd.watcher_peer):
-                _write_cgi_credentials(layout, herd, server["pid"])
+                _write_cgi_credentials(layout, herd, guest, server["pid"])
             write_json(layout.guest_run(guest.name), run)
 
 
@@ -168,16 +169,21 @@ def notifications_file(layout: Layout, herd: Herd, guest: Guest) -> Path | None:
     return layout.guest_dir(guest.name) / "run" / capture[len(run_dir):]
 
 
-def _write_cgi_credentials(layout: Layout, herd: Herd, holder: int) -> None:
-    """The watchers' ``$USER3$`` file (``STATE_DIR/cgi-auth``, 0600): what check_nagios_guest sends to the guests."""
-    secret = layout.root / "secrets" / "cgi-auth"
-    if not secret.exists():
-        secret.parent.mkdir(mode=0o700, exist_ok=True)
-        secret.write_text(f"nagios-herd:{secrets.token_urlsafe(18)}\n")
-        secret.chmod(0o600)
+def _write_cgi_credentials(layout: Layout, herd: Herd, watcher: Guest, holder: int) -> None:
+    """The watcher's ``$USER3$`` directory (``STATE_DIR/cgi-auth/``): one 0600 ``user:password`` file per guest it
+    asks, with that guest's own password (from the lab's root-only ``STATE/secrets``)."""
+    store = layout.root / "secrets" / "cgi-auth"
+    store.mkdir(mode=0o700, parents=True, exist_ok=True)
     target = Path(f"/proc/{holder}/root") / herd.paths.state_dir.lstrip("/") / "cgi-auth"
-    target.write_text(secret.read_text())
-    target.chmod(0o600)
+    target.mkdir(mode=0o700, exist_ok=True)
+    asked = [herd.watcher] if watcher.name == herd.watcher_peer else [g.name for g in herd.guests if g != watcher]
+    for name in asked:
+        secret = store / name
+        if not secret.exists():
+            secret.write_text(f"{CGI_READER}:{secrets.token_urlsafe(18)}\n")
+            secret.chmod(0o600)
+        (target / name).write_text(secret.read_text())
+        (target / name).chmod(0o600)
 
 
 def _nsenter(pid: int, argv: list[str]) -> list[str]:

@@ -38,7 +38,7 @@ def test_a_healthy_herd_has_every_herd_service_ok(lab):
     wait(lambda: healthy(lab), within(lab, 8), "every herd service OK")
     found = herd_services(lab)
     for host in lab.herd.hosts:
-        assert {service for h, service in found if h == host.name} == set(HOST_SERVICES)
+        assert {service for h, service in found if h == host.name} >= set(HOST_SERVICES)
     assert "DRBD OK" in found[(lab.herd.hosts[0].name, "DRBD sync")][1]
     assert (lab.herd.watcher, "Nagios") in found  # the meta-watcher's view of the watcher
 
@@ -118,6 +118,51 @@ def test_a_check_whose_sudo_is_refused_answers_unknown(lab):
     for plugin in ("check_drbd_sync", "check_xen_domain", "check_lvm_capacity"):
         done = as_nagios_on(lab, host, f"sudo -n /usr/sbin/xl list --long | {plugin_dir}/{plugin} --input -")
         assert done.returncode == 3 and "UNKNOWN" in done.stdout, (plugin, done)
+
+
+def _cgi(lab, guest: str, user: str, script: str, query: str) -> str:
+    """``script`` answering ``user`` as the guest's web server would, with the guest's generated cgi.cfg."""
+    pid = json.loads(lab.layout.guest_run(guest).read_text())["pid"]
+    done = subprocess.run(["nsenter", f"--mount=/proc/{pid}/ns/mnt", "--", "env", "-i",
+                           "NAGIOS_CGI_CONFIG=/etc/nagios4/cgi.cfg", f"REMOTE_USER={user}", "REQUEST_METHOD=GET",
+                           f"QUERY_STRING={query}", f"/usr/lib/cgi-bin/nagios4/{script}"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_watchers_cgi_user_reads_status_only(lab):
+    """What check_nagios_guest needs works (programstatus, and performancedata counting the guest's checks);
+    the configuration and the process information are refused to it, not to the team."""
+    guest = "lab-db"
+    contact = lab.herd.guest(guest).team.contacts[0].name
+
+    def checks_counted() -> bool:
+        body = _cgi(lab, guest, "nagios-herd", "statusjson.cgi", "query=performancedata")
+        answer = json.loads(body[body.index("{"):])
+        return answer["data"]["programstatus"]["service_checks"]["active"]["checks"]["1min"] > 0
+
+    wait(checks_counted, within(lab, 8), "checks counted for the watchers' user")
+    for script, query in (("config.cgi", "type=commands"), ("extinfo.cgi", "type=0")):
+        assert "do not have permission" in _cgi(lab, guest, "nagios-herd", script, query), script
+        assert "do not have permission" not in _cgi(lab, guest, contact, script, query), script
+
+
+def test_each_watcher_holds_one_password_per_guest(lab):
+    """``$USER3$`` is a directory on the watchers: a 0600 file per guest asked, each with its own password."""
+    for watcher in (lab.herd.watcher, lab.herd.watcher_peer):
+        pid = json.loads(lab.layout.guest_run(watcher).read_text())["pid"]
+        store = Path(f"/proc/{pid}/root") / lab.herd.paths.state_dir.lstrip("/") / "cgi-auth"
+        files = {path.name: path for path in store.iterdir()}
+        asked = {lab.herd.watcher} if watcher == lab.herd.watcher_peer else \
+            {guest.name for guest in lab.herd.guests if guest.name != watcher}
+        assert set(files) == asked
+        for path in files.values():
+            assert path.stat().st_mode & 0o777 == 0o600 and path.read_text().startswith("nagios-herd:")
+    stores = [Path(f"/proc/{json.loads(lab.layout.guest_run(w).read_text())['pid']}/root")
+              / lab.herd.paths.state_dir.lstrip("/") / "cgi-auth" for w in (lab.herd.watcher, lab.herd.watcher_peer)]
+    passwords = {path.read_text() for store in stores for path in store.iterdir()}
+    assert len(passwords) == len(lab.herd.guests)  # every guest its own password
 
 
 # -- faults --------------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def test_failed_write_leaves_the_previous_tree(tmp_path, monkeypatch):
     output = tmp_path / "build"
     write_tree(output, {"a/one.cfg": b"one\n"}, herd="h", inputs_sha256="x")
 
-    def explode(root, files):
+    def explode(root, files, group=None):
         (root / "partial.cfg").write_text("half")
         raise OSError(28, "No space left on device")
 

@@ -67,22 +67,45 @@ def test_no_change_writes_nothing_and_does_not_reload(herd, tmp_path):
 
 
 def test_a_change_publishes_a_new_generation_and_reloads_only_the_changed_scope(herd, tmp_path):
-    live, db_log, web_log = tmp_path / "live", tmp_path / "db.log", tmp_path / "web.log"
+    db_log, web_log = tmp_path / "db.log", tmp_path / "web.log"
+    live = {"lab-db": tmp_path / "live-db", "lab-web": tmp_path / "live-web"}  # each guest is its own machine
 
     def run_both():
-        return [publish(herd, live, "--scope", f"guests/{guest}", "--reload", f"sh -c 'echo x >> {log}'")
+        return [publish(herd, live[guest], "--scope", f"guests/{guest}", "--reload", f"sh -c 'echo x >> {log}'")
                 for guest, log in (("lab-db", db_log), ("lab-web", web_log))]
 
     assert [done.returncode for done in run_both()] == [0, 0]
-    assert (reloads(db_log), reloads(web_log)) == (1, 0)  # the second run found the tree already published
-    old = os.readlink(live / "current")
+    assert (reloads(db_log), reloads(web_log)) == (1, 1)
+    old = os.readlink(live["lab-db"] / "current")
     add_host(herd)
     results = run_both()
     assert [done.returncode for done in results] == [0, 0]
     assert results[0].stdout.startswith("published generation 000002-")
-    assert os.readlink(live / "current") != old and (live / old).is_dir()  # the previous generation is kept
-    assert "added01" in (live / "current/guests/lab-db/etc/nagios4/objects/hosts.cfg").read_text()
-    assert (reloads(db_log), reloads(web_log)) == (2, 0)  # lab-web's files did not change
+    assert results[1].stdout == ""  # lab-web's own tree did not change: nothing written
+    assert os.readlink(live["lab-db"] / "current") != old and (live["lab-db"] / old).is_dir()  # the old one is kept
+    assert "added01" in (live["lab-db"] / "current/guests/lab-db/etc/nagios4/objects/hosts.cfg").read_text()
+    assert (reloads(db_log), reloads(web_log)) == (2, 1)  # lab-web's files did not change
+
+
+def test_a_guest_receives_only_its_own_tree_readable_by_root_and_nagios_only(herd, tmp_path):
+    """A scoped publish writes that guest's tree alone (no other team's objects, no host's sudoers), files
+    0640 and directories 0750, owner root, group nagios."""
+    import grp
+    import stat
+
+    live = tmp_path / "live"
+    done = publish(herd, live, "--scope", "guests/lab-db")
+    assert done.returncode == 0, done.stderr
+    current = (live / "current").resolve()
+    assert sorted(path.relative_to(current).as_posix() for path in current.glob("*/*")) == ["guests/lab-db"]
+    assert not (current / "hosts").exists()
+    nagios = grp.getgrnam("nagios").gr_gid
+    entries = [current, *current.rglob("*")]
+    assert len(entries) > 10
+    for path in entries:
+        info = path.lstat()
+        wanted = 0o750 if path.is_dir() else 0o640
+        assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (wanted, 0, nagios), path
 
 
 def test_keep_prunes_old_generations(herd, tmp_path):
