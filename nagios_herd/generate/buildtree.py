@@ -55,6 +55,12 @@ def read_manifest(tree: Path) -> dict | None:
     return document if isinstance(document, dict) and isinstance(document.get("files"), dict) else None
 
 
+def file_mode(relative: str) -> int:
+    """0600 for a host's DRBD configuration (it may hold the peers' shared secret), else 0644 (less the umask)."""
+    parts = relative.split("/")
+    return PRIVATE_MODE if parts[:1] == ["hosts"] and parts[2:4] == ["etc", "drbd.d"] else PUBLIC_MODE
+
+
 def write_files(root: Path, files: Mapping[str, bytes], group: int | None = None) -> None:
     """Write every file under ``root`` (new and empty), :func:`file_mode` less the umask; a large tree in two
     processes. With ``group``: owner root and that group, files 0640 (a private one 0600), directories 0750."""
