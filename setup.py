@@ -26,4 +26,9 @@ class BuildWithShippedFiles(build_py):
             shutil.copytree(root / name, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
-setup(cmdclass={"build_py": BuildWithShippedFiles})
+# The checks install as their launchers, not as console-script wrappers: a wrapper imports ``re`` and runs the
+# virtualenv's ``site`` (half a check's start-up); the launcher runs with -sS and finds the package itself.
+CHECKS = sorted(str(path.relative_to(Path(__file__).resolve().parent))
+                for path in (Path(__file__).resolve().parent / "checks").glob("check_*"))
+
+setup(cmdclass={"build_py": BuildWithShippedFiles}, scripts=CHECKS)

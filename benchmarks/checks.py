@@ -13,11 +13,11 @@ resident size as its own peak, since Linux keeps the pre-exec high-water mark.
   the newest in ``dist/deb``), unpacked with ``dpkg-deb -x`` and byte-compiled as its postinst does;
 - ``bundle``: ``PLUGIN_DIR/check_drbd_sync`` of the fab-deployed bundle, laid out as ``fab deploy`` installs it
   (the ``current`` link, the unpacked tar, byte-compiled);
-- ``venv``: the console script of a virtualenv (``--venv DIR``, default the checkout's ``.venv``).
+- ``venv``: the check script a virtualenv's pip installed (``--venv DIR``, default the checkout's ``.venv``).
 
 Targets (start-up, i.e. the median wall time; the RSS ratio is printed beside it, where a Python interpreter's own
 ~8.7 MiB against perl's ~7.2 MiB is the floor): deb and bundle at most 1.2x perl on OK and 1.5x on the resync;
-the venv console script at most 1.5x on both. Then ``check_xen_domain``/``check_lvm_capacity``/``check_herd_cluster
+the venv's script at most 1.5x on both. Then ``check_xen_domain``/``check_lvm_capacity``/``check_herd_cluster
 --input`` vs a bare ``python3 -c pass``. A
 missing form is reported and skipped. Children get the environment Nagios/NRPE gives (PATH, LC_ALL=C). Usage:
 ``python3 benchmarks/checks.py [--runs N] [--deb FILE] [--venv DIR]``.
