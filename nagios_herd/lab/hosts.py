@@ -34,6 +34,18 @@ def own_dirs(herd: Herd) -> tuple[str, ...]:
             herd.paths.plugin_dir, "/root")
 
 
+def seed_watch_state(layout: Layout, herd: Herd) -> None:
+    """The primary host's watcher state as after a quiet run of ``nagios-herd watch`` (which runs there from
+    cron; no cron runs in the lab), so its "Guest watcher" service has a state file to read."""
+    import time
+
+    from nagios_herd.parsers.watch_state import WatchState
+
+    state = layout.host_root(herd.primary.name) / herd.paths.state_dir.lstrip("/") / "watch.json"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(WatchState(time.time(), "ran", "written by the lab (no cron runs the watcher here)").to_json())
+
+
 def binds(layout: Layout, herd: Herd, host: XenHost) -> list[tuple[Path, str]]:
     """(source, target) bind mounts making the host's tree, LVM config and simulators its own."""
     root = layout.host_root(host.name)

@@ -110,6 +110,7 @@ class Lab:
             hosts.prepare(layout, self.herd, host)
             self._make_volumes(host)
             self._start_host(host)
+        hosts.seed_watch_state(layout, self.herd)
         for guest in self.herd.guests:
             guests.prepare(layout, self.herd, guest)
         self._write_known_hosts()
@@ -159,6 +160,7 @@ class Lab:
         for host in self.herd.hosts:
             if not self.host_up(host.name):
                 self._start_host(host)
+        hosts.seed_watch_state(self.layout, self.herd)
         with simlink.hooks_paused(self.layout):
             simlink.reset(self.layout, self.herd, resync_rate_mib)
             disks.forget(self.layout)
