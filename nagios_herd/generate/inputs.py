@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # publish's no-change path imports this module and must stay 
 
 TEMPLATES_ENV = "NAGIOS_HERD_TEMPLATES"
 GENERATOR_MODULES = ("generate/buildtree.py", "generate/filters.py", "model.py", "generate/render.py", "generate/inputs.py",
-                     "generate/views.py")
+                     "generate/teamobjects.py", "generate/views.py")
 
 
 def templates_dir() -> Path:

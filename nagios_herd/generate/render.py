@@ -24,6 +24,7 @@ from nagios_herd.errors import HerdError
 from nagios_herd.generate.filters import FILTERS, FilterError
 from nagios_herd.generate.inputs import TEMPLATES_ENV, Digests, templates_dir
 from nagios_herd.generate.inputs import digests as input_digests
+from nagios_herd.generate.teamobjects import GLOBALS as TEAM_OBJECTS
 from nagios_herd.generate.views import CGI_READER, NRPE_TIMEOUT, SUDO, cluster_view, guest_view, host_view
 from nagios_herd.model import Herd, LabTuning
 from nagios_herd.parallel import Child, cores, gc_paused
@@ -51,6 +52,7 @@ def environment(directory: Path) -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters.update(FILTERS)
+    env.globals.update(TEAM_OBJECTS)
     return env
 
 
