@@ -41,7 +41,8 @@ class Spec(dict[str, Field]):
 
     Almost every table of a real inventory is fine; :func:`read_table` tests that first (no message or path is
     built) and walks the problem-reporting path only for a table that fails the test. The checks are pure, so the
-    strings (and lists of strings) a field accepted are remembered: large inventories repeat them a lot.
+    strings (lists of strings, directive tables) a field accepted are remembered: large inventories repeat them
+    a lot, and an adopted team repeats whole directive tables, which then share one tuple in the model.
     """
 
     MEMORY = 1 << 16  # remembered values per field, at most
@@ -50,7 +51,8 @@ class Spec(dict[str, Field]):
         super().__init__(fields)
         self.names = frozenset(fields)
         self.required = frozenset(key for key, spec in fields.items() if spec.required)
-        self._plans = {key: (spec.kind, spec.low, spec.high, _accepts(spec), set()) for key, spec in fields.items()}
+        self._plans = {key: (spec.kind, spec.low, spec.high, _accepts(spec), {} if spec.kind is dict else set())
+                       for key, spec in fields.items()}
         self._strings = {key: plan[4] for key, plan in self._plans.items() if plan[0] is str}
 
     def fine(self, table: dict[str, Any]) -> dict[str, Any] | None:
@@ -71,10 +73,16 @@ class Spec(dict[str, Field]):
                 if kind is int:
                     if not low <= value <= high:
                         return None
-                elif kind is dict:
-                    if accepts(value) is False:
-                        return None
-                    fine[key] = tuple(value.items())
+                elif kind is dict:  # remembered as its items, one shared tuple per distinct table
+                    items = tuple(value.items())
+                    shared = seen.get(items) if seen else None
+                    if shared is None:
+                        if not accepts(value):
+                            return None
+                        if len(seen) >= self.MEMORY:
+                            seen.clear()
+                        shared = seen[items] = items
+                    fine[key] = shared
                 elif kind is not bool:
                     if kind is list:
                         value = fine[key] = tuple(value)
