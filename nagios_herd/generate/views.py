@@ -114,8 +114,10 @@ def host_view(herd: Herd, host: XenHost) -> HostView:
         guests = [arg for guest in herd.guests for arg in ("--guest", f"{guest.name}@{guest.preferred_host}")]
         nrpe += (NrpeCommand("check_herd_cluster", (CRM_MON,),
                              (f"{plugin_dir}/check_herd_cluster", "--input", "-", *guests)),)
-    state_file = f"{herd.paths.state_dir.rstrip('/')}/{WATCH_STATE}"  # where `nagios-herd watch` writes (root only)
-    nrpe += (NrpeCommand("check_herd_watch", ((CAT, state_file),), (f"{plugin_dir}/check_herd_watch", "--input", "-")),)
+    if host.role == WATCH_HOST_ROLE:  # where `nagios-herd watch` runs and writes its state (root only)
+        state_file = f"{herd.paths.state_dir.rstrip('/')}/{WATCH_STATE}"
+        nrpe += (NrpeCommand("check_herd_watch", ((CAT, state_file),),
+                             (f"{plugin_dir}/check_herd_watch", "--input", "-")),)
     by_minor = sorted(herd.guests, key=lambda guest: guest.drbd_minor)
     resync_after = {later.name: earlier.name for earlier, later in zip(by_minor, by_minor[1:])}
     return HostView(
