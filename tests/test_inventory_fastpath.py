@@ -84,3 +84,17 @@ def test_team_value_regexes_agree_with_their_checks(check: str) -> None:
             value = "".join(combo)
             assert bool(fast(value)) == (slow(value) is None), (check, value)
     assert bool(fast("x" * 256)) == (slow("x" * 256) is None)
+
+
+def test_host_address_fast_path_agrees_with_the_check() -> None:
+    """A dotted quad skips ipaddress on the loader's fast path; every address is still accepted exactly as the
+    check accepts it (octet bounds, leading zeros, non-ASCII digits, the other address forms)."""
+    from nagios_herd.inventory import values
+
+    fast = values.accepts(values.host_address)
+    octets = ["0", "1", "9", "10", "01", "99", "100", "199", "200", "249", "250", "255", "256", "300", "\u0661", "a"]
+    for combo in itertools.product(octets, repeat=2):
+        for value in (f"10.{combo[0]}.{combo[1]}.1", f"{combo[0]}.2.3.{combo[1]}"):
+            assert bool(fast(value)) == (values.host_address(value) is None), value
+    for value in ("1.2.3", "1.2.3.4.5", "1.2.3.4\n", "1.2.3.4 ", "fe80::1", "fe80::1%eth0", "host.example", "a|b", ""):
+        assert bool(fast(value)) == (values.host_address(value) is None), value

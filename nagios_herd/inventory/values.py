@@ -131,6 +131,12 @@ def host_address(value: str) -> str | None:
     return None if DNS_NAME.match(value) else f"{value!r} is not an IP address or DNS name"
 
 
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED_QUAD = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")  # what ipaddress reads as IPv4: no leading zeros
+# the loader's fast path: most addresses are plain IPv4, which host_address accepts without parsing them
+_ACCEPTS[host_address] = lambda value: _DOTTED_QUAD.fullmatch(value) is not None or host_address(value) is None
+
+
 @screened
 def mac(value: str) -> str | None:
     if not MAC.match(value):
