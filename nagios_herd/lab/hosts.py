@@ -2,7 +2,7 @@
 
 Inside the host's mount namespace these machine paths are the host's own (bind mounts of directories
 below ``STATE/hosts/H/root``): ``/etc/xen``, ``/etc/drbd.d``, ``/etc/nagios``, ``/etc/sudoers.d`` (so a
-deployed sudoers file can never break the machine's sudo), the herd's state dir, ``/etc/lvm`` (the
+deployed sudoers file can never break the machine's sudo), the herd's state dir, the plugins' state dir, ``/etc/lvm`` (the
 host's LVM config: only its own PV) and ``/root`` (a clean home: no profile rewrites PATH).
 ``/usr/local/sbin`` (first on sshd's and sudo's default PATH) holds the simulators, so sudo's
 secure_path and ``env -i PATH=...`` reach them as this host, and a read-only overlay adds ``xl`` and
@@ -22,6 +22,7 @@ from typing import Any
 from nagios_herd.lab import sshd
 from nagios_herd.lab.layout import Layout
 from nagios_herd.model import Herd, XenHost
+from nagios_herd.privilege import PLUGIN_STATE_DIR
 
 SIMULATORS = ("xl", "drbdadm", "drbdsetup")
 SBIN_OVERLAY = ("xl", "drbdsetup")  # not drbdadm: the simulator needs the real one for parsing
@@ -31,7 +32,7 @@ SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 def own_dirs(herd: Herd) -> tuple[str, ...]:
     """The machine directories each host has its own copy of."""
     return ("/etc/xen", "/etc/drbd.d", "/etc/nagios", "/etc/sudoers.d", herd.paths.state_dir,
-            herd.paths.plugin_dir, "/root")
+            herd.paths.plugin_dir, PLUGIN_STATE_DIR, "/root")
 
 
 def seed_watch_state(layout: Layout, herd: Herd) -> None:

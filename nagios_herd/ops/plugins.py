@@ -25,6 +25,7 @@ from typing import TextIO
 from nagios_herd.errors import HerdError
 from nagios_herd.ops.bundle import Bundle
 from nagios_herd.ops.remote import Link
+from nagios_herd.privilege import PLUGIN_STATE_DIR, PLUGIN_STATE_INSTALL, PLUGIN_STATE_MODE, PLUGIN_STATE_USER
 
 BASE = ".nagios-herd-plugins"
 KEPT = ".nagios-herd-old"  # suffix of a file a check link replaced, until the switch is confirmed
@@ -80,6 +81,12 @@ PRUNE = r'''dir=$1; d="$1/.nagios-herd-plugins"; keep=$2; prev=$3; shift 3
 for c in "$@"; do rm -f "$dir/$c.nagios-herd-old"; done
 for p in "$d"/*; do n=${p##*/}; [ "$n" = current ] || [ "$n" = "$keep" ] || [ "$n" = "$prev" ] || rm -rf "$p"; done'''
 
+# DIR USER MODE INSTALL-ARGV...: the plugins' state dir, owned by the user NRPE runs them as (where that user exists).
+STATE_DIR = r'''dir=$1; user=$2; mode=$3; shift 3
+id -u "$user" >/dev/null 2>&1 || exit 0
+[ -d "$dir" ] && [ ! -L "$dir" ] && [ "$(stat -c %U:%G:%a "$dir")" = "$user:$user:$mode" ] && exit 0
+"$@" && echo created'''
+
 
 def _sh(link: Link, script: str, *args: str, timeout: float = 120):
     return link.run(["sh", "-c", script, "sh", *args], timeout=timeout)
@@ -101,6 +108,7 @@ def install(link: Link, plugin_dir: str, bundle: Bundle, out: TextIO) -> bool:
         raise HerdError(f"{link.name}: {packaged.stdout.strip() or plugin_dir} belongs to the Debian package "
                         f"nagios-herd-plugins, which the bundle never replaces: give paths.plugin_dir a directory "
                         f"of its own")
+    state_dir(link, out)
     if installed(link, plugin_dir, bundle.checks) == bundle.name:
         print(f"{link.name}: plugins up to date (bundle {bundle.name})", file=out)
         return False
@@ -128,3 +136,14 @@ def install(link: Link, plugin_dir: str, bundle: Bundle, out: TextIO) -> bool:
     print(f"{link.name}: plugins installed (bundle {bundle.name}, {len(bundle.checks)} checks, each answered -V)",
           file=out)
     return True
+
+
+def state_dir(link: Link, out: TextIO) -> None:
+    """The directory check_drbd_sync keeps its stall state in, owned by the nagios user (without it a stalled
+    resync is only a WARNING "stall detection impaired"); left alone where there is no nagios user."""
+    made = _sh(link, STATE_DIR, PLUGIN_STATE_DIR, PLUGIN_STATE_USER, f"{PLUGIN_STATE_MODE:o}", *PLUGIN_STATE_INSTALL,
+               timeout=30)
+    if not made.ok:
+        raise HerdError(f"{link.name}: cannot create the plugins' state dir {PLUGIN_STATE_DIR} ({made.why()})")
+    if made.stdout.strip() == "created":
+        print(f"{link.name}: created {PLUGIN_STATE_DIR} ({PLUGIN_STATE_USER}, {PLUGIN_STATE_MODE:04o})", file=out)

@@ -15,6 +15,7 @@ import pytest
 from nagios_herd.errors import HerdError
 from nagios_herd.ops import bundle, plugins
 from nagios_herd.ops.remote import Endpoint, Session, SshOptions
+from nagios_herd.privilege import PLUGIN_STATE_DIR
 
 pytestmark = pytest.mark.lab
 
@@ -87,3 +88,18 @@ def test_plugins_that_fail_after_the_switch_are_rolled_back(lab, session):
     assert plugins.installed(link, plugin_dir, real.checks) == real.name
     assert sh(link, f"{plugin_dir}/check_xen_domain -V || true").split() == ["check_xen_domain", real.version]
     assert sly.name not in sh(link, f"ls -a {plugin_dir}/.nagios-herd-plugins")
+
+
+
+def test_the_plugins_get_a_state_dir_of_the_nagios_user_on_every_host(lab, session):
+    """check_drbd_sync's stall state needs a directory NRPE's user can write: installing the bundle makes it
+    (nagios, 0750), and a wrong mode is put right by the next install."""
+    real, out = bundle.build(), io.StringIO()
+    for host in lab.herd.hosts:
+        link = session[host.name]
+        assert sh(link, f"stat -c %U:%G:%a {PLUGIN_STATE_DIR}").strip() == "nagios:nagios:750", host.name
+    link = session[lab.herd.hosts[0].name]
+    sh(link, f"chmod 0777 {PLUGIN_STATE_DIR}")
+    plugins.install(link, lab.herd.paths.plugin_dir, real, out)
+    assert sh(link, f"stat -c %U:%G:%a {PLUGIN_STATE_DIR}").strip() == "nagios:nagios:750"
+    assert f"created {PLUGIN_STATE_DIR}" in out.getvalue()
