@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
+from nagios_herd.generate.tool import run_tool
 from nagios_herd.parsers import cib as cibparse
 from nagios_herd.parsers import ocf_metadata
 
@@ -50,12 +51,7 @@ _IGNORED = re.compile(r"Blind faith: not fencing unseen nodes")
 
 
 def _run(argv: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, check=False, env=env)
-    except FileNotFoundError:
-        return subprocess.CompletedProcess(argv, 127, "", f"{argv[0]}: not installed")
-    except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(argv, 124, "", f"{argv[0]}: no answer within {TIMEOUT} s")
+    return run_tool(argv, TIMEOUT, env)
 
 
 def _messages(text: str) -> list[str]:

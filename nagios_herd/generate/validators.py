@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nagios_herd.generate.buildtree import MANIFEST, read_manifest
+from nagios_herd.generate.tool import run_tool
 from nagios_herd.nagios import stage as nagios_stage
 from nagios_herd.parsers import xlcfg
 
@@ -51,12 +52,7 @@ class Result:
 
 
 def _run(argv: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, check=False, env=env)
-    except FileNotFoundError:
-        return subprocess.CompletedProcess(argv, 127, "", f"{argv[0]}: not installed")
-    except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(argv, 124, "", f"{argv[0]}: no answer within {TIMEOUT} s")
+    return run_tool(argv, TIMEOUT, env)
 
 
 def _first(text: str) -> str:
