@@ -24,8 +24,8 @@ if TYPE_CHECKING:  # publish's no-change path imports this module and must stay 
     from nagios_herd.model import Herd
 
 TEMPLATES_ENV = "NAGIOS_HERD_TEMPLATES"
-GENERATOR_MODULES = ("generate/buildtree.py", "generate/filters.py", "model.py", "generate/render.py", "generate/inputs.py",
-                     "generate/teamobjects.py", "generate/views.py")
+GENERATOR_MODULES = ("generate/buildtree.py", "generate/drbd_auth.py", "generate/filters.py", "model.py",
+                     "generate/render.py", "generate/inputs.py", "generate/teamobjects.py", "generate/views.py")
 
 
 def templates_dir() -> Path:

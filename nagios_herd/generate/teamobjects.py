@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from nagios_herd.generate.filters import nagarg, nagdirectives, nagteam, nagteamarg, nagteamlist, nagval
 from nagios_herd.generate.views import GuestView
+from nagios_herd.model import MonitoredHost, Service
 
 
 def team_hosts(view: GuestView) -> str:
@@ -28,13 +29,7 @@ def team_hosts(view: GuestView) -> str:
                      f"    address         {nagval(host.address)}\n")
         if host.parents:
             block.append(f"    parents         {nagteamlist(host.parents)}\n")
-        if host.contacts:
-            block.append(f"    contacts        {nagteamlist(host.contacts)}\n")
-        elif nagios is None:
-            block.append(f"    contact_groups  {nagval(view.contactgroup)}\n")
-        if nagios:
-            block.append(f"{nagdirectives(nagios)}\n")
-        block.append("}\n")
+        block.append(_who_and_directives(host, view, 16))
         blocks.append("".join(block))
     return "".join(blocks)
 
@@ -60,15 +55,23 @@ def team_services(view: GuestView) -> str:
                  else "\ndefine service {\n", names, check]
         if service.groups:
             block.append(f"    servicegroups           {nagteamlist(service.groups)}\n")
-        if service.contacts:
-            block.append(f"    contacts                {nagteamlist(service.contacts)}\n")
-        elif nagios is None:
-            block.append(f"    contact_groups          {nagval(view.contactgroup)}\n")
-        if nagios:
-            block.append(f"{nagdirectives(nagios)}\n")
-        block.append("}\n")
+        block.append(_who_and_directives(service, view, 24))
         blocks.append("".join(block))
     return "".join(blocks)
+
+
+def _who_and_directives(obj: MonitoredHost | Service, view: GuestView, width: int) -> str:
+    """The end both object kinds share: who is told (the object's own contacts, else the team's contact group
+    unless the object was adopted with its own directives) and the adopted directives, then the closing brace."""
+    tail = []
+    if obj.contacts:
+        tail.append(f"    {'contacts':<{width}}{nagteamlist(obj.contacts)}\n")
+    elif obj.nagios is None:
+        tail.append(f"    {'contact_groups':<{width}}{nagval(view.contactgroup)}\n")
+    if obj.nagios:
+        tail.append(f"{nagdirectives(obj.nagios)}\n")
+    tail.append("}\n")
+    return "".join(tail)
 
 
 GLOBALS = {"team_hosts": team_hosts, "team_services": team_services}
