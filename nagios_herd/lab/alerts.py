@@ -20,6 +20,7 @@ from nagios_herd.errors import HerdError
 from nagios_herd.lab import guests
 from nagios_herd.lab.lab import Lab
 from nagios_herd.lab.layout import read_json
+from nagios_herd.lab.sim.state import DEFAULT_RESYNC_RATE_MIB
 from nagios_herd.lab.status import report_json
 
 STATUS_TEXT = {1: "PENDING", 2: "OK", 4: "WARNING", 8: "UNKNOWN", 16: "CRITICAL"}
@@ -87,12 +88,22 @@ def check_interval(lab: Lab) -> float:
     return lab.herd.lab.check_interval * lab.herd.lab.interval_length
 
 
+def _no_delay(lab: Lab) -> float:
+    return 0.0
+
+
 @dataclass(frozen=True)
 class Fault:
+    """One failure: ``prepare`` (optional) brings the herd to where the fault starts (a notified state of its
+    own), ``inject`` causes it, ``expected`` names the herd services it brings to a state, ``delay`` is the
+    seconds its detection waits by design (a check's timeout, a stall time) on top of the check intervals."""
+
     name: str
     inject: Callable[[Lab], None]
     heal: Callable[[Lab], None]
     expected: Callable[[Lab], dict[Key, str]]  # herd service -> the state the fault brings it to
+    delay: Callable[[Lab], float] = _no_delay
+    prepare: Callable[[Lab], None] | None = None
 
 
 def _on(lab: Lab, host: str, command: str) -> str:
@@ -161,6 +172,69 @@ def restart_guest(lab: Lab, guest: str) -> None:
     guests.serve(lab.layout, lab.herd, lab.herd.guest(guest), host)
 
 
+GUEST_CHECK_TIMEOUT = 10.0  # check_nagios_guest's default -t: the watchers' command sets none
+STALL_TIME = 30.0  # check_drbd_sync's default --stall-time: the generated NRPE line sets none
+SLOW_RESYNC_MIB = 0.0005  # a resync of the few seconds of writes a short cut leaves lasts over a minute
+
+
+def _pause(lab: Lab, paused: bool) -> None:
+    _on(lab, lab.herd.primary.name, f"xl {'pause' if paused else 'unpause'} {_first_guest_on_primary(lab)}")
+
+
+def _paused_expected(lab: Lab) -> dict[Key, str]:
+    """The host's Xen check warns; the guest answers nothing, so its Nagios check runs into its timeout."""
+    return {(lab.herd.primary.name, "Xen domains"): "WARNING", (_first_guest_on_primary(lab), "Nagios"): "CRITICAL"}
+
+
+def _paused_delay(lab: Lab) -> float:
+    """Each attempt of the guest's Nagios check waits its whole timeout before it says CRITICAL."""
+    clock = lab.herd.lab
+    return (clock.max_check_attempts if clock else 3) * GUEST_CHECK_TIMEOUT
+
+
+def _split_resource(lab: Lab) -> str:
+    return lab.herd.guest(_first_guest_on_primary(lab)).resource
+
+
+def _split_brain(lab: Lab) -> None:
+    """The backup promotes the guest's resource while the link is cut; at the reconnect both sides refuse
+    each other's data (StandAlone)."""
+    lab.cut_link()
+    _on(lab, lab.herd.backup.name, f"drbdadm primary {_split_resource(lab)}")
+    lab.heal_link()
+
+
+def _resolve_split_brain(lab: Lab) -> None:
+    """DRBD's manual recovery: the backup (the victim) steps down and reconnects discarding its changes,
+    the primary (the survivor) reconnects; the victim resyncs from it."""
+    resource = _split_resource(lab)
+    _on(lab, lab.herd.backup.name, f"drbdadm secondary {resource} && drbdadm connect --discard-my-data {resource}")
+    _on(lab, lab.herd.primary.name, f"drbdadm connect {resource}")
+
+
+def _drbd_states(lab: Lab, state: str) -> dict[Key, str]:
+    return {(host.name, "DRBD sync"): state for host in lab.herd.hosts}
+
+
+def _slow_resync(lab: Lab) -> None:
+    """A short cut leaves blocks out of sync; after the reconnect they resync slowly: the watcher shows the
+    resync on both hosts as a WARNING with its progress and ETA, and tells it (waits up to 3 check intervals)."""
+    before = notifications(lab)
+    lab.cut_link()
+    time.sleep(2)  # the running guests write meanwhile: blocks for the resync
+    lab.set_resync_rate(SLOW_RESYNC_MIB)
+    lab.heal_link()
+    keys = set(_drbd_states(lab, "WARNING"))
+
+    def resyncing() -> bool:
+        found = herd_services(lab)
+        return all(found.get(key, ("?", ""))[0] == "WARNING" and "% done, ETA " in found[key][1] for key in keys)
+
+    deadline = 3 * check_interval(lab) + 2
+    wait(resyncing, deadline, f"{sorted(keys)}: WARNING with the resync's progress and ETA")
+    wait(lambda: told(lab, before, "PROBLEM", keys), deadline, "the resync's WARNING notified")
+
+
 def _other_guest(lab: Lab) -> str:
     return next(guest.name for guest in lab.herd.guests if guest.name not in (lab.herd.watcher, lab.herd.watcher_peer))
 
@@ -179,6 +253,11 @@ FAULTS = (
           lambda lab: restart_guest(lab, lab.herd.watcher),
           lambda lab: {(lab.herd.watcher, "Nagios"): "CRITICAL"}),
     Fault("host crash", lambda lab: lab.crash(lab.herd.backup.name), _crash_heal, _host_crash_expected),
+    Fault("guest paused", lambda lab: _pause(lab, True), lambda lab: _pause(lab, False), _paused_expected,
+          delay=_paused_delay),
+    Fault("resync stalls", lambda lab: lab.set_resync_rate(0), lambda lab: lab.set_resync_rate(DEFAULT_RESYNC_RATE_MIB),
+          lambda lab: _drbd_states(lab, "CRITICAL"), delay=lambda lab: STALL_TIME, prepare=_slow_resync),
+    Fault("split brain", _split_brain, _resolve_split_brain, lambda lab: _drbd_states(lab, "CRITICAL")),
 )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -271,10 +272,32 @@ def stop(layout: Layout, name: str, host: str | None = None) -> None:
             _stop_unlocked(layout, name)
 
 
+def freeze(layout: Layout, name: str, host: str, frozen: bool) -> None:
+    """The guest's domain was paused (``frozen``) or unpaused on ``host``: SIGSTOP or SIGCONT every process
+    of its namespace, so its sshd, Nagios and web server answer nothing while paused (connections wait)."""
+    with _locked(layout, name):
+        run = read_json(layout.guest_run(name))
+        if run is None or run.get("host") != host or not procs.alive(run):
+            return
+        _signal_all(run, signal.SIGSTOP if frozen else signal.SIGCONT)
+        run["paused"] = frozen
+        write_json(layout.guest_run(name), run)
+
+
+def _signal_all(run: dict[str, Any], signum: int) -> None:
+    for pid in procs.pids_in_ns(run.get("ns") or ""):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            continue
+
+
 def _stop_unlocked(layout: Layout, name: str) -> None:
     run = read_json(layout.guest_run(name))
     if run is None:
         return
+    if run.get("paused") and procs.alive(run):
+        _signal_all(run, signal.SIGCONT)  # a stopped process would hold its SIGTERM until killed
     procs.end_namespace(run, str(layout.root))
     sync_disk(layout, name)
     layout.guest_run(name).unlink()
@@ -305,6 +328,8 @@ def describe(layout: Layout, name: str) -> str:
         parts += [_pid_note(run, "nagios4", "nagios"), _pid_note(run, "lighttpd", "lighttpd")]
     if "web" in run:
         parts.append(f"web {run['web']}")
+    if run.get("paused"):
+        parts.append("paused")
     if "notifications" in run:
         parts.append(f"notifications {run['notifications']}")
     return f"served for {run['host']} ({', '.join(parts)})"

@@ -194,6 +194,10 @@ class Lab:
     def slow_shutdown(self, name: str, seconds: float) -> None:
         simlink.slow_shutdown(self.layout, self.herd.host(name).name, seconds)
 
+    def set_resync_rate(self, mib_per_second: float) -> None:
+        """Resyncs run at ``mib_per_second`` from now on (0: they make no progress, a stalled resync)."""
+        simlink.set_resync_rate(self.layout, mib_per_second)
+
 
 def teardown(state_dir: Path) -> str:
     """``lab down`` from the record alone (the inventory may be gone by now); safe to repeat."""

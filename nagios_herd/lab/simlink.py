@@ -75,3 +75,7 @@ def heal_link(layout: Layout) -> None:
 
 def slow_shutdown(layout: Layout, host: str, seconds: float) -> None:
     faults.slow_shutdown(str(layout.sim_dir), host, seconds)
+
+
+def set_resync_rate(layout: Layout, mib_per_second: float) -> None:
+    faults.set_resync_rate(str(layout.sim_dir), mib_per_second)

@@ -100,3 +100,29 @@ def test_wrappers_exec_the_simulators(lab: SimLab) -> None:
     role = subprocess.run(["drbdadm", "role", "team-db"], env=env, capture_output=True, text=True, check=False,
                           timeout=60)
     assert role.stdout == "Primary\n"
+
+
+def test_pause_and_unpause_show_in_xl_list_stop_writes_and_reach_the_hook(lab: SimLab) -> None:
+    log = _install_hook(lab)
+    assert lab.ok("primary", "xl", "pause", "team-db") == ""
+    assert lab.ok("primary", "xl", "pause", "team-db") == ""  # already paused: still one pause, one event
+    row = lab.ok("primary", "xl", "list", "team-db").splitlines()[1]
+    assert row.split()[0] == "team-db" and row.split()[4] == "--p---"
+    written = snapshot(lab.state)["resources"]["team-db"]["acked"]
+    time.sleep(0.5)  # a running guest writes every 0.2 s; a paused one does not
+    lab.ok("primary", "xl", "list")
+    assert snapshot(lab.state)["resources"]["team-db"]["acked"] == written
+    lab.ok("primary", "xl", "unpause", "team-db")
+    assert lab.ok("primary", "xl", "list", "team-db").splitlines()[1].split()[4] in ("r-----", "-b----")
+    lab.wait_for(lambda: _events(log) == ["primary team-db paused", "primary team-db unpaused"],
+                 "pause and unpause reported once each")
+    lab.ok("primary", "xl", "pause", "team-db")
+    lab.ok("primary", "xl", "destroy", "team-db")  # a paused guest destroyed stops what serves it
+    lab.wait_for(lambda: _events(log)[2:] == ["primary team-db paused", "primary team-db stopped"],
+                 "a destroyed paused domain reported stopped")
+
+
+def test_pausing_an_unknown_domain_fails_like_xl(lab: SimLab) -> None:
+    for command in ("pause", "unpause"):
+        result = lab.run("primary", "xl", command, "nope")
+        assert result.returncode == 1 and result.stderr == "nope is an invalid domain identifier (rc=-6)\n"

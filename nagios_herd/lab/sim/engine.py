@@ -179,9 +179,20 @@ class Lab:
         return dom
 
     def stop_domain(self, host: str, name: str) -> None:
-        dom = self.domains(host).pop(name)
-        if not dom.get("paused"):  # a migration's paused copy never served anything
+        self.domains(host).pop(name)
+        if not name.endswith("--incoming"):  # a migration's paused copy never served anything
             self._event([host, name, "stopped", self.now])
+
+    def pause_domain(self, host: str, name: str, paused: bool) -> None:
+        """``xl pause``/``unpause``: a paused domain runs no vCPU (no writes, nothing answers); the
+        ``paused``/``unpaused`` event freezes or thaws what serves the guest. Pausing twice changes nothing."""
+        dom = self.domains(host)[name]
+        if bool(dom.get("paused")) == paused:
+            return
+        dom["paused"] = paused
+        if not paused:
+            dom["last_write"] = max(dom["last_write"], self.now)  # the time spent paused wrote nothing
+        self._event([host, name, "paused" if paused else "unpaused", self.now])
 
     def _event(self, event: list[Any]) -> None:
         if not self.data.get("hooks_stopped"):

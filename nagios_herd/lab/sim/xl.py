@@ -1,12 +1,14 @@
 """``xl`` for the lab: ``list [-l] [DOMAIN]``, ``create CFG``, ``shutdown [-w] DOMAIN``,
-``destroy DOMAIN``, ``info``, ``migrate [-s SSHCOMMAND] [-e] [-C CFG] DOMAIN HOST``
-(``python -m nagios_herd.lab.sim.xl ...``).
+``destroy DOMAIN``, ``pause DOMAIN``, ``unpause DOMAIN``, ``info``,
+``migrate [-s SSHCOMMAND] [-e] [-C CFG] DOMAIN HOST`` (``python -m nagios_herd.lab.sim.xl ...``).
 
 Output follows xen ``tools/xl/xl_info.c``: the ``xl list`` header has literal TABs, rows are
 ``%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f``, Domain-0 first; ``xl info`` is ``%-23s: %s`` lines in
 the order of a real host's. An unknown domain is ``NAME is an invalid domain identifier (rc=-6)``, exit 1
-(``find_domain`` in ``xl_utils.c``; -6 is ERROR_INVAL from ``libxl_name_to_domid``). ``create`` parses
-the real xl.cfg file and fails, like libxl's block hotplug, when a DRBD disk is not Primary here.
+(``find_domain`` in ``xl_utils.c``; -6 is ERROR_INVAL from ``libxl_name_to_domid``). ``pause``/``unpause``
+print nothing and exit 0 (the lab keeps no pause count: pausing twice is one pause); a paused domain's
+state is ``--p---``. ``create`` parses the real xl.cfg file and fails, like libxl's block hotplug, when a
+DRBD disk is not Primary here.
 
 ``migrate`` follows ``xl_migrate.c``: the receiver creates ``DOMAIN--incoming`` paused on HOST, the memory
 copy takes a time proportional to the domain's memory (``migrate_seconds_per_gib``, a fault knob) while
@@ -290,9 +292,13 @@ def run(argv: list[str]) -> int:
         with session() as (lab, host):
             _find(lab, host, names[0])
             lab.stop_domain(host, names[0])
+    elif command in ("pause", "unpause") and len(names) == 1:
+        with session() as (lab, host):
+            _find(lab, host, names[0])
+            lab.pause_domain(host, names[0], command == "pause")
     else:
         raise SimError([f"xl: command not implemented in the lab simulator: {' '.join(argv)}"
-                        if command not in ("list", "info", "create", "shutdown", "destroy", "migrate")
+                        if command not in ("list", "info", "create", "shutdown", "destroy", "migrate", "pause", "unpause")
                         else f"'xl {command}' requires one domain or config file argument"], 1)
     return 0
 
