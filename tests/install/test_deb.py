@@ -5,9 +5,10 @@ bookworm root (built once, cached in ``build/debian-root`` of the checkout, whic
 ``apt-get install ./nagios-herd*.deb``, resolving Debian's own dependencies (python3-fabric 2.6,
 python3-jinja2, python3-requests; the recommended nagios4-core, drbd-utils, sudo, iproute2 for validate). There:
 generate + validate on the packaged example inventory, ``nagios-herd-fab --list``, each installed check on real
-fixtures (answering as the checkout's launcher does). Then ``apt-get purge`` and ``autoremove --purge``, and no
-file of ours is left (the root's file list is the one before the install, apart from apt's and dpkg's own
-records). Each command runs in a private mount namespace (its /proc mount goes with it).
+fixtures (answering as the checkout's launcher does). Then ``apt-get purge``, and no file of ours is left: the
+root's file list is the one before our install (taken with Debian's dependencies already there, since Debian's own
+packages leave files behind on purge), apart from apt's and dpkg's own records. Afterwards the root goes back to
+the packages debootstrap gave it. Each command runs in a private mount namespace (its /proc mount goes with it).
 """
 
 from __future__ import annotations
@@ -26,31 +27,65 @@ from tests.install.test_wheel import CHECK_INPUTS, check_input
 pytestmark = pytest.mark.real
 
 CACHE = ROOT / "build" / "debian-root"
-MIRROR = "http://deb.debian.org/debian"
+SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list"))
+PRISTINE = ".packages"  # the root's package set as debootstrap left it
 OURS = re.compile(r"nagios[-_]herd|/usr/lib/nagios/plugins/(" + "|".join(bundle.checks()) + ")$")
 # apt's and dpkg's own records and caches change with any install; nothing of a package lives there.
 STATE = re.compile(r"^/(var/(cache|log|lib/apt|lib/dpkg|lib/ucf|lib/systemd|lib/python)|etc/ld\.so\.cache|"
                    r"tmp/nh|proc|etc/resolv\.conf)(/|$)")
 
 
+def mirror() -> str | None:
+    """The Debian archive this machine's apt uses (deb822 ``URIs:`` or a one-line ``deb URI bookworm ...``)."""
+    for source in SOURCES:
+        if not source.exists():
+            continue
+        for line in source.read_text().splitlines():
+            words = line.split()
+            uris = words[1:] if words[:1] == ["URIs:"] else words[1:2] if words[:1] == ["deb"] else []
+            for uri in uris:
+                if uri.startswith("http") and not uri.rstrip("/").endswith("-security"):
+                    return uri
+    return None
+
+
 def debian_root() -> Path:
-    """The cached minbase bookworm root, made on first use (a few minutes; it needs Debian's mirror)."""
+    """The cached minbase bookworm root, made on first use (a few minutes; it needs the machine's Debian mirror),
+    with the package set debootstrap gave it recorded (so a run can put the root back to it)."""
     root = CACHE / "bookworm"
-    if (root / ".complete").exists():
+    if (root / PRISTINE).exists():
         return root
     if shutil.which("debootstrap") is None:
         pytest.skip("debootstrap is not installed (scripts/bootstrap installs it)")
+    archive = mirror()
+    if archive is None:
+        pytest.skip("no Debian archive in this machine's apt sources")
     partial = CACHE / "bookworm.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
-    done = run(["debootstrap", "--variant=minbase", "bookworm", str(partial), MIRROR], ROOT, timeout=1200)
+    done = run(["debootstrap", "--variant=minbase", "bookworm", str(partial), archive], ROOT, timeout=1200)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     (partial / "usr/sbin/policy-rc.d").write_text("#!/bin/sh\nexit 101\n")  # no daemon starts in the root
     (partial / "usr/sbin/policy-rc.d").chmod(0o755)
     shutil.rmtree(root, ignore_errors=True)
     partial.rename(root)
-    (root / ".complete").touch()
+    (root / PRISTINE).write_text("\n".join(sorted(packages(root))) + "\n")
     return root
+
+
+def packages(root: Path) -> set[str]:
+    listed = inside(root, "dpkg-query -W -f '${Package}\\n'")
+    assert listed.returncode == 0, listed.stderr
+    return set(listed.stdout.split())
+
+
+def restore(root: Path) -> None:
+    """Purge every package the root did not have from debootstrap (an earlier run may have stopped half-way)."""
+    extra = sorted(packages(root) - set((root / PRISTINE).read_text().split()))
+    if extra:
+        # sudo's prerm refuses removal on a root without a password (this throw-away root) unless told.
+        purged = inside(root, "SUDO_FORCE_REMOVE=yes apt-get purge -y -qq " + " ".join(extra), timeout=900)
+        assert purged.returncode == 0, purged.stdout[-3000:] + purged.stderr[-3000:]
 
 
 def inside(root: Path, command: str, timeout: float = 900) -> subprocess.CompletedProcess:
@@ -80,11 +115,8 @@ def debs(tmp_path_factory) -> list[Path]:
 def test_debian_packages_install_work_and_purge_clean(debs: list[Path], tmp_path: Path) -> None:
     assert [deb.name for deb in debs] == ["nagios-herd-plugins_0.1.0_all.deb", "nagios-herd_0.1.0_all.deb"]
     root = debian_root()
-    inside(root, "dpkg --purge nagios-herd nagios-herd-plugins >/dev/null 2>&1; "
-                 "SUDO_FORCE_REMOVE=yes apt-get -y -qq autoremove --purge "
-                 ">/dev/null 2>&1; rm -rf /tmp/nh")
-    before = files(root)
-    packages_before = set(inside(root, "dpkg-query -W -f '${Package}\\n'").stdout.split())
+    restore(root)
+    inside(root, "rm -rf /tmp/nh")
     work = root / "tmp" / "nh"
     work.mkdir(parents=True)
     for deb in debs:
@@ -92,8 +124,14 @@ def test_debian_packages_install_work_and_purge_clean(debs: list[Path], tmp_path
     for check in CHECK_INPUTS:
         shutil.copyfile(check_input(check, tmp_path), work / f"{check}.input")
 
-    installed = inside(root, "cd /tmp/nh && apt-get update -qq && apt-get install -y -qq ./nagios-herd*.deb",
-                       timeout=1800)
+    # Debian's own packages leave files behind on purge (adduser's backups, an MTA's /etc/aliases, ...): so the
+    # file list to come back to is taken with Debian's dependencies installed, which a first install resolves.
+    install = "cd /tmp/nh && apt-get install -y -qq ./nagios-herd*.deb"
+    first = inside(root, f"apt-get update -qq && {install} && apt-get purge -y -qq nagios-herd nagios-herd-plugins",
+                   timeout=1800)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    before = files(root)
+    installed = inside(root, install, timeout=900)
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
     fabric = inside(root, "dpkg-query -W -f '${Version}' python3-fabric")
     assert fabric.stdout.startswith("2.6"), fabric.stdout  # Debian 12's Fabric, not PyPI's
@@ -121,18 +159,11 @@ def test_debian_packages_install_work_and_purge_clean(debs: list[Path], tmp_path
     compiled = inside(root, "ls /usr/lib/nagios-herd-plugins/nagios_herd/plugin/__pycache__")
     assert "runtime.cpython" in compiled.stdout  # byte-compiled at install (start-up time)
 
-    # SUDO_FORCE_REMOVE: sudo's prerm refuses removal on a root without a password (this throw-away root).
-    purged = inside(root, "apt-get purge -y -qq nagios-herd nagios-herd-plugins && "
-                          "SUDO_FORCE_REMOVE=yes apt-get -y -qq autoremove --purge && rm -rf /tmp/nh", timeout=900)
+    purged = inside(root, "apt-get purge -y -qq nagios-herd nagios-herd-plugins", timeout=900)
     assert purged.returncode == 0, purged.stdout[-3000:] + purged.stderr[-3000:]
     after = files(root)
     assert not [path for path in after if OURS.search(path)]
-    # APT may keep some of the Debian packages ours brought in (kept by another one's Recommends or Suggests):
-    # purge them too, then not one file may differ from before the install (our maintainer scripts left nothing).
-    brought = sorted(set(inside(root, "dpkg-query -W -f '${Package}\\n'").stdout.split()) - packages_before)
-    if brought:
-        cleaned = inside(root, "SUDO_FORCE_REMOVE=yes apt-get purge -y -qq " + " ".join(brought), timeout=900)
-        assert cleaned.returncode == 0, cleaned.stdout[-3000:] + cleaned.stderr[-3000:]
-        after = files(root)
+    # not one file differs from before our install: our maintainer scripts left nothing behind either
     assert after - before == set() and before - after == set(), (sorted(after - before)[:20],
                                                                  sorted(before - after)[:20])
+    restore(root)
