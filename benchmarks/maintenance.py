@@ -33,7 +33,7 @@ POLL = 0.02
 class Poller:
     """Asks a statusjson URL until stopped; sums the time of the requests that got no answer."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: urllib.request.Request) -> None:
         self.url = url
         self.down = 0.0
         self._stop = threading.Event()
@@ -85,7 +85,8 @@ def outage(rounds: int, tmp: Path) -> tuple[list[float], list[float]]:
     with running_lab(tmp / "lab") as lab:
         options = Options(inventory=str(lab.inventory), known_hosts=str(lab.known_hosts),
                           identity=str(lab.client_key), state_dir=str(tmp / "state-outage"))
-        url = guests.web_url(lab.herd.guest("lab-ops")) + "?query=programstatus"
+        url = urllib.request.Request(guests.web_url(lab.herd.guest("lab-ops")) + "?query=programstatus",
+                                     headers=guests.reader_header(lab.layout, "lab-ops"))
         deadline = time.monotonic() + 60
         while not Poller(url).answers():
             if time.monotonic() > deadline:

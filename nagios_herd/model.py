@@ -254,6 +254,7 @@ class Herd:
     commands: tuple[Command, ...] = ()  # herd-wide Nagios commands every team may use
     drbd_protocol: str = "C"
     drbd_secrets: str = ""  # root-only file with cram-hmac-alg and shared-secret; "" = no peer authentication
+    web_secrets: str = ""  # root-only file with the web users' passwords; "" = no users file is generated
     replication_over_management: bool = False  # allow replication_address == address (a lab on loopback)
     paths: Paths = field(default_factory=Paths)
     cluster: Cluster = field(default_factory=Cluster)

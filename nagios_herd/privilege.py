@@ -90,3 +90,24 @@ def replace_private(path: str | os.PathLike[str], data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def read_root_only(path: str, what: str) -> bytes:
+    """A secrets file's bytes, refused (one line naming ``what``) unless it is a regular file owned by root (or the
+    running user) that neither group nor others may access; a symlink is never followed."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as error:
+        raise HerdError(f"{path}: cannot read the {what}: {error.strerror or error}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise HerdError(f"{path}: the {what} is not a regular file")
+        if info.st_uid not in (0, os.geteuid()):
+            raise HerdError(f"{path}: the {what} is owned by uid {info.st_uid}, not root")
+        if info.st_mode & 0o077:
+            raise HerdError(f"{path}: the {what} is accessible by group or others "
+                            f"(mode {stat.S_IMODE(info.st_mode):04o}); chmod 600 it")
+        return os.read(fd, 1 << 20)
+    finally:
+        os.close(fd)

@@ -26,6 +26,8 @@ MANIFEST = "MANIFEST.json"
 PRIVATE_MODE = 0o600  # files that may carry a secret (the DRBD configuration: shared-secret)
 PUBLIC_MODE = 0o644
 GROUP_MODE = 0o640  # a published tree: root writes, the nagios group reads, nobody else
+WEB_USERS = "/etc/nagios4/htdigest.users"  # a guest's web users file: published root:www-data 0640
+WEB_GROUP = "www-data"
 PARALLEL_BYTES = 8 << 20  # from this much data on, a second process writes half of the files
 _RENAME_EXCHANGE = 2
 
@@ -56,9 +58,12 @@ def read_manifest(tree: Path) -> dict | None:
 
 
 def file_mode(relative: str) -> int:
-    """0600 for a host's DRBD configuration (it may hold the peers' shared secret), else 0644 (less the umask)."""
+    """0600 for a host's DRBD configuration (it may hold the peers' shared secret) and a guest's web users file
+    (password hashes), else 0644 (less the umask)."""
     parts = relative.split("/")
-    return PRIVATE_MODE if parts[:1] == ["hosts"] and parts[2:4] == ["etc", "drbd.d"] else PUBLIC_MODE
+    if parts[:1] == ["hosts"] and parts[2:4] == ["etc", "drbd.d"]:
+        return PRIVATE_MODE
+    return PRIVATE_MODE if parts[:1] == ["guests"] and relative.endswith(WEB_USERS) else PUBLIC_MODE
 
 
 def write_files(root: Path, files: Mapping[str, bytes], group: int | None = None) -> None:
@@ -88,10 +93,22 @@ def _write_files(root: Path, files: Mapping[str, bytes], group: int | None) -> N
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
                      mode if group is None else 0o600)
         with open(fd, "wb") as handle:
-            if group is not None:
+            if group is not None and relative.endswith(WEB_USERS) and _web_group() is not None:
+                os.fchown(fd, 0, _web_group())  # lighttpd (www-data) reads it per request; Nagios never
+                os.fchmod(fd, GROUP_MODE)
+            elif group is not None:
                 os.fchown(fd, 0, group)
                 os.fchmod(fd, GROUP_MODE if mode == PUBLIC_MODE else mode)
             handle.write(data)
+
+
+def _web_group() -> int | None:
+    import grp
+
+    try:
+        return grp.getgrnam(WEB_GROUP).gr_gid
+    except KeyError:
+        return None
 
 
 def _make_dirs(root: Path, directory: Path, group: int | None) -> None:

@@ -18,13 +18,12 @@ A secret is 16 to 64 characters (DRBD keeps at most 64) of letters, digits and `
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from nagios_herd.errors import HerdError
+from nagios_herd.privilege import read_root_only
 
 ALGORITHMS = ("sha1", "sha256", "sha512")
 SECRET = re.compile(r"^[A-Za-z0-9!#%&()*+,./:<=>?@^_~-]{16,64}$")
@@ -42,22 +41,7 @@ class DrbdAuth:
 
 
 def _read(path: str) -> bytes:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
-    except OSError as error:
-        raise HerdError(f"{path}: cannot read the DRBD secrets file: {error.strerror or error}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise HerdError(f"{path}: the DRBD secrets file is not a regular file")
-        if info.st_uid not in (0, os.geteuid()):
-            raise HerdError(f"{path}: the DRBD secrets file is owned by uid {info.st_uid}, not root")
-        if info.st_mode & 0o077:
-            raise HerdError(f"{path}: the DRBD secrets file is accessible by group or others "
-                            f"(mode {stat.S_IMODE(info.st_mode):04o}); chmod 600 it")
-        return os.read(fd, 1 << 20)
-    finally:
-        os.close(fd)
+    return read_root_only(path, "DRBD secrets file")
 
 
 def load(path: str, resources: Iterable[str]) -> DrbdAuth:

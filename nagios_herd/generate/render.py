@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 
 from nagios_herd.errors import HerdError
+from nagios_herd.generate import web_users
 from nagios_herd.generate.filters import FILTERS, FilterError
 from nagios_herd.generate.inputs import TEMPLATES_ENV, Digests, templates_dir
 from nagios_herd.generate.inputs import digests as input_digests
@@ -36,6 +37,7 @@ OBJECT_FILES = ("commands.cfg", "contacts.cfg", "dependencies.cfg", "escalations
                 "servicegroups.cfg", "services.cfg", "templates.cfg", "timeperiods.cfg")
 ADMIN_EMAIL = "root@localhost"  # nagios.cfg's admin_email when no team contact has an address
 CIB = "cluster/cib.xml"
+WEB_CONF = "etc/lighttpd/conf-available/50-nagios-herd.conf"  # in a guest's tree; enabled with lighty-enable-mod
 CLUSTER_SCOPE = "/cluster"  # the CIB's header digest (never a guest name)
 
 
@@ -106,9 +108,22 @@ def _plan(herd: Herd) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
             **common, "cgi_readers": [*contacts, CGI_READER], "cgi_admins": contacts, "cgi_reader": CGI_READER}
         yield f"{base}/resource.cfg", guest.name, "guest/resource.cfg.j2", {
             **common, "authfile": f"{herd.paths.state_dir.rstrip('/')}/cgi-auth", "cgi_reader": CGI_READER}
+        people = [name for name in web_users.users(herd, guest, CGI_READER) if name != CGI_READER]
+        yield f"guests/{guest.name}/{WEB_CONF}", guest.name, "guest/lighttpd.conf.j2", {
+            **common, "cgi_reader": CGI_READER, "realm": web_users.REALM, "users_file": "/" + web_users.USERS_FILE,
+            "people": "|".join(f"user={name}" for name in people)}
         for name in OBJECT_FILES:
             yield (f"{base}/objects/{name}", guest.name, f"guest/objects/{name}.j2",
                    {**common, "nrpe_timeout": NRPE_TIMEOUT, "web_scheme": (herd.lab or LabTuning()).web_scheme})
+
+
+def _web_users(herd: Herd) -> dict[str, bytes]:
+    """Each guest's htdigest users file, when the inventory names a web secrets file (else the operator keeps it)."""
+    if not herd.web_secrets:
+        return {}
+    secrets = web_users.load(herd.web_secrets)
+    return {f"guests/{guest.name}/{web_users.USERS_FILE}": web_users.users_file(herd, guest, secrets, CGI_READER)
+            for guest in herd.guests}
 
 
 def _volume_plan(herd: Herd, digest: str) -> dict[str, bytes]:
@@ -185,6 +200,7 @@ def render(herd: Herd, digests: Digests, templates: Path | None = None) -> dict[
         if files is None:
             files = _render(env, herd, headers, _plan(herd))
         files.update(_volume_plan(herd, digests.hosts))
+        files.update(_web_users(herd))
     return dict(sorted(files.items()))
 
 

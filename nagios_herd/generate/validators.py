@@ -11,6 +11,8 @@
   structural checks of NRPE, cgi.cfg and the volume plan; ``MANIFEST.json`` against the files' bytes.
 - The cluster's ``cib.xml``: ``crm_verify`` and every resource's parameters against its agent's metadata (see
   :mod:`nagios_herd.generate.cib_check`).
+- A guest's lighttpd web front: ``lighttpd -tt`` on a wrapper that includes it the way Debian's lighttpd.conf
+  does; its htdigest users file: one ``user:realm:md5`` line per user, no user twice.
 - Any other file fails: a tree must hold nothing no validator has seen.
 """
 
@@ -35,6 +37,9 @@ from nagios_herd.parsers import xlcfg
 NAGIOS = "/usr/sbin/nagios4"
 DRBDADM = "/usr/sbin/drbdadm"
 VISUDO = "/usr/sbin/visudo"
+LIGHTTPD = "/usr/sbin/lighttpd"
+WEB_CONF = ("etc", "lighttpd", "conf-available", "50-nagios-herd.conf")
+_HTDIGEST = re.compile(r"^[A-Za-z0-9_.@+-]+:[^:\n]+:[0-9a-f]{32}$")
 TIMEOUT = 120
 _DRBD_CHATTER = re.compile(r"^\s*$|modinfo: not found|found __DRBD_NODE__ in environment|PRETENDING that I am")
 _DRBD_WHERE = re.compile(r"^(/[^:\s]+)(?::\d+)?:")
@@ -110,6 +115,8 @@ def check_nagios_tree(root: Path, guest: str) -> list[Result]:
             results.append(Result(name, False, "nagios4 -v: " + "; ".join(errors[name][:3]), name != first))
         elif name == cgi:
             results.append(_check_cgi(path, name))
+        elif path.name == "htdigest.users":
+            results.append(_check_htdigest(path, name))
         elif path.suffix == ".cfg" and (unsafe := _shell_in_addresses(path)):
             results.append(Result(name, False, unsafe))
         elif done.returncode != 0:
@@ -118,6 +125,33 @@ def check_nagios_tree(root: Path, guest: str) -> list[Result]:
         else:
             results.append(Result(name, True))
     return results
+
+
+def _check_htdigest(path: Path, name: str) -> Result:
+    """The web users file: ``user:realm:md5`` lines (lighttpd's htdigest backend), each user once."""
+    seen = set()
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not _HTDIGEST.match(line):
+            return Result(name, False, f"line {number}: not user:realm:md5-hex")
+        user = line.split(":", 1)[0]
+        if user in seen:
+            return Result(name, False, f"line {number}: user {user} twice")
+        seen.add(user)
+    return Result(name, True)
+
+
+def check_web(root: Path, path: Path) -> list[Result]:
+    """``lighttpd -tt`` (load every module, parse everything) on the web front included from a minimal server
+    config, as Debian's lighttpd.conf includes its enabled confs."""
+    with tempfile.TemporaryDirectory(prefix="nagios-herd-validate-web-") as work:
+        wrapper = Path(work) / "lighttpd.conf"
+        wrapper.write_text(f'server.modules = ( "mod_access", "mod_alias" )\nserver.document-root = "{work}"\n'
+                           f'server.port = 80\ninclude "{path.absolute()}"\n')
+        done = _run([LIGHTTPD, "-tt", "-f", str(wrapper)])
+    name = path.relative_to(root).as_posix()
+    if done.returncode != 0:
+        return [Result(name, False, "lighttpd -tt: " + _first(done.stderr + done.stdout))]
+    return [Result(name, True)]
 
 
 def _check_cgi(path: Path, name: str) -> Result:
@@ -270,6 +304,9 @@ def _tasks(root: Path, only: str) -> list[Task]:
         if (etc / "drbd.d").is_dir():
             tasks.append((rel((etc / "drbd.d").iterdir()), lambda host=host_dir.name: check_drbd_host(root, host)))
     for guest_dir in _parts(root, "guests", only):
+        web = guest_dir.joinpath(*WEB_CONF)
+        if web.is_file():
+            tasks.append((rel([web]), lambda web=web: check_web(root, web)))
         tasks.append((rel((guest_dir / "etc" / "nagios4").rglob("*")),
                       lambda guest=guest_dir.name: check_nagios_tree(root, guest)))
     return tasks

@@ -133,6 +133,7 @@ def _assemble(draft: HerdDraft, teams: dict[str, Team]) -> Herd:
                               key=lambda c: c.name)),
         drbd_protocol=draft.herd.get("drbd_protocol", "C"),
         drbd_secrets=draft.herd.get("drbd_secrets", ""),
+        web_secrets=draft.herd.get("web_secrets", ""),
         replication_over_management=draft.herd.get("replication_over_management", False),
         paths=Paths(**draft.paths),
         cluster=_cluster(draft, [host.name for host in hosts]),

@@ -113,6 +113,7 @@ HERD = Spec({
     # replication security: the root-only file with the DRBD peer secrets, and the explicit opt-in to
     # replicating over the management network
     "drbd_secrets": _str(values.abs_path, required=False),
+    "web_secrets": _str(values.abs_path, required=False),
     "replication_over_management": Field(bool, required=False),
 })
 PATHS = Spec({

@@ -35,7 +35,8 @@ def _run(lab: Lab, guest: str) -> dict:
 
 def services(lab: Lab, guest: str, query: str) -> dict[Key, tuple[str, str]]:
     """(host, service) -> (state, plugin output) as ``guest``'s Nagios holds them (statusjson.cgi servicelist)."""
-    answer = requests.get(f"{_run(lab, guest)['web']}?query=servicelist&details=true&{query}", timeout=10).json()
+    answer = requests.get(f"{_run(lab, guest)['web']}?query=servicelist&details=true&{query}", timeout=10,
+                          auth=guests.reader_auth(lab.layout, guest)).json()
     return {(host, name): (STATUS_TEXT[fields["status"]], fields["plugin_output"])
             for host, listing in answer["data"]["servicelist"].items() for name, fields in listing.items()}
 

@@ -84,13 +84,15 @@ def run(args: argparse.Namespace) -> int:
 def environment(lab: Lab) -> dict[str, str]:
     """Every variable ``nagios-herd`` and ``fab`` need to work on this lab: its inventory, its pinned host keys
     and client key, a state dir of its own for fab's lock and journal (so labs side by side never share one),
-    and the Nagios URL template (the lab's guests serve plain http)."""
-    from nagios_herd.ops.nagios_confirm import URL_ENV
+    the Nagios URL template (the lab's guests serve plain http) and the credentials its web fronts want."""
+    from nagios_herd.lab import guests
+    from nagios_herd.ops.nagios_confirm import AUTH_ENV, URL_ENV
     from nagios_herd.ops.runner import STATE_DIR_ENV
 
     return {"NAGIOS_HERD_INVENTORY": str((lab.record() or {}).get("inventory", lab.inventory)),
             "NAGIOS_HERD_KNOWN_HOSTS": str(lab.known_hosts), "NAGIOS_HERD_IDENTITY": str(lab.client_key),
-            STATE_DIR_ENV: str(lab.layout.fab_state_dir), URL_ENV: "http://{address}{path}"}
+            STATE_DIR_ENV: str(lab.layout.fab_state_dir), URL_ENV: "http://{address}{path}",
+            AUTH_ENV: str(guests.reader_store(lab.layout))}
 
 
 def export_line(lab: Lab) -> str:

@@ -26,6 +26,8 @@ from nagios_herd.errors import HerdError
 from nagios_herd.lab import disks, hosts, sshd
 from nagios_herd.lab.layout import Layout, read_json, write_json
 from nagios_herd.model import Guest, Herd
+from nagios_herd.generate import web_users
+from nagios_herd.generate.render import WEB_CONF
 from nagios_herd.generate.views import CGI_READER
 from nagios_herd.nagios import serve as nagios_serve
 
@@ -127,7 +129,7 @@ def serve(layout: Layout, herd: Herd, guest: Guest, host: str) -> None:
         run = {"host": host, **server}
         write_json(layout.guest_run(guest.name), run)
         if guest.serve_nagios:
-            run.update(_start_nagios(layout, guest, server["pid"]))
+            run.update(_start_nagios(layout, herd, guest, server["pid"]))
             capture = notifications_file(layout, herd, guest)
             if capture is not None:
                 run["notifications"] = str(capture)
@@ -173,18 +175,79 @@ def notifications_file(layout: Layout, herd: Herd, guest: Guest) -> Path | None:
 def _write_cgi_credentials(layout: Layout, herd: Herd, watcher: Guest, holder: int) -> None:
     """The watcher's ``$USER3$`` directory (``STATE_DIR/cgi-auth/``): one 0600 ``user:password`` file per guest it
     asks, with that guest's own password (from the lab's root-only ``STATE/secrets``)."""
-    store = layout.root / "secrets" / "cgi-auth"
-    store.mkdir(mode=0o700, parents=True, exist_ok=True)
+    store = reader_store(layout)
     target = Path(f"/proc/{holder}/root") / herd.paths.state_dir.lstrip("/") / "cgi-auth"
     target.mkdir(mode=0o700, exist_ok=True)
     asked = [herd.watcher] if watcher.name == herd.watcher_peer else [g.name for g in herd.guests if g != watcher]
     for name in asked:
-        secret = store / name
-        if not secret.exists():
-            secret.write_text(f"{CGI_READER}:{secrets.token_urlsafe(18)}\n")
-            secret.chmod(0o600)
-        (target / name).write_text(secret.read_text())
+        (target / name).write_text(f"{CGI_READER}:{_stored_secret(store / name, f'{CGI_READER}:')}\n")
         (target / name).chmod(0o600)
+
+
+def _stored_secret(path: Path, prefix: str = "") -> str:
+    """The lab's root-only secret in ``path`` (made on first use), without ``prefix``."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(f"{prefix}{secrets.token_urlsafe(18)}\n")
+        path.chmod(0o600)
+    return path.read_text().strip().removeprefix(prefix)
+
+
+def reader_store(layout: Layout) -> Path:
+    """The lab's root-only directory of the watchers' per-guest ``user:password`` files (what ``fab`` may use)."""
+    return layout.root / "secrets" / "cgi-auth"
+
+
+def reader_auth(layout: Layout, guest: str) -> tuple[str, str]:
+    """The watchers' CGI user and its password on ``guest``."""
+    return CGI_READER, _stored_secret(reader_store(layout) / guest, f"{CGI_READER}:")
+
+
+def reader_header(layout: Layout, guest: str) -> dict[str, str]:
+    """The ``Authorization`` header of the watchers' CGI user on ``guest`` (for callers of plain urllib)."""
+    import base64
+
+    token = base64.b64encode(":".join(reader_auth(layout, guest)).encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def web_password(layout: Layout, user: str) -> str:
+    """A contact's or admin's password for every lab guest's web front (the lab's ``web_secrets``)."""
+    return _stored_secret(layout.root / "secrets" / "web" / user)
+
+
+def _web_secrets(layout: Layout, herd: Herd) -> web_users.WebSecrets:
+    """What production reads from ``herd.web_secrets``, from the lab's root-only ``STATE/secrets``: each person's
+    password, and on each guest the watchers' CGI user's password (the one in their ``$USER3$`` files)."""
+    people = {contact.name for guest in herd.guests for contact in guest.team.contacts}
+    people.update(admin.name for admin in herd.admins)
+    reader = {guest.name: reader_auth(layout, guest.name)[1] for guest in herd.guests}
+    return web_users.WebSecrets("lab web secrets", {name: web_password(layout, name) for name in sorted(people)},
+                                reader)
+
+
+def _write_web_front(layout: Layout, herd: Herd, guest: Guest) -> Path:
+    """The guest's users file (as ``generate`` writes it from a web secrets file) and a lighttpd main config that
+    only says where to listen and includes the generated web front config, as Debian's lighttpd.conf does."""
+    root = layout.guest_root(guest.name)
+    users = root / web_users.USERS_FILE
+    fd = os.open(users, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(web_users.users_file(herd, guest, _web_secrets(layout, herd), CGI_READER))
+    guest_dir = layout.guest_dir(guest.name)
+    web_root = guest_dir / "www"
+    (web_root / "htdocs").mkdir(parents=True, exist_ok=True)
+    conf = guest_dir / "lighttpd.conf"
+    conf.write_text("\n".join([
+        'server.modules = ( "mod_access", "mod_alias" )',
+        f'server.document-root = "{web_root / "htdocs"}"',
+        f'server.bind = "{guest.address}"',
+        f"server.port = {HTTP_PORT}",
+        f'server.pid-file = "{web_root / "lighttpd.pid"}"',
+        f'server.errorlog = "{web_root / "lighttpd-error.log"}"',
+        f'include "{root / WEB_CONF}"',
+    ]) + "\n")
+    return conf
 
 
 def _nsenter(pid: int, argv: list[str]) -> list[str]:
@@ -220,8 +283,8 @@ def _core_pid(lock: Path, main_cfg: Path) -> int:
     return found["pid"]
 
 
-def _start_nagios(layout: Layout, guest: Guest, holder: int) -> dict[str, Any]:
-    """nagios4 from a root-run copy of the generated nagios.cfg, and lighttpd with statusjson.cgi."""
+def _start_nagios(layout: Layout, herd: Herd, guest: Guest, holder: int) -> dict[str, Any]:
+    """nagios4 from a root-run copy of the generated nagios.cfg, and lighttpd serving the generated web front."""
     guest_dir = layout.guest_dir(guest.name)
     generated = layout.guest_root(guest.name) / MAIN_CFG.lstrip("/")
     if not generated.is_file():
@@ -233,13 +296,7 @@ def _start_nagios(layout: Layout, guest: Guest, holder: int) -> dict[str, Any]:
     lock.unlink(missing_ok=True)  # the previous run's pid is no answer
     procs.run(_nsenter(holder, [nagios_serve.NAGIOS, "-d", str(main_cfg)]), f"{guest.name}: nagios4 -d")
     core = _core_pid(lock, main_cfg)
-    cgi_cfg = guest_dir / "cgi.cfg"
-    cgi_cfg.write_text(nagios_serve.cgi_cfg(main_cfg))
-    web_root = guest_dir / "www"
-    web_root.mkdir(exist_ok=True)
-    conf = guest_dir / "lighttpd.conf"
-    conf.write_text(nagios_serve.lighttpd_conf(address=guest.address, port=HTTP_PORT, root=web_root,
-                                               cgi_config=cgi_cfg))
+    conf = _write_web_front(layout, herd, guest)
     web = procs.start_server(_nsenter(holder, [nagios_serve.LIGHTTPD, "-D", "-f", str(conf)]),
                              guest_dir / "lighttpd.log", guest.address, HTTP_PORT, f"{guest.name}: lighttpd")
     return {"nagios_pid": core, "nagios_start": procs.start_time(core), "lighttpd_pid": web.pid,

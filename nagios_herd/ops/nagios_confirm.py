@@ -6,7 +6,9 @@ Nagios: every guest of a production inventory; in a lab inventory (one where som
 ``serve_nagios``) only the guests that set it. The URL is ``NAGIOS_URL`` (``{address}`` and ``{path}`` are
 filled in; default https, TLS verified) so the lab can point it at its plain-http loopback servers. Each
 question is bounded (1 MiB, its own deadline, no redirect) and the whole wait ends at ``--nagios-wait``: a
-hung or hostile guest cannot keep a move (and the herd lock) beyond it.
+hung or hostile guest cannot keep a move (and the herd lock) beyond it. Each guest's web front wants a login:
+``NAGIOS_AUTH`` names a root-only directory with one ``user:password`` file per guest (the watchers' CGI user, as
+in their ``$USER3$`` directory); without it the question goes unauthenticated.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from __future__ import annotations
 import os
 import time
 
+from nagios_herd.errors import HerdError
 from nagios_herd.httpget import FetchError, get
 from nagios_herd.model import Guest, Herd
 from nagios_herd.ops.plan import Step, StepFailed
 from nagios_herd.parsers.nagios_status import StatusError, parse_programstatus
+from nagios_herd.privilege import read_root_only
 
 URL_ENV = "NAGIOS_HERD_NAGIOS_URL"
+AUTH_ENV = "NAGIOS_HERD_NAGIOS_AUTH"
 DEFAULT_URL = "https://{address}{path}"
 POLL = 0.5
 ASK_SECONDS = 5.0  # one question's whole exchange
@@ -34,10 +39,26 @@ def url_for(herd: Herd, guest: Guest) -> str:
     return template.format(address=guest.address, path=herd.paths.nagios_cgi_path) + "?query=programstatus"
 
 
-def ask(url: str, timeout: float = ASK_SECONDS) -> str | None:
+def auth_for(guest: Guest) -> tuple[str, str] | None:
+    """The ``user:password`` of ``guest``'s file in the ``NAGIOS_AUTH`` directory; None without the variable."""
+    directory = os.environ.get(AUTH_ENV)
+    if not directory:
+        return None
+    path = os.path.join(directory, guest.name)
+    try:
+        text = read_root_only(path, "Nagios credentials file").decode("utf-8")
+    except UnicodeDecodeError:
+        raise HerdError(f"{path}: the Nagios credentials file is not UTF-8 text") from None
+    user, colon, password = text.strip().partition(":")
+    if not (user and colon and password) or "\n" in password:
+        raise HerdError(f"{path}: the Nagios credentials file must hold one user:password line")
+    return user, password
+
+
+def ask(url: str, timeout: float = ASK_SECONDS, auth: tuple[str, str] | None = None) -> str | None:
     """None when Nagios answered with a live program status, else why not (one line)."""
     try:
-        answer = get(url, seconds=timeout)
+        answer = get(url, seconds=timeout, auth=auth)
     except FetchError as error:
         return f"no answer from {url}: {error}"
     if answer.status != 200:
@@ -49,10 +70,10 @@ def ask(url: str, timeout: float = ASK_SECONDS) -> str | None:
     return None
 
 
-def wait_for(url: str, seconds: float) -> str:
+def wait_for(url: str, seconds: float, auth: tuple[str, str] | None = None) -> str:
     deadline = time.monotonic() + seconds
     while True:
-        why = ask(url, max(0.1, min(ASK_SECONDS, deadline - time.monotonic())))
+        why = ask(url, max(0.1, min(ASK_SECONDS, deadline - time.monotonic())), auth)
         if why is None:
             return f"Nagios answers at {url}"
         if time.monotonic() > deadline:
@@ -65,5 +86,5 @@ def confirm_step(herd: Herd, guest: Guest, target: str, seconds: float) -> Step:
         return Step("nagios", guest.name, "local", action=lambda: "no Nagios served by this lab guest")
     if seconds <= 0:
         return Step("nagios", guest.name, "local", action=lambda: "Nagios NOT confirmed (--nagios-wait 0)")
-    url = url_for(herd, guest)
-    return Step("nagios", guest.name, "local", action=lambda: wait_for(url, seconds))
+    url, auth = url_for(herd, guest), auth_for(guest)
+    return Step("nagios", guest.name, "local", action=lambda: wait_for(url, seconds, auth))

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from nagios_herd import procs
+from nagios_herd.lab import guests
 from nagios_herd.lab.sim import faults
 
 pytestmark = [pytest.mark.lab, pytest.mark.real]
@@ -35,8 +36,9 @@ def _domain_args(lab, host, running_here=None):
     return args
 
 
-def _nagios_url(guest):
-    return ["-H", guest.address, "--url", f"http://{guest.address}/cgi-bin/nagios4/statusjson.cgi"]
+def _nagios_url(lab, guest):
+    return ["-H", guest.address, "--url", f"http://{guest.address}/cgi-bin/nagios4/statusjson.cgi",
+            "--authfile", str(guests.reader_store(lab.layout) / guest.name)]
 
 
 def _drbd_verdict(lab, host, expected, timeout=30):
@@ -58,7 +60,7 @@ def test_healthy_herd_is_ok_everywhere(lab):
         assert _check(lab, host, "check_lvm_capacity", "--vg", host.volume_group)[0] == OK
     for guest in lab.herd.guests:
         if guest.serve_nagios:
-            code, out = _check(lab, lab.herd.primary, "check_nagios_guest", *_nagios_url(guest))
+            code, out = _check(lab, lab.herd.primary, "check_nagios_guest", *_nagios_url(lab, guest))
             assert code == OK, out
 
 
@@ -146,7 +148,7 @@ def test_a_crashed_host_is_critical_from_its_peer_and_answers_nothing(lab):
     assert all(guest.name in out for guest in lab.herd.guests_preferring(backup.name))
     for guest in lab.herd.guests_preferring(backup.name):
         if guest.serve_nagios:
-            assert _check(lab, primary, "check_nagios_guest", *_nagios_url(guest))[0] == CRITICAL
+            assert _check(lab, primary, "check_nagios_guest", *_nagios_url(lab, guest))[0] == CRITICAL
     lab.revive(backup.name)
     done = lab.ssh(backup.address, "drbdadm adjust all", backup.ssh_port)
     assert done.returncode == 0, done.stderr

@@ -29,9 +29,10 @@ def _wait_served(lab, guest, host):
                    60, f"{guest.name} served for {host}")
 
 
-def _status(guest):
-    """The guest's programstatus, asked at the URL ``lab status`` prints."""
-    return requests.get(f"{guests.web_url(guest)}?query=programstatus", timeout=10)
+def _status(lab, guest):
+    """The guest's programstatus, asked at the URL ``lab status`` prints, as the watchers' CGI user."""
+    return requests.get(f"{guests.web_url(guest)}?query=programstatus", timeout=10,
+                        auth=guests.reader_auth(lab.layout, guest.name))
 
 
 def _nagios_guest(lab):
@@ -71,7 +72,7 @@ def test_running_guests_are_served_on_their_hosts(lab):
     status = {line.split(":")[0]: line for line in report(lab) if line.startswith("guest ")}
     for guest in lab.herd.guests:
         if guest.serve_nagios:
-            answer = _status(guest)
+            answer = _status(lab, guest)
             assert answer.status_code == 200
             pid = answer.json()["data"]["programstatus"]["nagios_pid"]
             assert pid > 0
@@ -86,7 +87,7 @@ def test_running_guests_are_served_on_their_hosts(lab):
 
 def test_failover_moves_the_guest_with_its_data(lab):
     guest, source, target = _placed(lab)
-    pid_before = _status(guest).json()["data"]["programstatus"]["nagios_pid"]
+    pid_before = _status(lab, guest).json()["data"]["programstatus"]["nagios_pid"]
     done = lab.ssh(guest.address, "echo canary > /var/lib/nagios4/lab-marker")
     assert done.returncode == 0, done.stderr
 
@@ -99,7 +100,7 @@ def test_failover_moves_the_guest_with_its_data(lab):
     # started by the simulator's hook on a host, the guest still sees none of the host's files
     done = lab.ssh(guest.address, "ls /etc/xen; test ! -e /usr/sbin/xl && ! command -v xl")
     assert done.returncode == 0 and f"{guest.name}.cfg" not in done.stdout, done
-    answer = _status(guest).json()["data"]["programstatus"]
+    answer = _status(lab, guest).json()["data"]["programstatus"]
     assert answer["nagios_pid"] != pid_before
 
 
@@ -131,7 +132,7 @@ def test_reset_puts_every_guest_back_on_its_preferred_host(lab):
         assert _served(lab, guest) == guest.preferred_host
         assert lab.ssh(guest.address, "echo $LAB_GUEST").stdout == f"{guest.name}\n"
         if guest.serve_nagios:
-            assert _status(guest).status_code == 200
+            assert _status(lab, guest).status_code == 200
 
 
 def test_a_guest_validates_its_generated_nagios_config_as_installed(lab):

@@ -160,8 +160,9 @@ def _program_start(ops, guest: str) -> int | None:
     from nagios_herd.lab import guests
 
     url = guests.web_url(ops.lab.herd.guest(guest)) + "?query=programstatus"
+    request = urllib.request.Request(url, headers=guests.reader_header(ops.lab.layout, guest))
     try:
-        with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - the lab's own address
+        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - the lab's own address
             return int(json.load(answer)["data"]["programstatus"]["program_start"])
     except (OSError, ValueError, KeyError):
         return None

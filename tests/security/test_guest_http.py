@@ -110,3 +110,25 @@ def test_the_cli_error_line_escapes_what_it_quotes(tmp_path) -> None:
                            "--output", str(tmp_path / "out")], capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "\\x1b[2J\\x1b]0;owned\\x07" in done.stderr, done.stderr
     assert "\x1b" not in done.stderr and "\x07" not in done.stderr
+
+
+def test_fabs_confirmation_logs_in_from_a_root_only_per_guest_file(tmp_path, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from nagios_herd.errors import HerdError
+
+    guest = SimpleNamespace(name="team-web")
+    monkeypatch.delenv(nagios_confirm.AUTH_ENV, raising=False)
+    assert nagios_confirm.auth_for(guest) is None
+    monkeypatch.setenv(nagios_confirm.AUTH_ENV, str(tmp_path))
+    with pytest.raises(HerdError, match="team-web: cannot read the Nagios credentials file"):
+        nagios_confirm.auth_for(guest)
+    (tmp_path / "team-web").write_text("nagios-herd:s3cret:with-colon\n")
+    (tmp_path / "team-web").chmod(0o644)
+    with pytest.raises(HerdError, match="accessible by group or others"):
+        nagios_confirm.auth_for(guest)
+    (tmp_path / "team-web").chmod(0o600)
+    assert nagios_confirm.auth_for(guest) == ("nagios-herd", "s3cret:with-colon")
+    (tmp_path / "team-web").write_text("no colon here\n")
+    with pytest.raises(HerdError, match="one user:password line"):
+        nagios_confirm.auth_for(guest)
