@@ -83,6 +83,7 @@ def outage(rounds: int, tmp: Path) -> tuple[list[float], list[float]]:
 
     os.environ.setdefault("NAGIOS_HERD_NAGIOS_URL", "http://{address}{path}")  # the lab serves plain HTTP
     with running_lab(tmp / "lab") as lab:
+        os.environ.setdefault("NAGIOS_HERD_NAGIOS_AUTH", str(guests.reader_store(lab.layout)))  # its web fronts' login
         options = Options(inventory=str(lab.inventory), known_hosts=str(lab.known_hosts),
                           identity=str(lab.client_key), state_dir=str(tmp / "state-outage"))
         url = urllib.request.Request(guests.web_url(lab.herd.guest("lab-ops")) + "?query=programstatus",

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from nagios_herd import procs
-from nagios_herd.lab import alerts, nrpe
+from nagios_herd.lab import alerts, guests, nrpe
 from nagios_herd.lab.alerts import HOST_SERVICES, herd_services, healthy, notifications, since, told, wait
 
 pytestmark = [pytest.mark.lab, pytest.mark.real]
@@ -200,7 +200,8 @@ def test_failover_all_shows_the_designed_critical_and_failback_clears_it(lab, tm
     are CRITICAL (no spare capacity must not look healthy) until ``fab failback --all``."""
     env = {**os.environ, "NAGIOS_HERD_INVENTORY": str(lab.inventory), "NAGIOS_HERD_KNOWN_HOSTS": str(lab.known_hosts),
            "NAGIOS_HERD_IDENTITY": str(lab.client_key), "NAGIOS_HERD_STATE_DIR": str(tmp_path),
-           "NAGIOS_HERD_NAGIOS_URL": "http://{address}{path}"}
+           "NAGIOS_HERD_NAGIOS_URL": "http://{address}{path}",
+           "NAGIOS_HERD_NAGIOS_AUTH": str(guests.reader_store(lab.layout))}
 
     def fab(*args: str) -> None:
         done = subprocess.run([str(Path(sys.executable).parent / "fab"), *args], cwd=ROOT, env=env, text=True,

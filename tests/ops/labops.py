@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from nagios_herd.lab import guests
 from nagios_herd.lab.sim import faults
 from nagios_herd.lab.sim.state import snapshot
 
@@ -32,7 +33,8 @@ class Ops:
                 "NAGIOS_HERD_KNOWN_HOSTS": str(self.lab.known_hosts),
                 "NAGIOS_HERD_IDENTITY": str(self.lab.client_key),
                 "NAGIOS_HERD_STATE_DIR": str(self.state_dir),
-                "NAGIOS_HERD_NAGIOS_URL": "http://{address}{path}"}
+                "NAGIOS_HERD_NAGIOS_URL": "http://{address}{path}",
+                "NAGIOS_HERD_NAGIOS_AUTH": str(guests.reader_store(self.lab.layout))}
 
     def argv(self, task: str, *args: str) -> list[str]:
         return [str(FAB), task, *args]
