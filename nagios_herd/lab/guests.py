@@ -2,7 +2,7 @@
 
 The simulator calls the domain-event hook when a domain starts or stops on a host; the hook calls
 :func:`serve` or :func:`stop`. A served guest is one mount namespace (held by its sshd on the guest's
-own address) in which ``/etc/nagios4`` is the guest's generated tree and ``/var/lib/nagios4``,
+own address) in which ``/etc/nagios4`` and ``/etc/lighttpd`` are the guest's generated tree and ``/var/lib/nagios4``,
 ``/var/log/nagios4`` and the herd state dir are directories of the guest's *disk* on that host
 (``STATE/disks/G/H``, see :mod:`nagios_herd.lab.disks`), so Nagios' status and retention survive a
 failover exactly when the replicated disk would have kept them. nagios4
@@ -57,8 +57,8 @@ def prepare(layout: Layout, herd: Herd, guest: Guest) -> None:
 def _binds(layout: Layout, herd: Herd, guest: Guest, host: str) -> list[tuple[Path, str]]:
     root = layout.guest_root(guest.name)
     disk = disks.attach(layout, guest.name, host, [h.name for h in herd.hosts if h.name != host])
-    pairs = [(root / "etc/nagios4", "/etc/nagios4"), (root / "root", "/root"),
-             (layout.guest_dir(guest.name) / "run", "/run/nagios4")]
+    pairs = [(root / "etc/nagios4", "/etc/nagios4"), (root / "etc/lighttpd", "/etc/lighttpd"),
+             (root / "root", "/root"), (layout.guest_dir(guest.name) / "run", "/run/nagios4")]
     pairs += [(disk / target.lstrip("/"), target) for target in (*DISK_DIRS, herd.paths.state_dir)]
     plugins = layout.guest_dir(guest.name) / "plugins"
     if plugins.is_dir():
@@ -245,7 +245,7 @@ def _write_web_front(layout: Layout, herd: Herd, guest: Guest) -> Path:
         f"server.port = {HTTP_PORT}",
         f'server.pid-file = "{web_root / "lighttpd.pid"}"',
         f'server.errorlog = "{web_root / "lighttpd-error.log"}"',
-        f'include "{root / WEB_CONF}"',
+        f'include "/{WEB_CONF}"',  # the guest's own /etc/lighttpd, as on a real guest
     ]) + "\n")
     return conf
 
