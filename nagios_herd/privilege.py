@@ -111,3 +111,19 @@ def read_root_only(path: str, what: str) -> bytes:
         return os.read(fd, 1 << 20)
     finally:
         os.close(fd)
+
+
+def read_secrets_toml(path: str, what: str, keys: frozenset[str] | set[str]) -> dict:
+    """A root-only TOML secrets file (see :func:`read_root_only`) whose top-level keys are all in ``keys``; one line
+    naming the file (and the key) on any problem, never a value."""
+    import tomllib
+
+    try:
+        document = tomllib.loads(read_root_only(path, what).decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        reason = "not UTF-8" if isinstance(error, UnicodeDecodeError) else str(error).split("(")[0].strip()
+        raise HerdError(f"{path}: not a valid TOML secrets file ({reason})") from None
+    unknown = sorted(set(document) - set(keys))
+    if unknown:
+        raise HerdError(f"{path}: {unknown[0]}: unknown key (known: {', '.join(sorted(keys))})")
+    return document

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from nagios_herd.errors import HerdError
-from nagios_herd.privilege import read_root_only
+from nagios_herd.privilege import read_secrets_toml
 
 ALGORITHMS = ("sha1", "sha256", "sha512")
 SECRET = re.compile(r"^[A-Za-z0-9!#%&()*+,./:<=>?@^_~-]{16,64}$")
@@ -40,22 +40,9 @@ class DrbdAuth:
         return self.resources.get(resource, self.default)
 
 
-def _read(path: str) -> bytes:
-    return read_root_only(path, "DRBD secrets file")
-
-
 def load(path: str, resources: Iterable[str]) -> DrbdAuth:
     """The authentication settings for ``resources``; one line naming the file and field on any problem."""
-    import tomllib
-
-    try:
-        document = tomllib.loads(_read(path).decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        reason = "not UTF-8" if isinstance(error, UnicodeDecodeError) else str(error).split("(")[0].strip()
-        raise HerdError(f"{path}: not a valid TOML secrets file ({reason})") from None
-    unknown = sorted(set(document) - KEYS)
-    if unknown:
-        raise HerdError(f"{path}: {unknown[0]}: unknown key (known: {', '.join(sorted(KEYS))})")
+    document = read_secrets_toml(path, "DRBD secrets file", KEYS)
     algorithm = document.get("cram_hmac_alg")
     if algorithm not in ALGORITHMS:
         raise HerdError(f"{path}: cram_hmac_alg: must be one of {', '.join(ALGORITHMS)}")

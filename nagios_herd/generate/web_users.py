@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from nagios_herd.errors import HerdError
 from nagios_herd.model import Guest, Herd
-from nagios_herd.privilege import read_root_only
+from nagios_herd.privilege import read_secrets_toml
 
 REALM = "Nagios4"  # the realm Debian's nagios4-cgi uses; part of every hash
 USERS_FILE = "etc/nagios4/htdigest.users"  # inside a guest's tree: where Debian's nagios4-cgi keeps it
@@ -43,16 +43,7 @@ class WebSecrets:
 
 def load(path: str) -> WebSecrets:
     """The passwords in ``path``; one line naming the file and the field on any problem."""
-    import tomllib
-
-    try:
-        document = tomllib.loads(read_root_only(path, "web secrets file").decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        reason = "not UTF-8" if isinstance(error, UnicodeDecodeError) else str(error).split("(")[0].strip()
-        raise HerdError(f"{path}: not a valid TOML secrets file ({reason})") from None
-    unknown = sorted(set(document) - KEYS)
-    if unknown:
-        raise HerdError(f"{path}: {unknown[0]}: unknown key (known: {', '.join(sorted(KEYS))})")
+    document = read_secrets_toml(path, "web secrets file", KEYS)
     tables = {}
     for key in sorted(KEYS):
         table = document.get(key, {})
