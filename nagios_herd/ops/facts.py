@@ -4,7 +4,8 @@ Probed once per run per host (they do not change while guests move), through the
 (``xen.parse_info``, ``lvm.parse_report``). Config checksums are sha256 over the lines that are not
 comments (the generator names the host in a comment; what xl reads must be identical); a missing file is
 simply absent from the answer, and each config is checked to use the guest's DRBD device
-(``/dev/drbd/by-res/<guest>/``).
+(``/dev/drbd/by-res/<guest>/``). ``verify`` also asks (``audit=True``) for the host's configured addresses
+(``ip -json address show``, each with its prefix length), which the moving tasks do not need.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from nagios_herd.model import Herd, XenHost
 from nagios_herd.ops.probe import run_parsed
 from nagios_herd.ops.remote import Link
-from nagios_herd.parsers import lvm, xen
+from nagios_herd.parsers import ip_addr, lvm, xen
 
 XEN_CONFIG = "/etc/xen/{guest}.cfg"
 CONFIG_DIGESTS = ('for f; do [ -f "$f" ] || continue; g=${f##*/}; g=${g%.cfg}; '
@@ -33,6 +34,7 @@ class HostFacts:
     checksums: dict[str, str] = field(default_factory=dict)  # path -> sha256
     on_drbd: frozenset[str] = frozenset()  # configs whose disk is the guest's /dev/drbd/by-res/<guest>/
     bridge: bool | None = None  # the host's guest bridge exists (None: not asked)
+    addresses: tuple[ip_addr.Address, ...] | None = None  # configured addresses (None: not asked or unreadable)
 
     def lv_size(self, vg: str, name: str) -> int | None:
         """Size in bytes of ``vg/name``, None when it does not exist."""
@@ -46,15 +48,17 @@ def lvs_command(vg: str) -> list[str]:
             "-o", "vg_name,lv_name,lv_size,lv_attr,origin", vg]
 
 
-def gather(herd: Herd, host: XenHost, link: Link) -> HostFacts:
-    """Everything at once; a down host gives empty facts (its ``down`` is on the link)."""
+def gather(herd: Herd, host: XenHost, link: Link, *, audit: bool = False) -> HostFacts:
+    """Everything at once; a down host gives empty facts (its ``down`` is on the link). ``audit``: verify's
+    extra facts too."""
     if link.down is not None:
         return HostFacts(host.name)
     paths = [XEN_CONFIG.format(guest=guest.name) for guest in herd.guests]
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=4 if audit else 3) as pool:
         info_ = pool.submit(run_parsed, link, ["xl", "info"], xen.parse_info, "xl info")
         report_ = pool.submit(run_parsed, link, lvs_command(host.volume_group), lvm.parse_report, "lvs")
         bridge = pool.submit(link.run, ["test", "-e", f"/sys/class/net/{host.bridge}"], timeout=20)
+        addresses = pool.submit(_addresses, link) if audit else None
         result = pool.submit(link.run, ["sh", "-c", CONFIG_DIGESTS, "sh", *paths], timeout=20).result()
         info, report = info_.result(), report_.result()
     checksums, on_drbd = {}, set()
@@ -65,4 +69,14 @@ def gather(herd: Herd, host: XenHost, link: Link) -> HostFacts:
             if device == "drbd":
                 on_drbd.add(path)
     return HostFacts(host.name, info.free_memory_mb, info, report, checksums, on_drbd=frozenset(on_drbd),
-                     bridge=bridge.result().ok)
+                     bridge=bridge.result().ok, addresses=addresses.result() if addresses else None)
+
+
+def _addresses(link: Link) -> tuple[ip_addr.Address, ...] | None:
+    """The host's configured addresses; None when ``ip`` is missing or answers something unreadable (verify
+    says so rather than guessing the networks)."""
+    result = link.run(["ip", "-json", "address", "show"], timeout=20)
+    try:
+        return ip_addr.parse_addresses(result.stdout) if result.ok else None
+    except ip_addr.IpAddrError:
+        return None

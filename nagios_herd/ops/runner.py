@@ -114,10 +114,11 @@ class Run:
         probed = min((snap.taken for view in views.values() for snap in view.snaps.values()), default=None)
         return report(engine.run(plans, parallel=self.options.parallel, since=probed), out=out)
 
-    def facts(self) -> dict[str, HostFacts]:
-        """Both hosts' facts, gathered at the same time."""
+    def facts(self, *, audit: bool = False) -> dict[str, HostFacts]:
+        """Both hosts' facts, gathered at the same time (``audit``: with verify's extra facts)."""
         with ThreadPoolExecutor(max_workers=len(self.herd.hosts)) as pool:
-            futures = {h.name: pool.submit(gather, self.herd, h, self.links[h.name]) for h in self.herd.hosts}
+            futures = {h.name: pool.submit(gather, self.herd, h, self.links[h.name], audit=audit)
+                       for h in self.herd.hosts}
             return {name: future.result() for name, future in futures.items()}
 
 

@@ -3,7 +3,8 @@
 Probes what the pure checks in ``verify_checks`` need, plus the host-level checks that are one command each:
 V1 reachability (pinned key, enforced by ``remote``) and clock skew, V2 same drbd-utils and Xen versions,
 V9 bridges, V11 DRBD safety settings (after-sb policies, no become-primary-on / allow-two-primaries /
-auto-promote yes, a split-brain handler) and no ``/etc/xen/auto`` autostart links, V12 resync progress between
+auto-promote yes, a split-brain handler), no ``/etc/xen/auto`` autostart links and no replication over the
+management network (compared as the host configures its networks), V12 resync progress between
 two samples, V13 recorded state and unfinished journal jobs, V14 the helper programs present.
 
 Read-only and lock-free by decision: an operator must be able to look while a long failover or rebuild runs.
@@ -91,14 +92,14 @@ def _state(run_: Run) -> list[Finding]:
 def findings(run_: Run) -> list[Finding]:
     herd, links = run_.herd, run_.links
     out = [Finding(ERROR, "V1", f"{name}: unreachable ({link.down})") for name, link in links.items() if link.down]
-    facts = run_.facts()
+    facts = run_.facts(audit=True)
     for link in links.values():
         if not link.down:
             try:
                 out += _host_checks(herd, link, facts[link.name])
             except HostDown as error:
                 out.append(Finding(ERROR, "V1", str(error)))
-    out += _versions(herd, links, facts) + checks.bridges(herd, facts) + checks.replication_network(herd)
+    out += _versions(herd, links, facts) + checks.bridges(herd, facts) + checks.replication_network(herd, facts)
     snaps = run_.prober.everything()
     views = [GuestView(guest, snaps) for guest in herd.guests]
     out += checks.resources(herd, views)

@@ -6,12 +6,15 @@ unit-tested on parsed real-format text; ``verify.py`` does the probing.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nagios_herd.model import Herd
 from nagios_herd.ops.facts import HostFacts
 from nagios_herd.ops.probe import GuestView, Snapshot
+from nagios_herd.parsers import ip_addr
 
 ERROR, WARN = "ERROR", "WARN"
 
@@ -206,10 +209,41 @@ def drbd_safety(host: str, config_text: str) -> list[Finding]:
     return out
 
 
-def replication_network(herd: Herd) -> list[Finding]:
-    """V11: a host replicating over its management address (allowed only by replication_over_management)."""
-    return [Finding(WARN, "V11", f"{host.name}: DRBD replicates over the management address {host.address}")
-            for host in herd.hosts if host.replication_address == host.address]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def overlapping_networks(address: str, replication_address: str,
+                         configured: Sequence[ip_addr.Address]) -> tuple[Network, Network] | None:
+    """The management and the replication network when they overlap (one is the other or holds it), else None.
+
+    Each address's network is the one the host configures it with (``configured``: ``ip -json address show``);
+    an address the host does not show counts as itself alone (/32, /128), so without the host's answer this is
+    the plain address comparison. Networks of different IP versions never overlap."""
+    ours = ipaddress.ip_address(address), ipaddress.ip_address(replication_address)
+    management, replication = ([entry.configured.network for entry in configured if entry.configured.ip == ip]
+                               or [ipaddress.ip_network(ip)] for ip in ours)
+    return next(((m, r) for m in management for r in replication if m.version == r.version and m.overlaps(r)),
+                None)
+
+
+def replication_network(herd: Herd, facts: dict[str, HostFacts]) -> list[Finding]:
+    """V11: a host whose DRBD replication shares its management network (allowed only by
+    replication_over_management): the same address, or networks that overlap as the host configures them."""
+    out = []
+    for host in herd.hosts:
+        known = facts[host.name].addresses
+        if host.replication_address == host.address:
+            out.append(Finding(WARN, "V11", f"{host.name}: DRBD replicates over the management address {host.address}"))
+            continue
+        if known is None and facts[host.name].info is not None:
+            out.append(Finding(WARN, "V11", f"{host.name}: its addresses could not be read (ip -json address show), "
+                                            f"so the management and replication networks were not compared"))
+        shared = overlapping_networks(host.address, host.replication_address, known or ())
+        if shared:
+            out.append(Finding(WARN, "V11", f"{host.name}: DRBD replicates over the management network: "
+                                            f"replication_address {host.replication_address} ({shared[1]}) and "
+                                            f"address {host.address} ({shared[0]}) overlap"))
+    return out
 
 
 VERSION_KEYS = ("DRBDADM_VERSION", "DRBD_KERNEL_VERSION")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from nagios_herd.inventory.loader import load
 from nagios_herd.ops import journal, verify_checks
 from nagios_herd.ops.facts import HostFacts
-from nagios_herd.parsers import xen
+from nagios_herd.parsers import ip_addr, xen
 
 from .states import resource, snapshot, view, xl_list
 
@@ -156,3 +158,68 @@ def test_configs_must_agree_and_use_the_drbd_device_and_unknown_resources_are_na
                         xl_list(), [resource("lab-db", 3, "Secondary", "UpToDate", peer_role="Primary")])
     assert "WARN  V5   primary: DRBD resource old-team belongs to no guest" in \
         [str(f) for f in verify_checks.resources(herd, views)]
+
+
+def configured(*entries: str) -> tuple[ip_addr.Address, ...]:
+    """Addresses as ``ip -json address show`` prints them (``IFNAME ADDRESS/PREFIX`` each), parsed by the parser."""
+    links: dict[str, list] = {}
+    for entry in entries:
+        name, _, address = entry.partition(" ")
+        local, _, prefix = address.partition("/")
+        family = "inet6" if ":" in local else "inet"
+        links.setdefault(name, []).append({"family": family, "local": local, "prefixlen": int(prefix)})
+    return ip_addr.parse_addresses(json.dumps([{"ifname": n, "addr_info": a} for n, a in links.items()]))
+
+
+@pytest.mark.parametrize("address, replication, host, shared", [
+    # two /24s side by side: separate networks
+    ("192.168.1.10", "192.168.2.10", ("xenbr0 192.168.1.10/24", "eth1 192.168.2.10/24"), None),
+    # the replication address put in the management /24 (on another NIC): one network
+    ("192.168.1.10", "192.168.1.20", ("xenbr0 192.168.1.10/24", "eth1 192.168.1.20/24"),
+     ("192.168.1.0/24", "192.168.1.0/24")),
+    # a management /16 that spans the replication /24: routing prefers the /24 until that link goes down
+    ("10.1.0.5", "10.1.200.5", ("xenbr0 10.1.0.5/16", "eth1 10.1.200.5/24"), ("10.1.0.0/16", "10.1.200.0/24")),
+    # the other way round: a replication /16 that spans the management /24
+    ("10.1.0.5", "10.1.200.5", ("xenbr0 10.1.0.5/24", "eth1 10.1.200.5/16"), ("10.1.0.0/24", "10.1.0.0/16")),
+    # neighbouring /25s of one /24 do not overlap
+    ("10.2.0.10", "10.2.0.130", ("xenbr0 10.2.0.10/25", "eth1 10.2.0.130/25"), None),
+    # a back-to-back /30 replication link next to the management /24
+    ("192.0.2.10", "10.0.0.1", ("xenbr0 192.0.2.10/24", "eth1 10.0.0.1/30"), None),
+    # the replication address is not configured on the host, but the management network holds it
+    ("10.1.0.5", "10.1.200.5", ("xenbr0 10.1.0.5/16",), ("10.1.0.0/16", "10.1.200.5/32")),
+    # nothing known about the host: only the addresses are compared
+    ("10.1.0.5", "10.1.0.6", (), None),
+    ("10.1.0.5", "10.1.0.5", (), ("10.1.0.5/32", "10.1.0.5/32")),
+    # IPv6 networks on the host never match IPv4 addresses, and IPv6 addresses compare by their own prefix
+    ("192.0.2.10", "198.51.100.10", ("xenbr0 192.0.2.10/24", "xenbr0 2001:db8:1::10/64",
+                                     "eth1 198.51.100.10/24"), None),
+    ("2001:db8:1::10", "2001:db8:1::20", ("xenbr0 2001:db8:1::10/64", "eth1 2001:db8:1::20/64"),
+     ("2001:db8:1::/64", "2001:db8:1::/64")),
+    ("2001:db8:1::10", "2001:db8:2::10", ("xenbr0 2001:db8:1::10/64", "eth1 2001:db8:2::10/64"), None),
+    ("2001:db8:1::10", "2001:db8:1:5::10", ("xenbr0 2001:db8:1::10/48", "eth1 2001:db8:1:5::10/64"),
+     ("2001:db8:1::/48", "2001:db8:1:5::/64")),
+])
+def test_management_and_replication_networks_are_compared_as_the_host_configures_them(address, replication, host,
+                                                                                       shared):
+    found = verify_checks.overlapping_networks(address, replication, configured(*host))
+    assert (None if found is None else tuple(str(network) for network in found)) == shared
+
+
+def test_replication_over_the_management_network_is_a_v11_warning(herd):
+    info = xen.parse_info((ROOT / "tests/fixtures/ganeti/xen-xl-info-4.0.1.txt").read_text())
+    dom0 = ip_addr.parse_addresses((ROOT / "tests/fixtures/iproute2/ip-json-address-dom0.json").read_text())
+    primary, backup = herd.host("primary"), herd.host("backup")
+    split = replace(herd, hosts=(replace(primary, address="192.0.2.10", replication_address="198.51.100.10"),
+                                 replace(backup, address="192.0.2.11", replication_address="192.0.2.21")))
+    facts = {"primary": HostFacts("primary", 1, info, addresses=dom0),
+             "backup": HostFacts("backup", 1, info, addresses=configured("xenbr0 192.0.2.11/24",
+                                                                         "eth1 192.0.2.21/24"))}
+    assert [str(f) for f in verify_checks.replication_network(split, facts)] == [
+        "WARN  V11  backup: DRBD replicates over the management network: replication_address 192.0.2.21 "
+        "(192.0.2.0/24) and address 192.0.2.11 (192.0.2.0/24) overlap"]
+    unreadable = {**facts, "primary": HostFacts("primary", 1, info, addresses=None)}
+    assert [f.message for f in verify_checks.replication_network(split, unreadable)][0] == (
+        "primary: its addresses could not be read (ip -json address show), so the management and replication "
+        "networks were not compared")
+    assert [f.message for f in verify_checks.replication_network(herd, facts)] == [
+        f"{h.name}: DRBD replicates over the management address {h.address}" for h in herd.hosts]
