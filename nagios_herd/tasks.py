@@ -5,7 +5,7 @@ Every task finds the inventory as ``nagios-herd`` does (``--inventory``, else ``
 (pinned host keys; default ``$NAGIOS_HERD_KNOWN_HOSTS`` or ~/.ssh/known_hosts), ``--identity FILE``,
 ``--state-dir DIR`` (lock, journal, offline marks; default the inventory's ``paths.state_dir``).
 Mutating tasks take ``--plan`` to print what they would do and change nothing. The codes in the help texts
-(invariants I1-I9, procedures A1-A6, verify checks V1-V14) are defined in the operator's guide.
+(invariants I1-I9, procedures A1-A6, verify checks V1-V15) are defined in the operator's guide.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def status(c, inventory=None, known_hosts=None, identity=None, state_dir=None, c
 
 @task(help=COMMON, auto_shortflags=False)
 def verify(c, inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
-    """Health checks V1-V14 (defined in the operator's guide); exit 1 on any ERROR."""
+    """Health checks V1-V15 (defined in the operator's guide); exit 1 on any ERROR."""
     from nagios_herd.ops import verify as op
 
     _finish(lambda: op.run(_options(inventory, known_hosts, identity, state_dir, connect_timeout), out=OUT))

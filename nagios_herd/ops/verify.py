@@ -1,11 +1,12 @@
-"""``fab verify``: the read-only health checks V1-V14 (docs/operator-guide.md); non-zero on any ERROR.
+"""``fab verify``: the read-only health checks V1-V15 (docs/operator-guide.md); non-zero on any ERROR.
 
 Probes what the pure checks in ``verify_checks`` need, plus the host-level checks that are one command each:
 V1 reachability (pinned key, enforced by ``remote``) and clock skew, V2 same drbd-utils and Xen versions,
 V9 bridges, V11 DRBD safety settings (after-sb policies, no become-primary-on / allow-two-primaries /
 auto-promote yes, a split-brain handler), no ``/etc/xen/auto`` autostart links and no replication over the
 management network (compared as the host configures its networks), V12 resync progress between
-two samples, V13 recorded state and unfinished journal jobs, V14 the helper programs present.
+two samples, V13 recorded state and unfinished journal jobs, V14 the helper programs present, V15 the owners and
+modes of the deployed DRBD, sudoers and NRPE files.
 
 Read-only and lock-free by decision: an operator must be able to look while a long failover or rebuild runs.
 When a mutating run holds the lock, verify says so (WARN) and reports its unclosed jobs as WARN "in progress"
@@ -105,6 +106,7 @@ def findings(run_: Run) -> list[Finding]:
     out += checks.resources(herd, views)
     out += checks.domains(herd, views, snaps, herdstate.placements(run_.state_dir))
     out += checks.volumes(herd, facts) + checks.memory(herd, facts, snaps) + checks.configs(herd, facts)
+    out += checks.file_modes(herd, facts)
     if any(view.syncing(h.name) for view in views for h in herd.hosts):
         time.sleep(SAMPLE_GAP)
         later = run_.prober.everything()

@@ -1,4 +1,4 @@
-"""The verify checks V1-V14 (docs/operator-guide.md) as pure functions over probed state.
+"""The verify checks V1-V15 (docs/operator-guide.md) as pure functions over probed state.
 
 Each returns :class:`Finding` s (ERROR or WARN, the V-number, a one-line message). Pure, so they are
 unit-tested on parsed real-format text; ``verify.py`` does the probing.
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nagios_herd.model import Herd
-from nagios_herd.ops.facts import HostFacts
+from nagios_herd.ops.facts import AUDITED_DIRS, DRBD_DIR, HostFacts
 from nagios_herd.ops.probe import GuestView, Snapshot
 from nagios_herd.parsers import ip_addr
 
@@ -243,6 +243,42 @@ def replication_network(herd: Herd, facts: dict[str, HostFacts]) -> list[Finding
             out.append(Finding(WARN, "V11", f"{host.name}: DRBD replicates over the management network: "
                                             f"replication_address {host.replication_address} ({shared[1]}) and "
                                             f"address {host.address} ({shared[0]}) overlap"))
+    return out
+
+
+def _writer_could(path: str) -> str:
+    """What another user who may write ``path`` (a deployed file, or the directory holding such files) could do."""
+    where = "there" if path in AUDITED_DIRS else "it"
+    if path.startswith("/etc/sudoers.d"):
+        return f"whoever can write {where} can give any user root"
+    if path.startswith("/etc/nagios/nrpe.d"):
+        return f"whoever can write {where} chooses what NRPE runs, with the nagios user's sudo rules"
+    return f"whoever can write {where} chooses the handlers DRBD runs as root"
+
+
+def file_modes(herd: Herd, facts: dict[str, HostFacts]) -> list[Finding]:
+    """V15: the deployed DRBD configuration, sudoers and NRPE files and their directories are root's and nobody
+    else may write them (ERROR); the DRBD files, which may hold the peers' shared secret, nobody else may read
+    (WARN: fab deploy installs them 0600)."""
+    out = []
+    for host in herd.hosts:
+        found = facts[host.name]
+        if found.modes is None:
+            if found.info is not None:
+                out.append(Finding(WARN, "V15", f"{host.name}: the owners and modes of the deployed files could not "
+                                                f"be read"))
+            continue
+        for path, (uid, mode) in sorted(found.modes.items()):
+            if uid != 0:
+                out.append(Finding(ERROR, "V15", f"{host.name}: {path} is owned by uid {uid}, not root: "
+                                                 f"{_writer_could(path)}"))
+            elif mode & 0o022:
+                out.append(Finding(ERROR, "V15", f"{host.name}: {path} is writable by group or others (mode "
+                                                 f"{mode:04o}): {_writer_could(path)}"))
+            if path.startswith(f"{DRBD_DIR}/") and mode & 0o044:
+                out.append(Finding(WARN, "V15", f"{host.name}: {path} is readable by group or others (mode "
+                                                f"{mode:04o}): it may hold the DRBD peers' shared secret (fab deploy "
+                                                f"installs it 0600)"))
     return out
 
 

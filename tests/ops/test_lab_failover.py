@@ -20,6 +20,23 @@ def test_status_and_verify_on_a_healthy_herd(ops):
     assert "verify: 0 error(s)" in verify.stdout
 
 
+def test_verify_reports_deployed_files_others_may_read_or_write(ops):
+    res, nrpe = "/etc/drbd.d/lab-db.res", "/etc/nagios/nrpe.d/nagios-herd.cfg"
+    assert ops.ssh("primary", f"stat -c %a {res} {nrpe}").stdout.split() == ["600", "644"]  # as deployed
+    assert ops.ssh("primary", f"chmod 0640 {res} && chmod 0664 {nrpe}").returncode == 0
+    try:
+        verify = ops.fab("verify")
+    finally:
+        assert ops.ssh("primary", f"chmod 0600 {res} && chmod 0644 {nrpe}").returncode == 0
+    assert verify.returncode == 1, verify.stdout + verify.stderr
+    found = [line for line in verify.stdout.splitlines() if " V15 " in line]
+    assert found == [
+        "WARN  V15  primary: /etc/drbd.d/lab-db.res is readable by group or others (mode 0640): it may hold the DRBD "
+        "peers' shared secret (fab deploy installs it 0600)",
+        "ERROR V15  primary: /etc/nagios/nrpe.d/nagios-herd.cfg is writable by group or others (mode 0664): whoever "
+        "can write it chooses what NRPE runs, with the nagios user's sudo rules"], verify.stdout
+
+
 def test_plan_changes_nothing(ops):
     result = ops.fab("failover", "--guest", "lab-db", "--plan")
     assert result.returncode == 0, result.stderr

@@ -223,3 +223,28 @@ def test_replication_over_the_management_network_is_a_v11_warning(herd):
         "networks were not compared")
     assert [f.message for f in verify_checks.replication_network(herd, facts)] == [
         f"{h.name}: DRBD replicates over the management address {h.address}" for h in herd.hosts]
+
+
+def test_deployed_files_others_may_write_are_errors_and_readable_drbd_files_warnings(herd):
+    info = xen.parse_info((ROOT / "tests/fixtures/ganeti/xen-xl-info-4.0.1.txt").read_text())
+    safe = {"/etc/drbd.d": (0, 0o755), "/etc/drbd.d/global_common.conf": (0, 0o600),
+            "/etc/drbd.d/lab-db.res": (0, 0o600), "/etc/sudoers.d": (0, 0o750),
+            "/etc/sudoers.d/nagios-herd": (0, 0o644), "/etc/nagios/nrpe.d": (0, 0o755),
+            "/etc/nagios/nrpe.d/nagios-herd.cfg": (0, 0o644)}
+    unsafe = {**safe, "/etc/drbd.d/lab-db.res": (0, 0o644), "/etc/drbd.d/lab-web.res": (0, 0o660),
+              "/etc/sudoers.d/nagios-herd": (112, 0o440), "/etc/nagios/nrpe.d": (0, 0o2775)}
+    facts = {"primary": HostFacts("primary", 1, info, modes=safe), "backup": HostFacts("backup", 1, info, modes=unsafe)}
+    assert [str(f) for f in verify_checks.file_modes(herd, facts)] == [
+        "WARN  V15  backup: /etc/drbd.d/lab-db.res is readable by group or others (mode 0644): it may hold the DRBD "
+        "peers' shared secret (fab deploy installs it 0600)",
+        "ERROR V15  backup: /etc/drbd.d/lab-web.res is writable by group or others (mode 0660): whoever can write it "
+        "chooses the handlers DRBD runs as root",
+        "WARN  V15  backup: /etc/drbd.d/lab-web.res is readable by group or others (mode 0660): it may hold the DRBD "
+        "peers' shared secret (fab deploy installs it 0600)",
+        "ERROR V15  backup: /etc/nagios/nrpe.d is writable by group or others (mode 2775): whoever can write there "
+        "chooses what NRPE runs, with the nagios user's sudo rules",
+        "ERROR V15  backup: /etc/sudoers.d/nagios-herd is owned by uid 112, not root: whoever can write it can give "
+        "any user root"]
+    unread = {"primary": HostFacts("primary", 1, info, modes=None), "backup": HostFacts("backup")}
+    assert [str(f) for f in verify_checks.file_modes(herd, unread)] == [
+        "WARN  V15  primary: the owners and modes of the deployed files could not be read"]
