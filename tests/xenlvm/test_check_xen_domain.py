@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from .helpers import CHECKS, fixture, read, run_check
+from .helpers import CHECKS, FIXTURES, fixture, read, run_check
 
 OK, WARNING, CRITICAL, UNKNOWN = range(4)
 
@@ -148,3 +148,22 @@ def test_timeout_while_reading_is_unknown():
         proc.stdin.close()
         proc.stdout.close()
     assert proc.returncode == UNKNOWN and "timed out after 1 s" in out
+
+
+@pytest.mark.parametrize("args, status", [
+    (["--input", "xen-course-notes/xl_list_xen_4.9.2_running.txt", "--domain", "guest-01"], OK),
+    (["--input", "xenlvm-synthetic/xl_list_verbose.txt"], CRITICAL),
+    (["--input", "ganeti/xen-xl-list-long-4.0.1.txt"], UNKNOWN),
+    (["--input", "missing"], UNKNOWN),
+])
+def test_start_up_never_imports_re(args, status):
+    """``re`` (and the ``enum`` it pulls in) was a third of this check's start-up; run as Nagios runs it
+    (the launcher's own ``-sS`` shebang), the check, its parser and its UNKNOWN paths do without it."""
+    path = FIXTURES / args[1]
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "PYTHONPROFILEIMPORTTIME": "1"}
+    proc = subprocess.run([str(CHECKS / "check_xen_domain"), args[0], str(path), *args[2:]], capture_output=True,
+                          text=True, env=env, timeout=60, check=False)
+    assert proc.returncode == status, proc.stdout
+    imported = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert {"nagios_herd.checks.xen_domain", "nagios_herd.parsers.xen"} <= imported, proc.stderr[-2000:]
+    assert "re" not in imported and "enum" not in imported, sorted(imported)

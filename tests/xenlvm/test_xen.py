@@ -102,6 +102,7 @@ def test_xm_30_header_and_unknown_reason():
     ("root:x:0:0:root:/root:/bin/bash\n", "line 1: not an `xl list`"),
     ("Name    ID   Mem VCPUs\tState\tTime(s)\nDomain-0   0  1023  1  r-----\n", "line 2: not a domain row"),
     ("Name    ID   Mem VCPUs\tState\tTime(s)\nDomain-0   0  1023  1  rxyz--  5.0\n", "line 2"),
+    ("Name    ID   Mem VCPUs\tState\tTime(s)\n    Domain-0   0  1023  1  r-----  5.0\n", "line 2"),  # indented
 ])
 def test_hostile_lists(text, message):
     with pytest.raises(XenParseError, match=message):
@@ -135,3 +136,103 @@ def test_domain_is_immutable_value():
     assert first == second and hash(first) == hash(second)
     with pytest.raises(AttributeError):
         first.name = "other"  # type: ignore[misc]
+
+
+# Rows as xen's tools/xl/xl_info.c list_domains prints them (header with TABs; the -v, -Z, -c and -n columns).
+XL_HEADER = "Name                                        ID   Mem VCPUs\tState\tTime(s)"
+
+
+def xl_row(name: str, domid: int = 7, mem: int = 2048, vcpus: int = 2, state: str = "-b----",
+           seconds: float = 1.5) -> str:
+    """``%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f``."""
+    return "%-40s %5d %5d %5d     %s  %8.1f" % (name, domid, mem, vcpus, state, seconds)
+
+
+@pytest.mark.parametrize("name", [
+    "web-01.example.com", "nagios-team-a.2", "db1.example-2.org", "a-b-c-d-e", "x.1-2", "42", "1.5", "r-----",
+    "Domain-0-copy", "exactly-forty-characters-long.example.o", "longer-than-forty-characters.pushes-the-columns.example",
+])
+def test_names_with_dashes_dots_and_digits(name):
+    assert len("exactly-forty-characters-long.example.o") == 39  # the 40th column is the row's separator space
+    (domain,) = parse_list(f"{XL_HEADER}\n{xl_row(name)}\n")
+    assert (domain.name, domain.domid, domain.memory_mb, domain.vcpus, domain.state, domain.cpu_time) == (
+        name, 7, 2048, 2, "-b----", 1.5)
+
+
+@pytest.mark.parametrize("state, condition, flags, reason", [
+    ("r-----", "running", {"running"}, None),
+    ("-b----", "running", {"blocked"}, None),
+    ("------", "running", set(), None),  # neither running nor blocked: a vCPU between the two
+    ("--p---", "paused", {"paused"}, None),
+    ("---s--", "shutdown", {"shutdown"}, "poweroff"),
+    ("---sr-", "shutdown", {"shutdown"}, "reboot"),
+    ("---ss-", "shutdown", {"shutdown"}, "suspend"),
+    ("---sw-", "shutdown", {"shutdown"}, "watchdog"),
+    ("---sS-", "shutdown", {"shutdown"}, "soft_reset"),
+    ("---s?-", "shutdown", {"shutdown"}, "unknown"),
+    ("---sc-", "crashed", {"shutdown", "crashed"}, "crash"),
+    ("----c-", "crashed", {"crashed"}, "crash"),  # xm's crashed column (no shutdown flag)
+    ("-----d", "dying", {"dying"}, None),
+    ("--p--d", "dying", {"paused", "dying"}, None),
+    ("--psc-", "crashed", {"paused", "shutdown", "crashed"}, "crash"),
+])
+def test_state_flags(state, condition, flags, reason):
+    (domain,) = parse_list(f"{XL_HEADER}\n{xl_row('guest-a', state=state)}\n")
+    found = {flag for flag in ("running", "blocked", "paused", "shutdown", "crashed", "dying") if getattr(domain, flag)}
+    assert (domain.state, domain.condition, found, domain.shutdown_reason) == (state, condition, flags, reason)
+    assert domain.alive == (condition == "running")
+
+
+@pytest.mark.parametrize("state", ["rb----x", "r----", "R-----", "-b---e", "x-----", "--P---", "---sx-"])
+def test_malformed_state_is_not_a_row(state):
+    with pytest.raises(XenParseError, match="line 2: not a domain row"):
+        parse_list(f"{XL_HEADER}\n{xl_row('guest-a', state=state)}\n")
+
+
+def test_trailing_whitespace_crlf_and_blank_lines_change_nothing():
+    rows = [xl_row("Domain-0", 0, 15084, 8, "r-----", 633.9), xl_row("guest-01", 4, 1024, 2, "-b----", 7.7)]
+    clean = parse_list("\n".join([XL_HEADER, *rows]) + "\n")
+    assert [d.name for d in clean] == ["Domain-0", "guest-01"]
+    for variant in ("\n".join(line + "   " for line in [XL_HEADER, *rows]),
+                    "\n".join(line + "\t" for line in [XL_HEADER, *rows]) + "\n",
+                    "\r\n".join([XL_HEADER, *rows]) + "\r\n",
+                    "\n\n" + "\n\n".join([XL_HEADER, *rows]) + "\n \n\t\n"):
+        assert parse_list(variant) == clean, repr(variant)
+    assert [d.extra for d in parse_list("\n".join(line + " \t " for line in [XL_HEADER, *rows]))] == ["", ""]
+
+
+@pytest.mark.parametrize("text", [
+    XL_HEADER + "\n", XL_HEADER, XL_HEADER + "\r\n\r\n", "  " + XL_HEADER + "  \n\n",
+    "Name                                        ID   Mem VCPUs\tState\tTime(s)   UUID                            "
+    "Reason-Code\tSecurity Label\n",
+    "Name                              ID Mem(MiB) VCPUs State  Time(s)\n",
+])
+def test_header_only_is_no_domains(text):
+    assert parse_list(text) == []
+
+
+def test_verbose_and_context_columns_as_xl_prints_them():
+    """``-v``: `` UUID %8x-or-%8s`` then `` %16s`` label; ``-Z``: the label alone; ``-c``: ``%16s`` pool (no
+    space before it); ``-n``: a space and the node affinity."""
+    uuid = "e430b4b8-dc91-9390-dfe0-b83c138ea0aa"
+    base = xl_row("guest-a", state="---sc-")
+    domains = parse_list("\n".join([
+        XL_HEADER,
+        f"{base} {uuid} {3:8x} {'-':>16}",
+        f"{base} {uuid} {'-':>8} {'system_u:system_r:domU_t':>16}",
+        f"{base} {uuid} {0x1f:8x} {'-':>16}{'Pool-0':>16}",
+        f"{base} {'-':>16}",
+        f"{base}{'Pool-0':>16}",
+        f"{base} all",
+        f"{base}\t{uuid}\t-\tlabel\tPool-0",  # TABs, as a paste or an editor may leave them
+    ]))
+    assert [(d.uuid, d.reason_code, d.security_label, d.extra) for d in domains] == [
+        (uuid, "3", "-", ""),
+        (uuid, "-", "system_u:system_r:domU_t", ""),
+        (uuid, "1f", "-", "Pool-0"),
+        (None, None, None, "-"),
+        (None, None, None, "Pool-0"),
+        (None, None, None, "all"),
+        (uuid, "-", "label", "Pool-0"),
+    ]
+    assert all(d.condition == "crashed" and d.cpu_time == 1.5 for d in domains)
