@@ -10,6 +10,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
+from nagios_herd.parsers.xml_root import xml_root
+
 
 class CibError(ValueError):
     """The text is not a CIB."""
@@ -27,13 +29,8 @@ class Resource:
 
 
 def parse_xml(text: str) -> ET.Element:
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as error:
-        raise CibError(f"not XML: {error}") from None
-    if root.tag != "cib":
-        raise CibError(f"root element is <{root.tag}>, not <cib>")
-    return root
+    """The ``<cib>`` root element of ``text``; :class:`CibError` when it is not XML or not a CIB."""
+    return xml_root(text, "cib", CibError)
 
 
 def _pairs(element: ET.Element, tag: str) -> tuple[tuple[str, str], ...]:

@@ -6,8 +6,9 @@ accepts, come in the same format (``pacemaker-fenced metadata``) and are merged 
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+
+from nagios_herd.parsers.xml_root import xml_root
 
 
 class MetadataError(ValueError):
@@ -33,12 +34,7 @@ class AgentParameters:
 
 def parse(text: str) -> AgentParameters:
     """The parameters an agent declares, in its order."""
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as error:
-        raise MetadataError(f"not XML: {error}") from None
-    if root.tag != "resource-agent":
-        raise MetadataError(f"root element is <{root.tag}>, not <resource-agent>")
+    root = xml_root(text, "resource-agent", MetadataError)
     parameters = tuple(
         Parameter(name=element.get("name", ""), required=element.get("required") == "1",
                   unique=element.get("unique") == "1", obsoletes=element.get("obsoletes", ""))

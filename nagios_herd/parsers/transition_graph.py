@@ -11,6 +11,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+from nagios_herd.parsers.xml_root import xml_root
+
 
 class GraphError(ValueError):
     """The text is not a transition graph."""
@@ -72,12 +74,7 @@ def _action(element: ET.Element) -> Action:
 
 
 def parse(text: str) -> Graph:
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as error:
-        raise GraphError(f"not XML: {error}") from None
-    if root.tag != "transition_graph":
-        raise GraphError(f"root element is <{root.tag}>, not <transition_graph>")
+    root = xml_root(text, "transition_graph", GraphError)
     actions: dict[str, Action] = {}
     inputs: dict[str, tuple[str, ...]] = {}
     for synapse in root.iterfind("synapse"):
