@@ -11,12 +11,18 @@ Mutating tasks take ``--plan`` to print what they would do and change nothing. T
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from invoke import task
 from invoke.exceptions import Exit
 
 from nagios_herd.errors import HerdError
 from nagios_herd.textsafe import Terminal, printable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from nagios_herd.ops.runner import Options
 
 OUT = Terminal()  # host and guest strings reach the operator's terminal only through the sanitiser
 
@@ -173,6 +179,21 @@ def migrate(c, guest=None, all=False, away_from=None, plan=False, transfer_timeo
     _finish(operation)
 
 
+def _host_task(task: str, host: str | None, missing: str, plan: bool, connection: dict[str, object],
+               action: Callable[[Options], int]) -> None:
+    """evacuate and restore: --host is required, the options are built, Pacemaker's branch comes first, then
+    ``action(options)``."""
+
+    def operation() -> int:
+        if not host:
+            raise HerdError(missing)
+        options = _options(**connection)
+        code = _cluster(options, task, plan_only=plan, host=host)
+        return action(options) if code is None else code
+
+    _finish(operation)
+
+
 @task(help={**COMMON, **PLAN, **MIGRATE, "host": "the host to empty for maintenance",
             "allow_restart": "fail over (stop, boot on the peer) a guest that cannot migrate",
             "shutdown_timeout": PARALLEL["shutdown_timeout"], "nagios_wait": PARALLEL["nagios_wait"]},
@@ -184,19 +205,13 @@ def evacuate(c, host=None, allow_restart=False, plan=False, transfer_timeout=600
     from nagios_herd.ops import evacuate as op
     from nagios_herd.ops.failover import MoveOptions
 
-    def operation() -> int:
-        if not host:
-            raise HerdError("name the host to empty with --host HOST")
-        options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
-        code = _cluster(options, "evacuate", plan_only=plan, host=host)
-        if code is not None:
-            return code
-        return op.evacuate(options, host=host, allow_restart=allow_restart, plan_only=plan,
-                           migrate=_migrate_options(transfer_timeout),
-                           move=MoveOptions(shutdown_timeout=float(shutdown_timeout),
-                                            nagios_wait=float(nagios_wait)), out=OUT)
-
-    _finish(operation)
+    connection = dict(inventory=inventory, known_hosts=known_hosts, identity=identity, state_dir=state_dir,
+                      connect_timeout=connect_timeout, parallel=parallel, channels=channels)
+    _host_task("evacuate", host, "name the host to empty with --host HOST", plan, connection,
+               lambda options: op.evacuate(options, host=host, allow_restart=allow_restart, plan_only=plan,
+                                           migrate=_migrate_options(transfer_timeout),
+                                           move=MoveOptions(shutdown_timeout=float(shutdown_timeout),
+                                                            nagios_wait=float(nagios_wait)), out=OUT))
 
 
 @task(help={**COMMON, **PLAN, **MIGRATE, "host": "the host whose maintenance is over"}, auto_shortflags=False)
@@ -205,16 +220,11 @@ def restore(c, host=None, plan=False, transfer_timeout=600, parallel=8, channels
     """End a host's maintenance and live-migrate the guests that prefer it back."""
     from nagios_herd.ops import evacuate as op
 
-    def operation() -> int:
-        if not host:
-            raise HerdError("name the host with --host HOST")
-        options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
-        code = _cluster(options, "restore", plan_only=plan, host=host)
-        if code is not None:
-            return code
-        return op.restore(options, host=host, plan_only=plan, migrate=_migrate_options(transfer_timeout), out=OUT)
-
-    _finish(operation)
+    connection = dict(inventory=inventory, known_hosts=known_hosts, identity=identity, state_dir=state_dir,
+                      connect_timeout=connect_timeout, parallel=parallel, channels=channels)
+    _host_task("restore", host, "name the host with --host HOST", plan, connection,
+               lambda options: op.restore(options, host=host, plan_only=plan,
+                                          migrate=_migrate_options(transfer_timeout), out=OUT))
 
 
 @task(help={**COMMON, **PLAN, "guest": "rebuild only this guest's disk, on the host that is not Primary for it",
