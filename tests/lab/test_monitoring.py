@@ -167,19 +167,7 @@ def test_each_watcher_holds_one_password_per_guest(lab):
 
 
 # -- faults --------------------------------------------------------------------------------------
-# Known lab defects, not yet found: after the faults that restart a guest's Nagios or a host, the paused guest's
-# RECOVERY does not come, and split brain then misses its deadline (each passes run alone). Not strict: they still
-# run and report, and the next fault waits for a healthy herd first.
-ORDER_DEPENDENT = {
-    "guest paused": "lab: a paused guest's recovery after earlier restarts of guests and hosts",
-    "split brain": "lab: split brain after the paused-guest fault in the same lab",
-}
-
-
-@pytest.mark.parametrize("fault", [pytest.param(fault, marks=pytest.mark.xfail(reason=ORDER_DEPENDENT[fault.name],
-                                                                               strict=False))
-                                   if fault.name in ORDER_DEPENDENT else fault for fault in alerts.FAULTS],
-                         ids=[fault.name for fault in alerts.FAULTS])
+@pytest.mark.parametrize("fault", alerts.FAULTS, ids=[fault.name for fault in alerts.FAULTS])
 def test_a_fault_tells_exactly_the_admins_once_and_its_heal_once_more(lab, fault):
     admins = {admin.name for admin in lab.herd.admins}
     wait(lambda: healthy(lab), within(lab, 8), "a healthy herd before the fault")

@@ -77,3 +77,19 @@ def test_watcher_and_peer_watch_the_herd(shipped_trees, tmp_path):
     others = [guest for guest in herd.guests if guest.name not in (herd.watcher, herd.watcher_peer)]
     plain = _objects(tree, others[0].name, tmp_path)
     assert not [s for s in plain["service"] if s["check_command"].startswith("herd_")]
+
+
+@pytest.mark.real
+def test_nagios_resolves_the_herds_objects_with_flap_detection_off(shipped_trees):
+    """Nagios 4.4 loses the RECOVERY of a problem whose recovering check starts the flapping: every object the
+    herd's templates define (the watchers' herd checks, the teams' hosts and services) has flap detection off."""
+    from nagios_herd.adopt.oracle import resolve_tree
+
+    herd = load(SHIPPED["lab"])
+    resolved = resolve_tree(shipped_trees["lab"] / "guests" / herd.watcher, "the lab's watcher")
+    objects = [(kind, item) for kind, item in resolved if kind in ("host", "service")]
+    herd_names = {host.name for host in herd.hosts}
+    assert {item["host_name"] for _, item in objects} >= herd_names
+    for kind, item in objects:
+        assert item.get("flap_detection_enabled") == "0", (kind, item.get("host_name"),
+                                                          item.get("service_description"))
