@@ -18,7 +18,8 @@ resident size as its own peak, since Linux keeps the pre-exec high-water mark.
 Targets (start-up, i.e. the median wall time; the RSS ratio is printed beside it, where a Python interpreter's own
 ~8.7 MiB against perl's ~7.2 MiB is the floor): deb and bundle at most 1.2x perl on OK and 1.5x on the resync;
 the venv's script at most 1.5x on both. Then ``check_xen_domain``/``check_lvm_capacity``/``check_herd_cluster
---input`` vs a bare ``python3 -c pass``. A
+--input`` vs a bare ``python3 -c pass``, and check_xen_domain's tool path (``xen_domain via xl``: the check running
+a stand-in ``xl``, a shell script that prints the same fixture, so one more sh and cat are in its time). A
 missing form is reported and skipped. Children get the environment Nagios/NRPE gives (PATH, LC_ALL=C). Usage:
 ``python3 benchmarks/checks.py [--runs N] [--deb FILE] [--venv DIR]``.
 """
@@ -45,6 +46,7 @@ GNU_TIME = "/usr/bin/time"
 ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
 PROC_OK = FIXTURES / "drbd-synthetic" / "proc_drbd_8.4_ok.txt"
 PROC_SYNC = FIXTURES / "issues" / "cockpit-project_cockpit_17042_proc_drbd_8.4.11_two_syncs.txt"
+XL_LIST = FIXTURES / "xen-course-notes" / "xl_list_xen_4.9.2_running.txt"
 BARE = [PYTHON, "-c", "pass"]
 TARGETS = {("deb", "OK"): 1.2, ("bundle", "OK"): 1.2, ("deb", "resync"): 1.5, ("bundle", "resync"): 1.5,
            ("venv", "OK"): 1.5, ("venv", "resync"): 1.5}
@@ -82,7 +84,15 @@ def _deployed_bundle(plugin_dir: Path) -> Path:
     return plugin_dir / "check_drbd_sync"
 
 
-def pairs(found: dict[str, Path], state: str) -> list[tuple[str, list[str], str, list[str], float | None]]:
+def stand_in_xl(scratch: Path) -> Path:
+    """An ``xl`` that prints the fixture, for the check's tool path (the real one cannot run here)."""
+    path = scratch / "xl"
+    path.write_text(f"#!/bin/sh\nexec cat {XL_LIST}\n")
+    path.chmod(0o755)
+    return path
+
+
+def pairs(found: dict[str, Path], state: str, xl: Path) -> list[tuple[str, list[str], str, list[str], float | None]]:
     """(name, command, baseline name, baseline command, target ratio or None), forms alternating per case."""
     rows = []
     cases = (("OK", PROC_OK, []), ("resync", PROC_SYNC, ["--state-file", state]))
@@ -92,8 +102,10 @@ def pairs(found: dict[str, Path], state: str) -> list[tuple[str, list[str], str,
                          "check_drbd (perl)", [CHECK_DRBD, "-p", str(proc), "-d", "All"], TARGETS.get((form, case))))
     rows += [
         ("check_drbd_sync", [str(found["checkout"]), "--input", str(PROC_OK)], "python3 -c pass", BARE, None),
-        ("check_xen_domain", [str(ROOT / "checks/check_xen_domain"), "--input",
-                              str(FIXTURES / "xen-course-notes" / "xl_list_xen_4.9.2_running.txt")],
+        ("check_xen_domain", [str(ROOT / "checks/check_xen_domain"), "--input", str(XL_LIST)],
+         "python3 -c pass", BARE, None),
+        ("xen_domain via xl", [PYTHON, "-sS", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
+                               f"from nagios_herd.checks import xen_domain as c; c.XL = {str(xl)!r}; c.main([])"],
          "python3 -c pass", BARE, None),
         ("check_lvm_capacity", [str(ROOT / "checks/check_lvm_capacity"), "--input",
                                 str(FIXTURES / "lvm2-real" / "vgs_json_units_b_nearly_full.json")],
@@ -152,7 +164,8 @@ def main() -> int:
         raise SystemExit(f"{GNU_TIME} (package time) is needed for the RSS figures: run scripts/bootstrap")
     with tempfile.TemporaryDirectory(prefix="bench-checks-") as scratch:
         found = forms(Path(scratch), args.deb, args.venv)
-        return _table(pairs(found, os.path.join(scratch, "stall.json")), args.runs, os.path.join(scratch, "rss"))
+        rows = pairs(found, os.path.join(scratch, "stall.json"), stand_in_xl(Path(scratch)))
+        return _table(rows, args.runs, os.path.join(scratch, "rss"))
 
 
 def _table(rows: list, runs: int, report: str) -> int:

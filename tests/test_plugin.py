@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import signal
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +31,8 @@ from nagios_herd.plugin.runtime import (
     read_input,
     run_tool,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # The guideline's perfdata grammar: 'label'=value[UOM];[warn];[crit];[min];[max]
 PERF_RE = re.compile(r"""^('([^']|'')+'|[^ '=]+)=-?[0-9.]+(s|ms|us|%|B|KB|MB|TB|c)?(;[^; ]*){0,4}$""")
@@ -195,6 +201,76 @@ def test_run_tool_env_stderr_timeout_and_errors(tmp_path) -> None:
         run_tool(["env"])
     extra = run_tool(["/usr/bin/env"], env={"LVM_SYSTEM_DIR": "/x", "LC_ALL": "de_DE.UTF-8"})
     assert sorted(extra.stdout.split()) == ["LC_ALL=C", "LVM_SYSTEM_DIR=/x", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # a zombie would still answer: reaped means gone
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _started_pid(path) -> int:
+    for _ in range(200):
+        if path.exists() and path.read_text().strip():
+            return int(path.read_text())
+        time.sleep(0.01)
+    raise AssertionError(f"{path} never written")
+
+
+def test_run_tool_child_gets_what_subprocess_gave_it(tmp_path) -> None:
+    """stdin on /dev/null, none of the check's descriptors, SIGPIPE at its default, signals as negative statuses."""
+    leaked = os.open(tmp_path / "inherited", os.O_WRONLY | os.O_CREAT)
+    os.set_inheritable(leaked, True)  # as NRPE or sudo may hand one down
+    try:
+        assert run_tool(["/usr/bin/readlink", "/proc/self/fd/0"]).stdout == "/dev/null\n"
+        assert not run_tool(["/usr/bin/readlink", f"/proc/self/fd/{leaked}"]).ok
+    finally:
+        os.close(leaked)
+    ignored = next(line for line in run_tool(["/bin/grep", "SigIgn", "/proc/self/status"]).stdout.splitlines())
+    assert not int(ignored.split()[1], 16) & (1 << (signal.SIGPIPE - 1)), ignored  # Python ignores it, tools must not
+    assert run_tool(["/bin/sh", "-c", "kill -9 $$"]).returncode == -9
+    big = run_tool(["/bin/sh", "-c",
+                    "head -c 300000 /dev/zero | tr '\\0' a; head -c 200000 /dev/zero | tr '\\0' b >&2"])
+    assert (big.stdout, big.stderr) == ("a" * 300000, "b" * 200000)  # both pipes drained: no deadlock
+
+
+@pytest.mark.parametrize("script", ["echo $$ > {pid}; exec sleep 30",
+                                    "echo $$ > {pid}; exec >&- 2>&-; exec sleep 30"])  # output closed, still running
+def test_run_tool_timeout_kills_and_reaps_the_tool(tmp_path, script) -> None:
+    pid_file = tmp_path / "pid"
+    started = time.monotonic()
+    with pytest.raises(CheckError, match="^/bin/sh timed out after 0.3 s$"):
+        run_tool(["/bin/sh", "-c", script.format(pid=pid_file)], timeout=0.3)
+    assert time.monotonic() - started < 5
+    assert _gone(_started_pid(pid_file))
+
+
+def test_the_check_timeout_kills_a_running_tool(tmp_path, capsys) -> None:
+    pid_file = tmp_path / "pid"
+
+    def slow(options):
+        run_tool(["/bin/sh", "-c", f"echo $$ > {pid_file}; exec sleep 30"], timeout=30)
+
+    assert _demo(slow, ["-t", "0.3"], capsys) == (3, "DEMO UNKNOWN - timed out after 0.3 s\n")
+    assert _gone(_started_pid(pid_file))
+
+
+@pytest.mark.parametrize("closing", ["", "os.close(0); os.close(1)"])
+def test_run_tool_from_a_plugin_started_by_nagios_imports_no_subprocess(closing) -> None:
+    """Nagios may start a plugin with stdin an open pipe or with stdin and stdout closed; the tool still gets
+    /dev/null, its own stdout and stderr, and the tool path imports neither subprocess nor re."""
+    code = (f"import os, sys; {closing}\n"
+            "from nagios_herd.plugin.runtime import run_tool\n"
+            "result = run_tool(['/bin/sh', '-c', 'readlink /proc/self/fd/0; echo err >&2; exit 3'])\n"
+            "heavy = sorted({'subprocess', 're', 'enum', 'locale', 'threading'} & set(sys.modules))\n"
+            "os.write(2, repr((result.returncode, result.stdout, result.stderr, heavy)).encode())\n")
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    with subprocess.Popen([sys.executable, "-sS", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env=env) as run:
+        _, errors = run.communicate(timeout=60)  # stdin stays open until the plugin has finished
+    assert errors == repr((3, "/dev/null\n", "err\n", [])), errors
 
 
 def test_format_bytes() -> None:

@@ -24,7 +24,7 @@ Public API (checks import only these names from ``nagios_herd.plugin.runtime``):
   invalid UTF-8 replaced; unreadable → ``CheckError``.
 - ``run_tool(argv, timeout=None, env=None) -> ToolResult`` — runs an external tool: absolute path required,
   no shell, ``LC_ALL=C`` (``env`` adds variables, never overrides those), stdin closed, stdout/stderr
-  captured and decoded; timeout defaults to what is left of ``-t``.
+  captured and decoded; timeout defaults to what is left of ``-t``; no ``subprocess`` (see ``plugin.spawn``).
   ``ToolResult(argv, returncode, stdout, stderr)``, ``.ok``, ``.failure()`` one line for a CheckError.
   Not found / not executable / timeout → ``CheckError``.
 - ``launch(module_name, label)`` — what the thin executables in ``checks/`` call: imports the check module
@@ -133,18 +133,17 @@ def run_tool(argv: Sequence[str], timeout: float | None = None,
     argv = [str(arg) for arg in argv]
     if not argv or not os.path.isabs(argv[0]):
         raise ValueError(f"run_tool needs an absolute program path, got {argv[:1]!r}")
-    import subprocess  # lazy: costs a third of the start-up budget, and --input never needs it
+    from nagios_herd.plugin import spawn  # lazy: --input never runs a tool
 
     seconds = remaining_time() if timeout is None else timeout
     try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
-                              env={**(env or {}), **TOOL_ENV}, timeout=seconds, check=False)
-    except subprocess.TimeoutExpired:
+        returncode, stdout, stderr = spawn.capture(argv, {**(env or {}), **TOOL_ENV}, seconds)
+    except spawn.Expired:
         raise CheckError(f"{argv[0]} timed out after {seconds:g} s") from None
     except OSError as error:
         raise CheckError(f"cannot run {argv[0]}: {error.strerror or error}") from None
     decode = lambda data: data.decode("utf-8", "replace").replace("\x00", "")  # noqa: E731
-    return ToolResult(argv, proc.returncode, decode(proc.stdout), decode(proc.stderr))
+    return ToolResult(argv, returncode, decode(stdout), decode(stderr))
 
 
 def _write(text: str) -> None:

@@ -150,7 +150,8 @@ def xl_row(name: str, domid: int = 7, mem: int = 2048, vcpus: int = 2, state: st
 
 @pytest.mark.parametrize("name", [
     "web-01.example.com", "nagios-team-a.2", "db1.example-2.org", "a-b-c-d-e", "x.1-2", "42", "1.5", "r-----",
-    "Domain-0-copy", "exactly-forty-characters-long.example.o", "longer-than-forty-characters.pushes-the-columns.example",
+    "Domain-0-copy", "exactly-forty-characters-long.example.o",
+    "longer-than-forty-characters.pushes-the-columns.example",
 ])
 def test_names_with_dashes_dots_and_digits(name):
     assert len("exactly-forty-characters-long.example.o") == 39  # the 40th column is the row's separator space
