@@ -142,6 +142,7 @@ class Guest:
     drbd_minor: int
     drbd_port: int
     serve_nagios: bool = False  # lab only: run a real nagios4 + statusjson.cgi while the guest runs
+    resource_secrets: str = ""  # root-only file with the team's $USERn$ values; "" = the team has none
 
     @property
     def resource(self) -> str:

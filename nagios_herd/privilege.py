@@ -28,10 +28,10 @@ PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 
 
-def private_dir(path: str | os.PathLike[str], mode: int = PRIVATE_DIR_MODE) -> None:
+def private_dir(path: str | os.PathLike[str], mode: int = PRIVATE_DIR_MODE, what: str = "state dir") -> None:
     """Create ``path`` with ``mode`` (0700; a tree others must read passes 0755) when missing; refuse it (one
-    line) when it is a symlink, not a directory, not owned by root or the running user, or writable by group or
-    others."""
+    line naming ``what``) when it is a symlink, not a directory, not owned by root or the running user, or
+    writable by group or others."""
     name = os.fspath(path)
     try:
         os.makedirs(name, mode=mode, exist_ok=True)
@@ -39,12 +39,12 @@ def private_dir(path: str | os.PathLike[str], mode: int = PRIVATE_DIR_MODE) -> N
     except OSError as error:
         raise HerdError(f"{name}: {error.strerror or error}") from None
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-        raise HerdError(f"state dir {name}: not a directory (a symlink or a file); refusing to use it")
+        raise HerdError(f"{what} {name}: not a directory (a symlink or a file); refusing to use it")
     if info.st_uid not in (0, os.geteuid()):
-        raise HerdError(f"state dir {name}: owned by uid {info.st_uid}, not by root; refusing to use it "
+        raise HerdError(f"{what} {name}: owned by uid {info.st_uid}, not by root; refusing to use it "
                         f"(chown root:root {name})")
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise HerdError(f"state dir {name}: writable by group or others (mode {stat.S_IMODE(info.st_mode):04o}); "
+        raise HerdError(f"{what} {name}: writable by group or others (mode {stat.S_IMODE(info.st_mode):04o}); "
                         f"refusing to use it (chmod 0700 {name})")
 
 

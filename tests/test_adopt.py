@@ -31,6 +31,14 @@ def inv(tmp_path: Path) -> Path:
     return copy_fixture(tmp_path)
 
 
+def resource_secrets(inv: Path, guest: str) -> Path:
+    """Name a root-only resource secrets file for ``guest`` in the herd file (adopt writes it)."""
+    path = inv.parent / "secrets" / f"{guest}.toml"
+    edit(inv, "herd.toml", f'team = "teams/{guest}.toml"\n',
+         f'team = "teams/{guest}.toml"\nresource_secrets = "{path}"\n')
+    return path
+
+
 @pytest.fixture
 def debian_sample(tmp_path: Path) -> Path:
     """Debian's shipped nagios.cfg + objects with the Windows, switch and printer samples enabled, and the
@@ -78,6 +86,7 @@ def test_adopts_debians_sample_configuration(inv: Path, debian_sample: Path) -> 
 def test_adopted_teams_generate_trees_nagios_accepts(inv: Path, debian_sample: Path, tmp_path: Path) -> None:
     """End to end: adopted servers go through generate and validate (the real ``nagios4 -v``)."""
     herd_file = str(inv / "herd.toml")
+    resource_secrets(inv, "gamma")  # the stress server's $USER5$
     assert adopt("--team", "alpha", "--inventory", herd_file, str(debian_sample))[0] == 0
     assert adopt("--team", "beta", "--inventory", herd_file, str(HAND))[0] == 0
     assert adopt("--team", "gamma", "--inventory", herd_file, str(STRESS))[0] == 0
@@ -122,11 +131,13 @@ def test_adopts_templates_groups_and_hostgroup_services(inv: Path) -> None:
 def test_stress_tree_inheritance_regex_groups_dependencies_escalations(inv: Path) -> None:
     """Multiple ``use``, ``+`` additive inheritance, regex members, custom variables, contacts without e-mail,
     a host without an address, ``$USERn$`` the herd does not have, dependencies and escalations."""
+    secrets = resource_secrets(inv, "beta")
     code, out, err = adopt("--team", "beta", "--inventory", str(inv / "herd.toml"), str(STRESS))
     assert (code, err) == (0, "")
     assert out.splitlines()[1:] == ["  contacts: 3", "  commands: 4", "  hosts: 3", "  services: 4",
                                     "  timeperiods: 2", "  host_dependencies: 2", "  service_dependencies: 4",
-                                    "  host_escalations: 1", "  service_escalations: 2"]
+                                    "  host_escalations: 1", "  service_escalations: 2",
+                                    f"  $USERn$ in {secrets}: $USER5$"]
     team = inventory.load(inv / "herd.toml").guest("beta").team
     hosts = {host.name: host for host in team.hosts}
     web02 = dict(hosts["web02"].nagios or ())
@@ -139,7 +150,8 @@ def test_stress_tree_inheritance_regex_groups_dependencies_escalations(inv: Path
     robot = next(c for c in team.contacts if c.name == "robot")
     assert robot.email is None and dict(robot.nagios or ())["_TICKETQ"] == "infra"
     line = next(c.line for c in team.commands if c.name == "check_by_custom")
-    assert line.startswith("/opt/team/plugins/check_thing ")  # the team's $USER5$, which the herd lacks
+    assert line.startswith("$USER5$/check_thing ")  # the team's $USER5$, which the herd lacks, stays a macro
+    assert 'USER5 = "/opt/team/plugins"' in secrets.read_text()
     assert {s.host for s in team.services if s.description == "C:\\ Drive Space"} == {"web01", "web02"}
     kinds = [definition.kind for definition in team.definitions]
     assert kinds.count("servicedependency") == 4 and kinds.count("serviceescalation") == 2
@@ -186,6 +198,7 @@ def test_ten_thousand_services_round_trip(inv: Path, tmp_path: Path) -> None:
 def test_diff_names_each_difference(inv: Path, old: str, new: str, count: int, difference: str) -> None:
     """The comparer can fail: a changed team file is one line per resolved difference, exit 1."""
     args = ("--team", "beta", "--inventory", str(inv / "herd.toml"), str(STRESS))
+    resource_secrets(inv, "beta")
     assert adopt(*args)[0] == 0
     edit(inv, "teams/beta.toml", old, new, count)
     code, out, err = adopt("--diff", *args)

@@ -4,7 +4,7 @@ resolved configurations by meaning (renames allowed, behaviour not)."""
 from __future__ import annotations
 
 from nagios_herd.adopt.compare import compare
-from nagios_herd.adopt.reader import number, team_content
+from nagios_herd.adopt.reader import expand_users, number, team_content
 from nagios_herd.parsers.nagios_objects import parse_main, parse_objects, parse_resource
 
 PRECACHE = """########################################
@@ -65,15 +65,46 @@ def test_numbers_as_a_person_writes_them() -> None:
         "5", "2.5", "0", "10", "-1.25", "a.0"]
 
 
+HERD_MACROS = {"USER1": "/usr/lib/nagios/plugins", "USER2": "/usr/lib/nagios/plugins/nagios-herd",
+               "USER3": "/var/lib/nagios-herd/cgi-auth"}
+
+
 def test_team_content_keeps_what_differs_from_nagios_defaults() -> None:
-    adopted = team_content(resolved(), {}, {"USER1": "/usr/lib/nagios/plugins"}, {"USER1": "/opt/p"}, "t")
+    adopted = team_content(resolved(), {}, HERD_MACROS, {"USER1": "/opt/p"}, "t")
     host = adopted.arrays["hosts"][0]
     assert host["contacts"] == ["a", "b"]  # the contact group, as its effective members
     assert host["nagios"] == {"check_command": "check_x!3", "max_check_attempts": "4",
                               "notification_interval": "2.5", "_PORT": "22"}  # check_interval 5 is the default
-    assert adopted.arrays["commands"] == [{"name": "check_x", "line": "/opt/p/check_x -H $HOSTADDRESS$ -w $ARG1$ "
+    # the server's $USER1$ means something else than the herd's: it moves to a free number, its value to the
+    # guest's resource secrets, never into the line
+    assert adopted.arrays["commands"] == [{"name": "check_x", "line": "$USER4$/check_x -H $HOSTADDRESS$ -w $ARG1$ "
                                                                       "; not a comment here"}]
+    assert (adopted.macros, adopted.moved) == ({"USER4": "/opt/p"}, {"USER1": "USER4"})
+    assert "/opt/p" not in repr(adopted)
     assert adopted.arrays["timeperiods"][0]["december 25"] == "00:00-24:00"
+
+
+def test_user_macros_stay_macros_in_lines_and_arguments() -> None:
+    text = PRECACHE.replace("$USER1$/check_x", "$USER1$/check_x -p $USER7$ -q $$USER7$$").replace(
+        "check_x!3", "check_x!$USER9$")
+    server = {"USER1": "/usr/lib/nagios/plugins", "USER7": "s3cr3t", "USER9": "t0ken", "USER8": "unused"}
+    adopted = team_content(resolved(text), {}, HERD_MACROS, server, "t")
+    assert adopted.arrays["commands"][0]["line"] == (
+        "$USER1$/check_x -p $USER7$ -q $$USER7$$ -H $HOSTADDRESS$ -w $ARG1$ ; not a comment here")
+    assert adopted.arrays["hosts"][0]["nagios"]["check_command"] == "check_x!$USER9$"
+    assert adopted.macros == {"USER7": "s3cr3t", "USER9": "t0ken"}  # only what the commands use; $$ is no macro
+    moved = team_content(resolved(text.replace("-p $USER7$", "-p $USER3$")), {}, HERD_MACROS,
+                         {**server, "USER3": "hunter2"}, "t")  # the herd's $USER3$ is the watchers' credentials
+    assert moved.arrays["commands"][0]["line"].startswith("$USER1$/check_x -p $USER4$ -q $$USER7$$")
+    assert (moved.macros, moved.moved) == ({"USER4": "hunter2", "USER9": "t0ken"}, {"USER3": "USER4"})
+
+
+def test_compare_substitutes_user_macros_in_arguments_as_nagios_does() -> None:
+    server = PRECACHE.replace("check_x!3", "check_x!$USER3$")
+    herd = PRECACHE.replace("check_x!3", "check_x!$USER4$")
+    assert compare(resolved(server), {"USER1": "/p", "USER3": "x"}, resolved(herd), {"USER1": "/p", "USER4": "x"}) == []
+    assert compare(resolved(server), {"USER1": "/p", "USER3": "x"}, resolved(herd), {"USER1": "/p", "USER4": "y"}) != []
+    assert expand_users("a $$USER1$$ $USER1$ $USER1", {"USER1": "v"}) == "a $$USER1$$ v $USER1"
 
 
 def test_team_content_renames_what_collides_with_the_herd() -> None:

@@ -24,7 +24,7 @@ GOOD = {
     "fence_credentials": "/etc/nagios-herd/fencing.toml", "web_scheme": "https",
     "host_command": "/usr/local/bin/page $CONTACTPAGER$", "service_command": "/usr/local/bin/page $CONTACTPAGER$",
     "capture": "/run/nagios4/notifications.log", "drbd_secrets": "/etc/nagios-herd/drbd.toml",
-    "web_secrets": "/etc/nagios-herd/web.toml",
+    "web_secrets": "/etc/nagios-herd/web.toml", "resource_secrets": "/etc/nagios-herd/resource/db.toml",
 }
 BAD_SUFFIXES = ["\n", "\r", ";", "!", "$", "`", "|", "\\", "\x00", "\x7f", " ", "\u00e9", "..", "/../x", "A", "-"]
 

@@ -2,10 +2,10 @@
 
 Both sides are what ``nagios4 -v -p`` resolved (:mod:`nagios_herd.adopt.oracle`), so templates, groups and
 inheritance are already Nagios' own answer. Names that adopt may change are compared by what they stand for: a
-command by its command line (``$USERn$`` from each side's resource file, ``$ARGn$`` substituted), a timeperiod by
-its ranges and exclusions, contact groups by the effective set of contacts. Every other directive of every host,
-service and contact, and every dependency and escalation, must be equal. Objects only the herd adds (its own
-monitoring on the watcher) are named by the caller and ignored.
+command by its command line (``$USERn$`` from each side's resource file, in the line and in its arguments, and
+``$ARGn$`` substituted), a timeperiod by its ranges and exclusions, contact groups by the effective set of
+contacts. Every other directive of every host, service and contact, and every dependency and escalation, must be
+equal. Objects only the herd adds (its own monitoring on the watcher) are named by the caller and ignored.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class _Side:
         name, *args = reference.split("!")
         if name not in self.commands:
             return f"<undefined command {name}>"
+        args = [expand_users(arg, self.macros) for arg in args]  # Nagios substitutes macros in arguments too
 
         def arg(match: re.Match[str]) -> str:
             index = int(match.group(1))

@@ -7,21 +7,25 @@ is a pure mapping: each host, service and contact keeps every directive that dif
 herd's templates are not used for them, so the herd adds nothing the team did not say); contact groups become the
 effective set of contacts; timeperiods, dependencies and escalations are carried whole. Names only change where
 they would collide with the herd's own objects (a command or timeperiod of the same name and another meaning
-becomes ``NAME_TEAM``), and ``$USERn$`` macros whose value on the team's server differs from the herd's resource
-file are written out with the team's value.
+becomes ``NAME_TEAM``). ``$USERn$`` macros stay macros: their values are the server's secrets, so they go to the
+guest's resource secrets file (:attr:`Adopted.macros`), never into the team file; a team macro whose number the
+herd uses for another value (``$USER1$`` to ``$USER3$``) is moved to the lowest free number.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nagios_herd.errors import InventoryError
+from nagios_herd.generate.resource_macros import MAX_USER_MACROS, free_name
+from nagios_herd.generate.resource_macros import number as number_of
 from nagios_herd.parsers.nagios_objects import NagiosObject
 
 Resolved = list[tuple[str, NagiosObject]]
 _FLOAT = re.compile(r"^(-?\d+)\.(\d*?)0*$")
-_USER = re.compile(r"\$(USER\d{1,3})\$")
 _WEEK = {day: "00:00-24:00" for day in ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday",
                                         "saturday")}
 HERD_TIMEPERIODS = {"24x7": _WEEK}  # the herd's own timeperiods (its guest template), by directives
@@ -72,6 +76,9 @@ class Adopted:
     origins: dict[str, list[Origin]] = field(default_factory=dict)  # array name -> origin of each entry
     renamed: dict[str, str] = field(default_factory=dict)  # "command NAME"/"timeperiod NAME" -> new name
     counts: dict[str, int] = field(default_factory=dict)  # Nagios object kind -> how many the server has
+    # the team's $USERn$ the guest's resource.cfg must carry (secrets: never in the team file, never in a repr)
+    macros: dict[str, str] = field(default_factory=dict, repr=False)
+    moved: dict[str, str] = field(default_factory=dict)  # the server's $USERn$ -> the guest's, where they differ
 
 
 def split(value: str | None) -> list[str]:
@@ -86,9 +93,25 @@ def number(value: str) -> str:
     return f"{match.group(1)}.{match.group(2)}" if match.group(2) else match.group(1)
 
 
+def map_users(line: str, replace: Callable[[str], str | None]) -> str:
+    """``line`` with each ``$USERn$`` Nagios would see replaced by ``replace(name)`` (None: kept as written).
+
+    Read as Nagios reads it: the ``$`` split the line into text and macro names in turn, so ``$$`` is an escaped
+    dollar and ``$$USER1$$`` holds no macro."""
+    parts = line.split("$")
+    out = [parts[0]]
+    for index in range(1, len(parts), 2):
+        name, closed = parts[index], index + 1 < len(parts)
+        new = replace(name) if closed and number_of(name) else None
+        out.append(f"${name}$" if closed and new is None else new if closed else f"${name}")
+        if closed:
+            out.append(parts[index + 1])
+    return "".join(out)
+
+
 def expand_users(line: str, macros: dict[str, str]) -> str:
     """``line`` with each ``$USERn$`` in ``macros`` replaced by its value (as Nagios substitutes them)."""
-    return _USER.sub(lambda match: macros.get(match.group(1), match.group(0)), line)
+    return map_users(line, macros.get)
 
 
 class _Mapper:
@@ -114,14 +137,24 @@ class _Mapper:
             names |= set(self.members.get(group, ()))
         return sorted(names)
 
+    def guest_macro(self, name: str) -> str | None:
+        """The guest's macro for the server's ``$name$`` (None: the same name), noting the value it must carry."""
+        value = self.team_macros.get(name)
+        if value is None or self.herd_macros.get(name) == value:
+            return None  # undefined on the server (Nagios substitutes nothing), or the herd's means the same
+        new = self.adopted.moved.get(name, name)
+        if name in self.herd_macros and name not in self.adopted.moved:
+            new = free_name({*self.herd_macros, *self.team_macros, *self.adopted.macros}) or ""
+            if not new:
+                raise InventoryError([f"resource file: ${name}$ means something else in the herd, and no other "
+                                      f"$USERn$ (n <= {MAX_USER_MACROS}) is free for it"])
+            self.adopted.moved[name] = new
+        self.adopted.macros[new] = value
+        return None if new == name else f"${new}$"
+
     def command_line(self, line: str) -> str:
-        """The team's line with each ``$USERn$`` the herd's resource file defines differently written out."""
-        def keep_or_expand(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name in self.team_macros and self.herd_macros.get(name) != self.team_macros[name]:
-                return self.team_macros[name].replace("$", "$$")
-            return match.group(0)
-        return _USER.sub(keep_or_expand, line)
+        """The team's line (a command line or ``!`` arguments) with its ``$USERn$`` as the guest names them."""
+        return map_users(line, self.guest_macro)
 
     def plan_commands(self) -> None:
         defined = {item["command_name"]: item.get("command_line", "") for item in self.by_kind.get("command", [])}
@@ -166,7 +199,7 @@ class _Mapper:
             parts = []
             for reference in (split(value) if key.endswith("_commands") else [value]):
                 name, bang, args = reference.partition("!")
-                parts.append(self.commands.get(name, name) + bang + args)
+                parts.append(self.commands.get(name, name) + bang + self.command_line(args))
             return ",".join(parts)
         return value
 
@@ -221,6 +254,7 @@ class _Mapper:
             key = (service["host_name"], service["service_description"])
             command, *args = (service.get("check_command") or "").split("!")
             entry = {"host": key[0], "description": key[1], "command": self.commands.get(command, command)}
+            args = [self.command_line(arg) for arg in args]  # Nagios substitutes macros in arguments too
             for field_name, items in (("args", args), ("groups", sorted(service_groups.get(key, []))),
                                       ("contacts", self.contacts(service))):
                 if items:

@@ -1,8 +1,8 @@
 """The herd's side of the round trip: one guest's generated tree, resolved by Nagios, ready to compare.
 
 The whole herd is rendered in memory (exactly what ``generate`` writes), the guest's ``etc/nagios4`` is written to a
-private temporary directory and resolved with ``nagios4 -v -p``; the objects the herd adds on its own (the watcher's
-monitoring of hosts and guests) are listed so the comparison can tell them from the team's.
+private (0700) temporary directory and resolved with ``nagios4 -v -p``; the objects the herd adds on its own (the
+watcher's monitoring of hosts and guests) are listed so the comparison can tell them from the team's.
 """
 
 from __future__ import annotations
@@ -19,10 +19,16 @@ from nagios_herd.model import Herd
 from nagios_herd.parsers.nagios_objects import parse_resource
 
 
-def differences(herd: Herd, guest: str, original: Resolved, original_macros: dict[str, str]) -> list[str]:
-    """What differs between the team's resolved server and guest ``guest``'s generated Nagios, one line each."""
+def differences(herd: Herd, guest: str, original: Resolved, original_macros: dict[str, str],
+                team_macros: dict[str, str] | None = None) -> list[str]:
+    """What differs between the team's resolved server and guest ``guest``'s generated Nagios, one line each.
+
+    ``team_macros``: the team's ``$USERn$`` values of a candidate not written yet (else its secrets file's).
+    """
     templates = templates_dir()
-    files = render(herd, digests(herd, templates), templates)
+    others = {other.name: {} for other in herd.guests if other.name != guest}  # no other team's secrets are read
+    files = render(herd, digests(herd, templates), templates,
+                   team_macros=others if team_macros is None else {**others, guest: team_macros})
     view = guest_view(herd, herd.guest(guest))
     herd_only = {("host", host.name) for host in view.meta_hosts}
     herd_only |= {("service", f"{service.host}/{service.description}") for service in view.meta_services}

@@ -7,6 +7,10 @@ written the candidate is validated with the whole inventory, the guest's tree is
 too, and the two resolved configurations are compared: any difference in what runs when and who is told is one
 line each, exit 2, and the team file stays untouched. ``--diff`` prints those differences for the inventory as it
 is, the operator's proof before the old server is switched off (exit 1 when there are any).
+
+The server's ``$USERn$`` values are secrets: the team file keeps the macros, and the values the herd's resource file
+does not share go to the root-only file the herd file names for the guest (``[guests.NAME] resource_secrets``),
+written together with the team file (each replaced in one rename; the first put back if the second fails).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import os
 import re
 import tempfile
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -117,13 +123,55 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def _herd_macros(inventory_path: Path) -> dict[str, str]:
-    """The ``$USERn$`` a guest's resource file gives the team's commands (plugin directories of ``[paths]``)."""
+    """The ``$USERn$`` every guest's resource file defines (from ``[paths]``), which the team's commands share."""
+    from nagios_herd.generate.resource_macros import herd_macros
     from nagios_herd.model import Paths
 
     paths = (_toml(inventory_path) or {}).get("paths")
     paths = paths if isinstance(paths, dict) else {}
-    return {"USER1": str(paths.get("standard_plugin_dir", Paths.standard_plugin_dir)),
-            "USER2": str(paths.get("plugin_dir", Paths.plugin_dir))}
+    return herd_macros(Paths(**{key: str(value) for key, value in paths.items() if key in Paths.__annotations__}))
+
+
+def _secrets_problems(adopted: Any, secrets: str, herd_file: str, guest: str, source: Path) -> list[str]:
+    """Why the team's ``$USERn$`` values cannot go to the guest's resource secrets file (never quoting one)."""
+    from nagios_herd.generate.resource_macros import number, value_problem
+
+    server = {new: old for old, new in adopted.moved.items()}
+    if adopted.macros and not secrets:
+        names = ", ".join(f"${name}$" for name in sorted((server.get(new, new) for new in adopted.macros), key=number))
+        return [f"{herd_file}: guests.{guest}.resource_secrets: not set, but the team's commands use {names} of "
+                "the server's resource file, whose values are secrets and never go into the team file: name a "
+                f"root-only file for them in [guests.{guest}] (e.g. resource_secrets = "
+                f"\"/etc/nagios-herd/resource/{guest}.toml\") and adopt again"]
+    return [f"{source}: resource file: ${server.get(name, name)}$: {problem}"
+            for name, value in adopted.macros.items() if (problem := value_problem(value))]
+
+
+@contextmanager
+def _restored_on_failure(path: Path) -> Iterator[None]:
+    """``path`` as it was (or gone again) when the block fails: two files that change together or not at all."""
+    from nagios_herd.privilege import replace_private
+
+    before = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+    try:
+        yield
+    except BaseException:
+        if before is None:
+            path.unlink(missing_ok=True)
+        else:
+            replace_private(path, before)
+        raise
+
+
+def _write_secrets(path: Path, data: bytes) -> None:
+    """Replace the root-only secrets file (0600, in a directory only root may write) unless it already holds
+    ``data`` with that mode."""
+    from nagios_herd.privilege import private_dir, replace_private
+
+    if path.is_file() and not path.is_symlink() and path.stat().st_mode & 0o077 == 0 and path.read_bytes() == data:
+        return
+    private_dir(path.parent, what="resource secrets directory")
+    replace_private(path, data)
 
 
 def _read_server(source: Path, tree: str | None) -> tuple[Any, Any]:
@@ -143,8 +191,8 @@ def _read_server(source: Path, tree: str | None) -> tuple[Any, Any]:
         raise InventoryError(refused.problems) from None
 
 
-def _summary(adopted: Any) -> list[str]:
-    """One line per kind of object: how many were adopted and what was renamed."""
+def _summary(adopted: Any, secrets: str) -> list[str]:
+    """One line per kind of object: how many were adopted and what was renamed; the macros' names, never values."""
     lines = []
     for array in _ARRAYS:
         count = len(adopted.arrays.get(array, ()))
@@ -152,6 +200,12 @@ def _summary(adopted: Any) -> list[str]:
                    if old.startswith(array.rstrip("s") + " ")]
         if count or renamed:
             lines.append(f"  {array}: {count}" + (f" (renamed: {', '.join(renamed)})" if renamed else ""))
+    if adopted.macros:
+        from nagios_herd.generate.resource_macros import number
+
+        moved = [f"${old}$ -> ${new}$" for old, new in adopted.moved.items()]
+        lines.append(f"  $USERn$ in {secrets}: {', '.join(f'${name}$' for name in sorted(adopted.macros, key=number))}"
+                     + (f" (renamed: {', '.join(moved)})" if moved else ""))
     return lines
 
 
@@ -159,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
     from nagios_herd.adopt.reader import team_content
     from nagios_herd.adopt.verify import differences
     from nagios_herd.errors import InventoryError
+    from nagios_herd.generate import resource_macros
     from nagios_herd.inventory.loader import load
     from nagios_herd.inventory.toml_writer import dumps
     from nagios_herd.locate import find_inventory
@@ -184,11 +239,20 @@ def run(args: argparse.Namespace) -> int:
         herd = load(inventory_path, replace={team_path.resolve(): text})
     except InventoryError as error:
         raise InventoryError(explain(error.problems, team_file, adopted.origins, str(source))) from None
-    lines = differences(herd, guest, resolved, files.user_macros)
+    secrets = herd.guest(guest).resource_secrets
+    problems = _secrets_problems(adopted, secrets, str(inventory_path), guest, source)
+    if problems:
+        raise InventoryError(problems)
+    lines = differences(herd, guest, resolved, files.user_macros, adopted.macros)
     if lines:
         raise InventoryError([f"{source}: the herd's Nagios would differ: {line}" for line in lines])
-    write_atomically(team_path.resolve(), text)  # a symlinked team file stays a symlink
+    target = team_path.resolve()  # a symlinked team file stays a symlink
+    with _restored_on_failure(Path(secrets)) if secrets else nullcontext():
+        if secrets:
+            _write_secrets(Path(secrets), resource_macros.text(adopted.macros, str(source)))
+        if target.read_bytes() != text.encode():  # a re-run with the same input writes nothing
+            write_atomically(target, text)
     print(f"{team_file}: adopted from {source}; guest {guest} resolves exactly as the server (Nagios checked both)")
-    for line in _summary(adopted):
+    for line in _summary(adopted, secrets):
         print(line)
     return 0

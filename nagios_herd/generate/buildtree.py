@@ -27,6 +27,7 @@ PRIVATE_MODE = 0o600  # files that may carry a secret (the DRBD configuration: s
 PUBLIC_MODE = 0o644
 GROUP_MODE = 0o640  # a published tree: root writes, the nagios group reads, nobody else
 WEB_USERS = "/etc/nagios4/htdigest.users"  # a guest's web users file: published root:www-data 0640
+RESOURCE = "/etc/nagios4/resource.cfg"  # a guest's $USERn$ (the team's secrets): published root:nagios 0640
 WEB_GROUP = "www-data"
 PARALLEL_BYTES = 8 << 20  # from this much data on, a second process writes half of the files
 _RENAME_EXCHANGE = 2
@@ -58,12 +59,13 @@ def read_manifest(tree: Path) -> dict | None:
 
 
 def file_mode(relative: str) -> int:
-    """0600 for a host's DRBD configuration (it may hold the peers' shared secret) and a guest's web users file
-    (password hashes), else 0644 (less the umask)."""
+    """0600 for a host's DRBD configuration (it may hold the peers' shared secret), a guest's web users file
+    (password hashes) and a guest's resource.cfg (the team's ``$USERn$`` secrets), else 0644 (less the umask)."""
     parts = relative.split("/")
     if parts[:1] == ["hosts"] and parts[2:4] == ["etc", "drbd.d"]:
         return PRIVATE_MODE
-    return PRIVATE_MODE if parts[:1] == ["guests"] and relative.endswith(WEB_USERS) else PUBLIC_MODE
+    private = parts[:1] == ["guests"] and (relative.endswith(WEB_USERS) or relative.endswith(RESOURCE))
+    return PRIVATE_MODE if private else PUBLIC_MODE
 
 
 def write_files(root: Path, files: Mapping[str, bytes], group: int | None = None) -> None:
@@ -96,9 +98,9 @@ def _write_files(root: Path, files: Mapping[str, bytes], group: int | None) -> N
             if group is not None and relative.endswith(WEB_USERS) and _web_group() is not None:
                 os.fchown(fd, 0, _web_group())  # lighttpd (www-data) reads it per request; Nagios never
                 os.fchmod(fd, GROUP_MODE)
-            elif group is not None:
+            elif group is not None:  # Nagios re-reads resource.cfg as the nagios user on a reload
                 os.fchown(fd, 0, group)
-                os.fchmod(fd, GROUP_MODE if mode == PUBLIC_MODE else mode)
+                os.fchmod(fd, GROUP_MODE if mode == PUBLIC_MODE or relative.endswith(RESOURCE) else mode)
             handle.write(data)
 
 

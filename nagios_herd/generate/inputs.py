@@ -25,8 +25,8 @@ if TYPE_CHECKING:  # publish's no-change path imports this module and must stay 
 
 TEMPLATES_ENV = "NAGIOS_HERD_TEMPLATES"
 GENERATOR_MODULES = ("generate/buildtree.py", "generate/drbd_auth.py", "generate/filters.py", "model.py",
-                     "generate/render.py", "generate/inputs.py", "generate/teamobjects.py", "generate/views.py",
-                     "generate/web_users.py")
+                     "generate/render.py", "generate/inputs.py", "generate/resource_macros.py",
+                     "generate/teamobjects.py", "generate/views.py", "generate/web_users.py")
 
 
 def templates_dir() -> Path:
@@ -81,7 +81,8 @@ def digests(herd: Herd, templates: Path) -> Digests:
 def stamp_files(herd: Herd, templates: Path) -> list[Path]:
     """Every file whose change may change the output (for publish's no-change test)."""
     package = Path(__file__).resolve().parent.parent
-    secrets = [Path(path) for path in (herd.drbd_secrets, herd.web_secrets) if path]  # a rotated secret is a change
+    secrets = [Path(path) for path in (herd.drbd_secrets, herd.web_secrets,  # a rotated secret is a change
+                                       *(guest.resource_secrets for guest in herd.guests)) if path]
     return [*(path.resolve() for path in inventory_files(herd)), *secrets,
             *(path.resolve() for path in template_files(templates)),
             *(package / name for name in GENERATOR_MODULES)]

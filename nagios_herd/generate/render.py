@@ -13,7 +13,7 @@ API: :func:`build(inventory) <build>` → :class:`Build` (load, digest, render);
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,13 +21,13 @@ from typing import Any
 import jinja2
 
 from nagios_herd.errors import HerdError
-from nagios_herd.generate import web_users
+from nagios_herd.generate import resource_macros, web_users
 from nagios_herd.generate.filters import FILTERS, FilterError
 from nagios_herd.generate.inputs import TEMPLATES_ENV, Digests, templates_dir
 from nagios_herd.generate.inputs import digests as input_digests
 from nagios_herd.generate.teamobjects import GLOBALS as TEAM_OBJECTS
 from nagios_herd.generate.views import CGI_READER, NRPE_TIMEOUT, SUDO, cluster_view, guest_view, host_view
-from nagios_herd.model import Herd, LabTuning
+from nagios_herd.model import Guest, Herd, LabTuning
 from nagios_herd.parallel import Child, cores, gc_paused
 
 PVGRUB = "/usr/lib/grub-xen/grub-x86_64-xen.bin"
@@ -58,8 +58,18 @@ def environment(directory: Path) -> jinja2.Environment:
     return env
 
 
-def _plan(herd: Herd) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
-    """(path in the build tree, digest scope, template, context) for every templated file, in a fixed order."""
+def _team_macros(guest: Guest, overrides: Mapping[str, Mapping[str, str]]) -> Mapping[str, str]:
+    """The team's ``$USERn$`` for ``guest``'s resource.cfg: a candidate's (adopt's proof), else its secrets file."""
+    if guest.name in overrides:
+        return overrides[guest.name]
+    return resource_macros.load(guest.resource_secrets) if guest.resource_secrets else {}
+
+
+def _plan(herd: Herd, overrides: Mapping[str, Mapping[str, str]] | None = None,
+          ) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(path in the build tree, digest scope, template, context) for every templated file, in a fixed order;
+    ``overrides``: guest -> the team's ``$USERn$`` to use instead of its resource secrets file."""
+    overrides = overrides or {}
     auth = None
     if herd.drbd_secrets:
         from nagios_herd.generate.drbd_auth import load as load_auth
@@ -107,7 +117,8 @@ def _plan(herd: Herd) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
         yield f"{base}/cgi.cfg", guest.name, "guest/cgi.cfg.j2", {
             **common, "cgi_readers": [*contacts, CGI_READER], "cgi_admins": contacts, "cgi_reader": CGI_READER}
         yield f"{base}/resource.cfg", guest.name, "guest/resource.cfg.j2", {
-            **common, "authfile": f"{herd.paths.state_dir.rstrip('/')}/cgi-auth", "cgi_reader": CGI_READER}
+            **common, "herd_macros": resource_macros.herd_macros(herd.paths), "cgi_reader": CGI_READER,
+            "team_macros": _team_macros(guest, overrides)}
         people = [name for name in web_users.users(herd, guest, CGI_READER) if name != CGI_READER]
         yield f"guests/{guest.name}/{WEB_CONF}", guest.name, "guest/lighttpd.conf.j2", {
             **common, "cgi_reader": CGI_READER, "realm": web_users.REALM, "users_file": "/" + web_users.USERS_FILE,
@@ -169,11 +180,12 @@ def _render(env: jinja2.Environment, herd: Herd, headers: dict[str, str],
     return files
 
 
-def _render_in_two(env: jinja2.Environment, herd: Herd, headers: dict[str, str]) -> dict[str, bytes] | None:
+def _render_in_two(env: jinja2.Environment, herd: Herd, headers: dict[str, str],
+                   overrides: Mapping[str, Mapping[str, str]] | None) -> dict[str, bytes] | None:
     """Every templated file, every other guest's rendered by a forked child; None if anything fails (the caller
     then renders in plan order, so the error reported is the one a single process reports)."""
     try:
-        plan = list(_plan(herd))
+        plan = list(_plan(herd, overrides))
         for template_name in {item[2] for item in plan}:  # compiled once, before the fork
             env.get_template(template_name)
     except (HerdError, jinja2.TemplateError):
@@ -189,16 +201,18 @@ def _render_in_two(env: jinja2.Environment, herd: Herd, headers: dict[str, str])
     return files
 
 
-def render(herd: Herd, digests: Digests, templates: Path | None = None) -> dict[str, bytes]:
-    """Every file of the build tree as ``{relative path: bytes}``, sorted by path."""
+def render(herd: Herd, digests: Digests, templates: Path | None = None, *,
+           team_macros: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, bytes]:
+    """Every file of the build tree as ``{relative path: bytes}``, sorted by path. ``team_macros``: guest -> the
+    team's ``$USERn$`` values to write instead of reading its resource secrets file (adopt's candidate)."""
     env = environment(templates or templates_dir())
     headers = {"": _header(herd, digests.hosts), CLUSTER_SCOPE: _header(herd, digests.cluster)}
     headers.update((name, _header(herd, digest)) for name, digest in digests.guests.items())
     large = sum(len(guest.team.hosts) + len(guest.team.services) for guest in herd.guests) >= PARALLEL_OBJECTS
     with gc_paused():
-        files = _render_in_two(env, herd, headers) if large and cores() > 1 else None
+        files = _render_in_two(env, herd, headers, team_macros) if large and cores() > 1 else None
         if files is None:
-            files = _render(env, herd, headers, _plan(herd))
+            files = _render(env, herd, headers, _plan(herd, team_macros))
         files.update(_volume_plan(herd, digests.hosts))
         files.update(_web_users(herd))
     return dict(sorted(files.items()))

@@ -131,6 +131,8 @@ def _check_addresses(problems: Problems, draft: HerdDraft) -> None:
     entries += [(file, f"guests.{name}.address", fields.get("address")) for name, fields in draft.guests]
     unique(problems, entries, "IP address")
     unique(problems, ((file, f"guests.{name}.mac", fields.get("mac")) for name, fields in draft.guests), "MAC")
+    unique(problems, ((file, f"guests.{name}.resource_secrets", fields.get("resource_secrets"))  # a team's secrets
+                      for name, fields in draft.guests), "resource secrets file")  # reach its own guest only
 
 
 def _check_notifications(problems: Problems, draft: HerdDraft) -> None:

@@ -181,6 +181,9 @@ GUEST = Spec({
     "drbd_minor": _int(0, 1048575),
     "drbd_port": _int(1, 65535),
     "serve_nagios": Field(bool, required=False),
+    # the root-only file with the team's $USERn$ values: named here, in the herd's file, not in the team's
+    # (a team naming it could have root copy any such file into its own guest)
+    "resource_secrets": _str(values.abs_path, required=False),
 })
 TEAM = Spec({"name": _str(values.name), "alias": _str(values.text)})
 CONTACT = Spec({

@@ -3,6 +3,8 @@ one line and changes nothing it refuses to change."""
 
 from __future__ import annotations
 
+import stat
+
 import pytest
 
 from nagios_herd.lab.sim import faults
@@ -204,3 +206,16 @@ def test_deploy_with_a_host_down_installs_what_it_reaches_and_names_the_rest(ops
     assert "# drift" not in ops.ssh("primary", "cat /etc/drbd.d/lab-db.res").stdout
     ends = {(e["guest"], e["result"]) for e in ops.journal() if e["step"] == "end"}
     assert ("backup", "stopped") in ends and ("primary", "done") in ends
+
+
+def test_deploy_installs_a_guests_resource_cfg_readable_by_the_nagios_group(ops):
+    """The build tree keeps resource.cfg (the team's $USERn$ secrets) 0600; on the guest Nagios re-reads it as the
+    nagios user on a reload, so deploy installs it root:nagios 0640, as Debian's package does."""
+    guest = ops.lab.herd.guest("lab-db").address
+    build = ops.lab.layout.build_dir
+    assert stat.S_IMODE((build / "guests/lab-db/etc/nagios4/resource.cfg").stat().st_mode) == 0o600
+    assert ops.lab.ssh(guest, "echo '# drift' >> /etc/nagios4/resource.cfg").returncode == 0
+    result = ops.fab("deploy", "--build", str(build))
+    assert "lab-db: installed 1 changed file(s): /etc/nagios4/resource.cfg" in result.stdout, result.stdout
+    owner = ops.lab.ssh(guest, "stat -c '%U:%G %a' /etc/nagios4/resource.cfg").stdout.strip()
+    assert owner == "root:nagios 640"

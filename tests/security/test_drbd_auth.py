@@ -43,7 +43,8 @@ def test_the_secret_reaches_every_resource_and_the_real_drbdadm_accepts_it(tmp_p
     res = [path for path in files if path.suffix == ".res"]
     assert all(f'shared-secret "{SECRET}";' in path.read_text() and "cram-hmac-alg sha256;" in path.read_text()
                for path in res)
-    assert all(stat.S_IMODE(p.stat().st_mode) == 0o644 for p in (tmp_path / "out" / "guests").rglob("*.cfg"))
+    guests = [(p.name, stat.S_IMODE(p.stat().st_mode)) for p in (tmp_path / "out" / "guests").rglob("*.cfg")]
+    assert guests and all(mode == (0o600 if name == "resource.cfg" else 0o644) for name, mode in guests)
     validated = run_cli("validate", "--output", str(tmp_path / "out"), "--quiet")
     assert validated.returncode == 0, validated.stdout + validated.stderr
     from nagios_herd.generate.validators import _addresses_of
