@@ -154,6 +154,8 @@ def test_debian_packages_install_work_and_purge_clean(debs: list[Path], tmp_path
         reference = run([str(ROOT / "checks" / check), "--input", str(source)], tmp_path, env=env)
         expected = reference.stdout.replace(str(source), f"/tmp/nh/{check}.input") + f"exit {reference.returncode}\n"
         assert ours.stdout == expected, (check, ours.stdout, ours.stderr)
+    nrpe = inside(root, "/usr/lib/nagios/plugins/check_nrpe -V")  # recommended: the watcher asks the hosts with it
+    assert "NRPE" in nrpe.stdout, nrpe.stdout + nrpe.stderr
     linked = inside(root, "ls /usr/lib/nagios/plugins")
     assert set(bundle.checks()) <= set(linked.stdout.split())
     compiled = inside(root, "ls /usr/lib/nagios-herd-plugins/nagios_herd/plugin/__pycache__")
