@@ -6,9 +6,11 @@ Nagios: every guest of a production inventory; in a lab inventory (one where som
 ``serve_nagios``) only the guests that set it. The URL is ``NAGIOS_URL`` (``{address}`` and ``{path}`` are
 filled in; default https, TLS verified) so the lab can point it at its plain-http loopback servers. Each
 question is bounded (1 MiB, its own deadline, no redirect) and the whole wait ends at ``--nagios-wait``: a
-hung or hostile guest cannot keep a move (and the herd lock) beyond it. Each guest's web front wants a login:
-``NAGIOS_AUTH`` names a root-only directory with one ``user:password`` file per guest (the watchers' CGI user, as
-in their ``$USER3$`` directory); without it the question goes unauthenticated.
+hung or hostile guest cannot keep a move (and the herd lock) beyond it. Each guest's web front wants a login, as the
+watchers' CGI user: its password on the guest is read from the inventory's root-only ``web_secrets`` file (the
+``[reader]`` table ``generate`` built the guest's users file from), or, when ``NAGIOS_AUTH`` names a root-only
+directory with one ``user:password`` file per guest (like the watchers' ``$USER3$`` directory), from there. With
+neither, the question goes unauthenticated.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import os
 import time
 
 from nagios_herd.errors import HerdError
+from nagios_herd.generate import web_users
+from nagios_herd.generate.views import CGI_READER
 from nagios_herd.httpget import FetchError, get
 from nagios_herd.model import Guest, Herd
 from nagios_herd.ops.plan import Step, StepFailed
@@ -39,11 +43,15 @@ def url_for(herd: Herd, guest: Guest) -> str:
     return template.format(address=guest.address, path=herd.paths.nagios_cgi_path) + "?query=programstatus"
 
 
-def auth_for(guest: Guest) -> tuple[str, str] | None:
-    """The ``user:password`` of ``guest``'s file in the ``NAGIOS_AUTH`` directory; None without the variable."""
+def auth_for(herd: Herd, guest: Guest) -> tuple[str, str] | None:
+    """The watchers' CGI user and its password on ``guest``: from ``guest``'s file in the ``NAGIOS_AUTH`` directory,
+    else from the inventory's ``web_secrets``; None with neither (or no password there for ``guest``)."""
     directory = os.environ.get(AUTH_ENV)
     if not directory:
-        return None
+        if not herd.web_secrets:
+            return None
+        password = web_users.load(herd.web_secrets).reader.get(guest.name)
+        return (CGI_READER, password) if password else None
     path = os.path.join(directory, guest.name)
     try:
         text = read_root_only(path, "Nagios credentials file").decode("utf-8")
@@ -86,5 +94,5 @@ def confirm_step(herd: Herd, guest: Guest, target: str, seconds: float) -> Step:
         return Step("nagios", guest.name, "local", action=lambda: "no Nagios served by this lab guest")
     if seconds <= 0:
         return Step("nagios", guest.name, "local", action=lambda: "Nagios NOT confirmed (--nagios-wait 0)")
-    url, auth = url_for(herd, guest), auth_for(guest)
+    url, auth = url_for(herd, guest), auth_for(herd, guest)
     return Step("nagios", guest.name, "local", action=lambda: wait_for(url, seconds, auth))

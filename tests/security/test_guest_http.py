@@ -118,17 +118,43 @@ def test_fabs_confirmation_logs_in_from_a_root_only_per_guest_file(tmp_path, mon
     from nagios_herd.errors import HerdError
 
     guest = SimpleNamespace(name="team-web")
+    herd = SimpleNamespace(web_secrets="")
     monkeypatch.delenv(nagios_confirm.AUTH_ENV, raising=False)
-    assert nagios_confirm.auth_for(guest) is None
+    assert nagios_confirm.auth_for(herd, guest) is None
     monkeypatch.setenv(nagios_confirm.AUTH_ENV, str(tmp_path))
     with pytest.raises(HerdError, match="team-web: cannot read the Nagios credentials file"):
-        nagios_confirm.auth_for(guest)
+        nagios_confirm.auth_for(herd, guest)
     (tmp_path / "team-web").write_text("nagios-herd:s3cret:with-colon\n")
     (tmp_path / "team-web").chmod(0o644)
     with pytest.raises(HerdError, match="accessible by group or others"):
-        nagios_confirm.auth_for(guest)
+        nagios_confirm.auth_for(herd, guest)
     (tmp_path / "team-web").chmod(0o600)
-    assert nagios_confirm.auth_for(guest) == ("nagios-herd", "s3cret:with-colon")
+    assert nagios_confirm.auth_for(herd, guest) == ("nagios-herd", "s3cret:with-colon")
     (tmp_path / "team-web").write_text("no colon here\n")
     with pytest.raises(HerdError, match="one user:password line"):
-        nagios_confirm.auth_for(guest)
+        nagios_confirm.auth_for(herd, guest)
+
+
+def test_fabs_confirmation_logs_in_with_the_inventorys_web_secrets(tmp_path, monkeypatch) -> None:
+    """Without ``NAGIOS_AUTH``, the watchers' CGI user's password on the guest comes from the root-only web secrets
+    file the inventory names (the one ``generate`` built the guest's users file from); the directory overrides it."""
+    from types import SimpleNamespace
+
+    from nagios_herd.errors import HerdError
+
+    secrets = tmp_path / "web-secrets.toml"
+    secrets.write_text('[contacts]\nalice = "alice-password-1"\n[reader]\nteam-web = "reader-password-1"\n')
+    secrets.chmod(0o600)
+    herd = SimpleNamespace(web_secrets=str(secrets))
+    monkeypatch.delenv(nagios_confirm.AUTH_ENV, raising=False)
+    assert nagios_confirm.auth_for(herd, SimpleNamespace(name="team-web")) == ("nagios-herd", "reader-password-1")
+    assert nagios_confirm.auth_for(herd, SimpleNamespace(name="team-db")) is None  # asked by no watcher
+    secrets.chmod(0o644)
+    with pytest.raises(HerdError, match="web-secrets.toml"):
+        nagios_confirm.auth_for(herd, SimpleNamespace(name="team-web"))
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "team-web").write_text("nagios-herd:from-the-directory\n")
+    (store / "team-web").chmod(0o600)
+    monkeypatch.setenv(nagios_confirm.AUTH_ENV, str(store))
+    assert nagios_confirm.auth_for(herd, SimpleNamespace(name="team-web")) == ("nagios-herd", "from-the-directory")
