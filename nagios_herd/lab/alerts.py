@@ -8,6 +8,7 @@ those services from the watchers that answer; :func:`notifications` reads every 
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from nagios_herd.lab.lab import Lab
 from nagios_herd.lab.layout import read_json
 from nagios_herd.lab.sim.state import DEFAULT_RESYNC_RATE_MIB
 from nagios_herd.lab.status import report_json
+from nagios_herd.ops import splitbrain
+from nagios_herd.ops.runner import Options
 
 STATUS_TEXT = {1: "PENDING", 2: "OK", 4: "WARNING", 8: "UNKNOWN", 16: "CRITICAL"}
 HOST_SERVICES = ("DRBD sync", "LVM capacity", "Xen domains")
@@ -206,11 +209,15 @@ def _split_brain(lab: Lab) -> None:
 
 
 def _resolve_split_brain(lab: Lab) -> None:
-    """DRBD's manual recovery: the backup (the victim) steps down and reconnects discarding its changes,
-    the primary (the survivor) reconnects; the victim resyncs from it."""
-    resource = _split_resource(lab)
-    _on(lab, lab.herd.backup.name, f"drbdadm secondary {resource} && drbdadm connect --discard-my-data {resource}")
-    _on(lab, lab.herd.primary.name, f"drbdadm connect {resource}")
+    """The operator's procedure, ``fab resolve-split-brain --guest G --victim BACKUP``: the backup's changes are
+    discarded (after a snapshot of its volume), and it resyncs from the primary, where the guest runs."""
+    options = Options(inventory=str(lab.inventory), known_hosts=str(lab.known_hosts), identity=str(lab.client_key),
+                      state_dir=str(lab.layout.fab_state_dir))
+    out = io.StringIO()
+    code = splitbrain.run(options, guest=_first_guest_on_primary(lab), victim=lab.herd.backup.name, plan_only=False,
+                          out=out)
+    if code != 0:
+        raise HerdError(f"lab: fab resolve-split-brain exited {code}: {out.getvalue().strip()}")
 
 
 def _drbd_states(lab: Lab, state: str) -> dict[Key, str]:
