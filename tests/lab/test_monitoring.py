@@ -57,6 +57,43 @@ def test_lab_status_json_names_each_guests_notification_capture(lab):
          "the watcher's first notification (its team's unreachable lab hosts)")
 
 
+def told_about_team_objects(lab) -> dict[tuple[str, str, str, str, str], set[str]]:
+    """(guest, type, host, service, state) -> the contacts told, for each notification about a team's own objects."""
+    told: dict[tuple[str, str, str, str, str], set[str]] = {}
+    for guest, lines in notifications(lab).items():
+        own = {host.name for host in lab.herd.guest(guest).team.hosts}
+        for kind, host, service, state, contact in lines:
+            if host in own:
+                told.setdefault((guest, kind, host, service, state), set()).add(contact)
+    return told
+
+
+def meant_for(lab, guest: str, host: str, service: str) -> set[str]:
+    """Who the team file says is told about ``host`` (or its ``service``): the contacts it names, else the team."""
+    team = lab.herd.guest(guest).team
+    if service:
+        named = next(item.contacts for item in team.services if (item.host, item.description) == (host, service))
+    else:
+        named = next(item.contacts for item in team.hosts if item.name == host)
+    return set(named) or {contact.name for contact in team.contacts}
+
+
+def test_a_teams_problems_reach_exactly_the_contacts_its_team_file_names(lab):
+    """The lab teams' own hosts answer ping but run no database, SNMP or mail server: their Nagios tells each
+    problem to exactly the contacts the team file names for it (a service's own list, else the whole team), never
+    to the herd's admins nor another team; lab-db names only dave for its PostgreSQL checks."""
+    def every_team_told() -> bool:
+        told = told_about_team_objects(lab)
+        return {guest for guest, *_ in told} == {guest.name for guest in lab.herd.guests} and any(
+            key[0] == "lab-db" and key[1] == "PROBLEM" and key[3] == "PostgreSQL" for key in told)
+
+    wait(every_team_told, within(lab, 12), "a PROBLEM of each team's own, lab-db's PostgreSQL among them")
+    told = told_about_team_objects(lab)
+    for (guest, kind, host, service, state), contacts in told.items():
+        assert contacts == meant_for(lab, guest, host, service), (guest, kind, host, service, state, contacts)
+    assert told[next(key for key in told if key[0] == "lab-db" and key[3] == "PostgreSQL")] == {"dave"}
+
+
 def test_each_host_runs_debian_nrpe_as_nagios_on_its_own_address(lab):
     for host in lab.herd.hosts:
         record = lab.record()["hosts"][host.name]
