@@ -52,6 +52,21 @@ COMMANDS: dict[str, Subcommand] = {
 }
 
 
+class Formatter(argparse.HelpFormatter):
+    """argparse's help with the usage line as ``Usage:``, the form the manual page's generator (help2man) reads as
+    the synopsis."""
+
+    def add_usage(self, usage, actions, groups, prefix=None) -> None:
+        super().add_usage(usage, actions, groups, "Usage: " if prefix is None else prefix)
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose help uses :class:`Formatter`; subcommands' parsers (and theirs) are of this class."""
+
+    def __init__(self, *args, formatter_class: type[argparse.HelpFormatter] = Formatter, **kwargs) -> None:
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
+
+
 class Program:
     """Builds the argument parser from :data:`COMMANDS` and runs one subcommand."""
 
@@ -61,7 +76,8 @@ class Program:
 
     def parser(self, chosen: str | None = None) -> argparse.ArgumentParser:
         """The full parser; only ``chosen``'s module is imported to add its options."""
-        parser = argparse.ArgumentParser(prog=self.name, description=DESCRIPTION)
+        parser = Parser(prog=self.name, description=DESCRIPTION,
+                        epilog=f"Each command's options: {self.name} COMMAND --help.")
         parser.add_argument("-V", "--version", action="version", version=f"%(prog)s {__version__}")
         subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
         for name, (module_name, summary) in self.commands.items():

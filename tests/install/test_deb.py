@@ -112,6 +112,32 @@ def debs(tmp_path_factory) -> list[Path]:
     return sorted(out.glob("*.deb"))
 
 
+def test_both_commands_have_a_manual_page_naming_every_command_and_the_shipped_examples(
+        debs: list[Path], tmp_path: Path) -> None:
+    """From the built package itself (no root needed): man reads both pages without a warning, each lists every
+    subcommand or task, and every path under the examples directory a page names is in the package."""
+    from nagios_herd import cli, tasks
+
+    deb = next(deb for deb in debs if deb.name.startswith("nagios-herd_"))
+    listing = run(["dpkg-deb", "-c", str(deb)], tmp_path)
+    shipped = {line.split()[-1].lstrip(".") for line in listing.stdout.splitlines()}
+    assert run(["dpkg-deb", "-x", str(deb), str(tmp_path)], tmp_path).returncode == 0
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "MANWIDTH": "200"}
+    for program, names in (("nagios-herd", list(cli.COMMANDS)), ("nagios-herd-fab", tasks.__all__)):
+        page = f"/usr/share/man/man1/{program}.1.gz"
+        assert page in shipped
+        shown = run(["man", "--warnings", "-l", str(tmp_path / page.lstrip("/"))], tmp_path, env=env)
+        assert shown.returncode == 0 and shown.stderr == "", shown.stderr
+        text = shown.stdout
+        assert {"SYNOPSIS", "EXAMPLES", "FILES"} <= set(re.findall(r"^([A-Z]+)$", text, re.M)), text
+        missing = [name for name in names if not re.search(rf"^ +{re.escape(name.replace('_', '-'))}\b", text, re.M)]
+        assert missing == [], text
+        examples = set(re.findall(r"/usr/share/doc/nagios-herd/examples/[\w./-]*\w", text))
+        assert "/usr/share/doc/nagios-herd/examples/herd.toml" in examples
+        assert "/usr/share/doc/nagios-herd/examples/cron.d/nagios-herd" in examples
+        assert examples <= shipped, examples - shipped
+
+
 def test_debian_packages_install_work_and_purge_clean(debs: list[Path], tmp_path: Path) -> None:
     assert [deb.name for deb in debs] == ["nagios-herd-plugins_0.1.0_all.deb", "nagios-herd_0.1.0_all.deb"]
     root = debian_root()
