@@ -5,6 +5,7 @@ that guest's resource.cfg only. Real nagios4 resolves both sides (adopt's proof)
 from __future__ import annotations
 
 import grp
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -132,6 +133,9 @@ def test_the_secret_stays_out_of_the_team_file_and_reaches_only_the_guests_resou
     assert f"$USER7$={TOKEN}\n" in (out_dir / resource).read_text()
     assert f"$USER4$={CLASH}\n" in (out_dir / resource).read_text()
     assert stat.S_IMODE((out_dir / resource).stat().st_mode) == 0o600
+    digest = hashlib.sha256((out_dir / resource).read_bytes()).hexdigest()  # a guessing aid for a short secret
+    assert _files_holding(out_dir, digest) == ["MANIFEST.json"]
+    assert stat.S_IMODE((out_dir / "MANIFEST.json").stat().st_mode) == 0o600
     assert not _files_holding(out_dir, UNUSED)
     validated = run_cli("validate", "--output", str(out_dir))  # the real nagios4 -v over every guest's tree
     assert validated.returncode == 0, validated.stdout + validated.stderr

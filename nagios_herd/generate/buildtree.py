@@ -60,12 +60,19 @@ def read_manifest(tree: Path) -> dict | None:
 
 def file_mode(relative: str) -> int:
     """0600 for a host's DRBD configuration (it may hold the peers' shared secret), a guest's web users file
-    (password hashes) and a guest's resource.cfg (the team's ``$USERn$`` secrets), else 0644 (less the umask)."""
+    (password hashes), a guest's resource.cfg (the team's ``$USERn$`` secrets) and the manifest (a sha256 of each
+    of those is a guessing aid for a short secret), else 0644 (less the umask)."""
     parts = relative.split("/")
     if parts[:1] == ["hosts"] and parts[2:4] == ["etc", "drbd.d"]:
         return PRIVATE_MODE
     private = parts[:1] == ["guests"] and (relative.endswith(WEB_USERS) or relative.endswith(RESOURCE))
-    return PRIVATE_MODE if private else PUBLIC_MODE
+    return PRIVATE_MODE if private or relative == MANIFEST else PUBLIC_MODE
+
+
+def _group_readable(relative: str, mode: int) -> bool:
+    """In a published tree: what the nagios group reads (Nagios re-reads resource.cfg as nagios on a reload, and
+    may read all of it, so the manifest's digests tell it nothing new)."""
+    return mode == PUBLIC_MODE or relative.endswith(RESOURCE) or relative == MANIFEST
 
 
 def write_files(root: Path, files: Mapping[str, bytes], group: int | None = None) -> None:
@@ -98,9 +105,9 @@ def _write_files(root: Path, files: Mapping[str, bytes], group: int | None) -> N
             if group is not None and relative.endswith(WEB_USERS) and _web_group() is not None:
                 os.fchown(fd, 0, _web_group())  # lighttpd (www-data) reads it per request; Nagios never
                 os.fchmod(fd, GROUP_MODE)
-            elif group is not None:  # Nagios re-reads resource.cfg as the nagios user on a reload
+            elif group is not None:
                 os.fchown(fd, 0, group)
-                os.fchmod(fd, GROUP_MODE if mode == PUBLIC_MODE or relative.endswith(RESOURCE) else mode)
+                os.fchmod(fd, GROUP_MODE if _group_readable(relative, mode) else mode)
             handle.write(data)
 
 
