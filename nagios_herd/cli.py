@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from nagios_herd import __version__
 from nagios_herd.errors import HerdError
@@ -61,10 +61,15 @@ class Formatter(argparse.HelpFormatter):
 
 
 class Parser(argparse.ArgumentParser):
-    """An argument parser whose help uses :class:`Formatter`; subcommands' parsers (and theirs) are of this class."""
+    """An argument parser whose help uses :class:`Formatter` and whose usage error is one line (``nagios-herd
+    publish: argument --keep: '0': must be at least 1``) and exit status 2, like every other refusal (``--help``
+    still shows the usage); subcommands' parsers (and theirs) are of this class."""
 
     def __init__(self, *args, formatter_class: type[argparse.HelpFormatter] = Formatter, **kwargs) -> None:
         super().__init__(*args, formatter_class=formatter_class, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}\n")
 
 
 class Program:

@@ -30,14 +30,19 @@ PRIVATE_FILE_MODE = 0o600
 
 def private_dir(path: str | os.PathLike[str], mode: int = PRIVATE_DIR_MODE, what: str = "state dir") -> None:
     """Create ``path`` with ``mode`` (0700; a tree others must read passes 0755) when missing; refuse it (one
-    line naming ``what``) when it is a symlink, not a directory, not owned by root or the running user, or
-    writable by group or others."""
+    line starting with ``what``, e.g. the option that named it) when it is a symlink, not a directory, not owned by
+    root or the running user, or writable by group or others."""
     name = os.fspath(path)
     try:
         os.makedirs(name, mode=mode, exist_ok=True)
+    except FileExistsError:
+        pass  # something that is not a directory: refused below
+    except OSError as error:
+        raise HerdError(f"{what} {name}: {error.strerror or error}") from None
+    try:
         info = os.lstat(name)
     except OSError as error:
-        raise HerdError(f"{name}: {error.strerror or error}") from None
+        raise HerdError(f"{what} {name}: {error.strerror or error}") from None
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
         raise HerdError(f"{what} {name}: not a directory (a symlink or a file); refusing to use it")
     if info.st_uid not in (0, os.geteuid()):
@@ -61,13 +66,17 @@ def open_private(path: str | os.PathLike[str], flags: int) -> int:
 
 
 def read_private(path: str | os.PathLike[str]) -> str | None:
-    """The file's text, None when it does not exist; a symlink in its place is an error."""
+    """The file's text, None when it does not exist; a symlink or anything but a regular file in its place is an
+    error (one line)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
     except FileNotFoundError:
         return None
     except OSError as error:
         raise HerdError(f"{os.fspath(path)}: {error.strerror or error} (a symlink is never followed)") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise HerdError(f"{os.fspath(path)}: not a regular file")
     with os.fdopen(fd, encoding="utf-8", errors="replace") as handle:
         return handle.read()
 
@@ -77,6 +86,8 @@ def replace_private(path: str | os.PathLike[str], data: bytes) -> None:
     import tempfile
 
     name = os.fspath(path)
+    if os.path.isdir(name) and not os.path.islink(name):
+        raise HerdError(f"{name}: is a directory; refusing to replace it")
     fd, temporary = tempfile.mkstemp(dir=os.path.dirname(name) or ".", prefix=f".{os.path.basename(name)}.")
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -11,12 +11,15 @@ Mutating tasks take ``--plan`` to print what they would do and change nothing. T
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from argparse import ArgumentTypeError
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
-from invoke import task
-from invoke.exceptions import Exit
+from invoke import Argument, Task, task
+from invoke.exceptions import Exit, ParseError
 
 from nagios_herd.errors import HerdError
+from nagios_herd.ops.optionvalues import COUNT, DAY, TIMEOUT, Number
 from nagios_herd.textsafe import Terminal, printable
 
 if TYPE_CHECKING:
@@ -42,13 +45,48 @@ PARALLEL = {"parallel": "guests moved at the same time with --all (default 8)",
             "shutdown_timeout": "seconds for a clean shutdown before xl destroy (default 60)",
             "nagios_wait": "seconds to wait for the guest's Nagios to answer (default 60; 0: do not ask)"}
 
+# Every whole number a task takes, by parameter name, with its bounds: fab refuses a bad value while it reads the
+# command line, before any task runs.
+NUMBERS: dict[str, Number] = {"connect_timeout": TIMEOUT, "parallel": COUNT, "channels": COUNT,
+                              "shutdown_timeout": TIMEOUT, "nagios_wait": Number(0, DAY),
+                              "transfer_timeout": TIMEOUT}
+
+
+class NumberArgument(Argument):
+    """A task's whole-number option: a bad value is one line, ``fab: --flag 'value': what is wrong``, and exit 1."""
+
+    def __init__(self, number: Number, **options: Any) -> None:
+        super().__init__(**options)
+        self.number = number
+
+    def set_value(self, value: Any, cast: bool = True) -> None:
+        if not cast:
+            super().set_value(value, cast=False)
+            return
+        try:
+            parsed = self.number(value)
+        except ArgumentTypeError as error:
+            raise ParseError(f"fab: --{self.names[0]} {error}") from None
+        super().set_value(parsed, cast=False)
+
+
+class HerdTask(Task):
+    """A task whose whole-number options are NumberArguments (each one has its entry in NUMBERS)."""
+
+    def get_arguments(self, ignore_unknown_help: bool | None = None) -> list[Argument]:
+        return [NumberArgument(NUMBERS[arg.name], names=arg.names, kind=int, default=arg.default, help=arg.help,
+                               positional=arg.positional, optional=arg.optional, attr_name=arg.attr_name)
+                if arg.kind is int else arg for arg in super().get_arguments(ignore_unknown_help)]
+
+
+herd_task = partial(task, klass=HerdTask, auto_shortflags=False)
+
 
 def _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel=8, channels=8):
     from nagios_herd.ops.runner import Options
 
     return Options(inventory=inventory, known_hosts=known_hosts, identity=identity, state_dir=state_dir,
-                   connect_timeout=int(connect_timeout), parallel=max(1, int(parallel)),
-                   channels=max(1, int(channels)))
+                   connect_timeout=connect_timeout, parallel=parallel, channels=channels)
 
 
 def _cluster(options, task: str, **arguments) -> int | None:
@@ -70,7 +108,7 @@ def _finish(operation) -> None:
         raise Exit(code=code)
 
 
-@task(help=COMMON, auto_shortflags=False)
+@herd_task(help=COMMON)
 def status(c, inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
     """One table: guest, where it runs, DRBD role/connection/disk on both hosts, sync %.
 
@@ -87,7 +125,7 @@ def status(c, inventory=None, known_hosts=None, identity=None, state_dir=None, c
     _finish(operation)
 
 
-@task(help=COMMON, auto_shortflags=False)
+@herd_task(help=COMMON)
 def verify(c, inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
     """Health checks V1-V15 (defined in the operator's guide); exit 1 on any ERROR."""
     from nagios_herd.ops import verify as op
@@ -95,13 +133,12 @@ def verify(c, inventory=None, known_hosts=None, identity=None, state_dir=None, c
     _finish(lambda: op.run(_options(inventory, known_hosts, identity, state_dir, connect_timeout), out=OUT))
 
 
-@task(help={**COMMON, **PLAN, **PARALLEL, "guest": "the guest to move", "all": "every guest",
-            "away_from": "move the guests away from this host (default: away from each preferred host)",
-            "force": "the source host is dead: promote without it (needs --fenced)",
-            "fenced": "the dead host, which you confirm is powered off (fenced)",
-            "allow_stale": "with --force: promote data that is not UpToDate (needs --confirm GUEST)",
-            "confirm": "type the guest name again to confirm --allow-stale"},
-      auto_shortflags=False)
+@herd_task(help={**COMMON, **PLAN, **PARALLEL, "guest": "the guest to move", "all": "every guest",
+                 "away_from": "move the guests away from this host (default: away from each preferred host)",
+                 "force": "the source host is dead: promote without it (needs --fenced)",
+                 "fenced": "the dead host, which you confirm is powered off (fenced)",
+                 "allow_stale": "with --force: promote data that is not UpToDate (needs --confirm GUEST)",
+                 "confirm": "type the guest name again to confirm --allow-stale"})
 def failover(c, guest=None, all=False, away_from=None, force=False, fenced=None, allow_stale=False,
              confirm=None, plan=False, shutdown_timeout=60, nagios_wait=60, parallel=8, channels=8,
              inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
@@ -114,6 +151,8 @@ def failover(c, guest=None, all=False, away_from=None, force=False, fenced=None,
             raise HerdError("--force and --fenced HOST go together: confirm the dead host is powered off")
         if allow_stale and not force:
             raise HerdError("--allow-stale only applies to a forced failover (--force --fenced HOST)")
+        if confirm and not allow_stale:
+            raise HerdError("--confirm GUEST only confirms --allow-stale; drop it or add --allow-stale")
         options = _options(inventory, known_hosts, identity, state_dir, connect_timeout, parallel, channels)
         code = _cluster(options, "failover", plan_only=plan, guest=guest, everything=all, away_from=away_from,
                         fenced=fenced)
@@ -127,8 +166,7 @@ def failover(c, guest=None, all=False, away_from=None, force=False, fenced=None,
     _finish(operation)
 
 
-@task(help={**COMMON, **PLAN, **PARALLEL, "guest": "the guest to move back", "all": "every guest"},
-      auto_shortflags=False)
+@herd_task(help={**COMMON, **PLAN, **PARALLEL, "guest": "the guest to move back", "all": "every guest"})
 def failback(c, guest=None, all=False, plan=False, shutdown_timeout=60, nagios_wait=60, parallel=8, channels=8,
              inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
     """Move guests back to their preferred host (procedure A2), only once the resync has finished."""
@@ -159,9 +197,8 @@ def _migrate_options(transfer_timeout):
     return MigrateOptions(transfer_timeout=float(transfer_timeout))
 
 
-@task(help={**COMMON, **PLAN, **MIGRATE, "guest": "the guest to migrate", "all": "every guest",
-            "away_from": "migrate the guests running on this host to the other one"},
-      auto_shortflags=False)
+@herd_task(help={**COMMON, **PLAN, **MIGRATE, "guest": "the guest to migrate", "all": "every guest",
+                 "away_from": "migrate the guests running on this host to the other one"})
 def migrate(c, guest=None, all=False, away_from=None, plan=False, transfer_timeout=600, parallel=8, channels=8,
             inventory=None, known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
     """Live-migrate guests to the other host without stopping them (a brief dual-primary window)."""
@@ -194,10 +231,9 @@ def _host_task(task: str, host: str | None, missing: str, plan: bool, connection
     _finish(operation)
 
 
-@task(help={**COMMON, **PLAN, **MIGRATE, "host": "the host to empty for maintenance",
-            "allow_restart": "fail over (stop, boot on the peer) a guest that cannot migrate",
-            "shutdown_timeout": PARALLEL["shutdown_timeout"], "nagios_wait": PARALLEL["nagios_wait"]},
-      auto_shortflags=False)
+@herd_task(help={**COMMON, **PLAN, **MIGRATE, "host": "the host to empty for maintenance",
+                 "allow_restart": "fail over (stop, boot on the peer) a guest that cannot migrate",
+                 "shutdown_timeout": PARALLEL["shutdown_timeout"], "nagios_wait": PARALLEL["nagios_wait"]})
 def evacuate(c, host=None, allow_restart=False, plan=False, transfer_timeout=600, shutdown_timeout=60,
              nagios_wait=60, parallel=8, channels=8, inventory=None, known_hosts=None, identity=None,
              state_dir=None, connect_timeout=5):
@@ -214,7 +250,7 @@ def evacuate(c, host=None, allow_restart=False, plan=False, transfer_timeout=600
                                                             nagios_wait=float(nagios_wait)), out=OUT))
 
 
-@task(help={**COMMON, **PLAN, **MIGRATE, "host": "the host whose maintenance is over"}, auto_shortflags=False)
+@herd_task(help={**COMMON, **PLAN, **MIGRATE, "host": "the host whose maintenance is over"})
 def restore(c, host=None, plan=False, transfer_timeout=600, parallel=8, channels=8, inventory=None,
             known_hosts=None, identity=None, state_dir=None, connect_timeout=5):
     """End a host's maintenance and live-migrate the guests that prefer it back."""
@@ -227,9 +263,9 @@ def restore(c, host=None, plan=False, transfer_timeout=600, parallel=8, channels
                                           migrate=_migrate_options(transfer_timeout), out=OUT))
 
 
-@task(help={**COMMON, **PLAN, "guest": "rebuild only this guest's disk, on the host that is not Primary for it",
-            "host": "the replaced host (every guest's disk)",
-            "parallel": "resyncs running at the same time (default 2)"}, auto_shortflags=False)
+@herd_task(help={**COMMON, **PLAN, "guest": "rebuild only this guest's disk, on the host that is not Primary for it",
+                 "host": "the replaced host (every guest's disk)",
+                 "parallel": "resyncs running at the same time (default 2)"})
 def rebuild(c, host=None, guest=None, plan=False, parallel=2, inventory=None, known_hosts=None, identity=None,
             state_dir=None, connect_timeout=5):
     """Recreate a replaced host's disks from the survivor (procedure A6); it becomes a failover target when clean."""
@@ -244,8 +280,7 @@ def rebuild(c, host=None, guest=None, plan=False, parallel=2, inventory=None, kn
     _finish(operation)
 
 
-@task(help={**COMMON, **PLAN, "build": "the `nagios-herd generate` output directory (default ./build)"},
-      auto_shortflags=False)
+@herd_task(help={**COMMON, **PLAN, "build": "the `nagios-herd generate` output directory (default ./build)"})
 def deploy(c, build="build", plan=False, inventory=None, known_hosts=None, identity=None, state_dir=None,
            connect_timeout=5):
     """Push generated host files and guest Nagios trees; validate there; reload only what changed.
@@ -265,9 +300,9 @@ def deploy(c, build="build", plan=False, inventory=None, known_hosts=None, ident
     _finish(operation)
 
 
-@task(name="resolve-split-brain",
-      help={**COMMON, **PLAN, "guest": "the split-brained guest", "victim": "the host whose changes are discarded"},
-      auto_shortflags=False)
+@herd_task(name="resolve-split-brain",
+           help={**COMMON, **PLAN, "guest": "the split-brained guest",
+                 "victim": "the host whose changes are discarded"})
 def resolve_split_brain(c, guest=None, victim=None, plan=False, inventory=None, known_hosts=None, identity=None,
                         state_dir=None, connect_timeout=5):
     """Recover from split brain (A5): snapshot the victim's LV, discard its changes, resync from the survivor."""

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     import gc
     from pathlib import Path
 
-    from nagios_herd.generate.buildtree import write_tree
+    from nagios_herd.generate.buildtree import replaceable, write_tree
     from nagios_herd.generate.render import build
     from nagios_herd.locate import find_inventory
 
@@ -35,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
 
         return publish.run(args)
     gc.disable()  # a run builds a million acyclic objects and then exits: cycle collection would only rescan them
-    result = build(find_inventory(args.inventory))
+    inventory = find_inventory(args.inventory)
+    replaceable(Path(args.output), "--output")  # refused before the render, not after
+    result = build(inventory)
     write_tree(Path(args.output), result.files, herd=result.herd.name, inputs_sha256=result.digests.all)
     return 0

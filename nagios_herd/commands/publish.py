@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 
+from nagios_herd.ops.optionvalues import COUNT, SECONDS
+
 DEFAULT_LIVE = "/var/lib/nagios-herd/live"  # under model.Paths.state_dir's default; importing model costs start-up
 INVENTORY_HELP = "herd inventory (default: $NAGIOS_HERD_INVENTORY, /etc/nagios-herd/herd.toml, ./etc/herd.toml)"
 GUEST_NAGIOS_CFG = "/etc/nagios4/nagios.cfg"
@@ -24,7 +26,7 @@ def add_options(parser: argparse.ArgumentParser, *, with_inventory: bool = True)
     if with_inventory:
         parser.add_argument("--inventory", metavar="FILE", help=INVENTORY_HELP)
     parser.add_argument("--live", metavar="DIR", default=DEFAULT_LIVE, help=f"live root (default {DEFAULT_LIVE})")
-    parser.add_argument("--keep", metavar="N", type=int, default=5, help="generations to keep (default 5)")
+    parser.add_argument("--keep", metavar="N", type=COUNT, default=5, help="generations to keep (default 5)")
     parser.add_argument("--guest", metavar="NAME", help="this machine is guest NAME: validate and reload its Nagios")
     parser.add_argument("--scope", metavar="SUBTREE",
                         help="validate only this subtree (guests/NAME, hosts/NAME) and reload only when it changed")
@@ -32,7 +34,7 @@ def add_options(parser: argparse.ArgumentParser, *, with_inventory: bool = True)
                         help="command to run after a change (repeatable; split like a shell, run without one)")
     parser.add_argument("--nagios-cfg", metavar="FILE", action="append", default=[],
                         help="live main file that must pass nagios4 -v before the reload commands (repeatable)")
-    parser.add_argument("--wait", metavar="SECONDS", type=float, default=30.0,
+    parser.add_argument("--wait", metavar="SECONDS", type=SECONDS, default=30.0,
                         help="how long to wait for another publish's lock (default 30)")
 
 
@@ -49,8 +51,6 @@ def run(args: argparse.Namespace) -> int:
     from nagios_herd.generate.publish import Options, publish
     from nagios_herd.locate import find_inventory
 
-    if args.keep < 1:
-        raise HerdError(f"--keep must be at least 1, not {args.keep}", exit_code=2)
     for command in args.reload:
         try:
             if not shlex.split(command):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from nagios_herd.ops.optionvalues import SECONDS, TIMEOUT
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inventory", metavar="FILE", help="inventory TOML (default: as for every command)")
@@ -16,15 +18,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--identity", metavar="FILE", help="SSH private key")
     parser.add_argument("--state-dir", metavar="DIR",
                         help="the herd's state dir (lock, placements, marks; default the inventory's)")
-    parser.add_argument("--connect-timeout", type=int, default=5, metavar="SECONDS")
-    parser.add_argument("--backoff", type=float, default=300, metavar="SECONDS",
+    parser.add_argument("--connect-timeout", type=TIMEOUT, default=5, metavar="SECONDS")
+    parser.add_argument("--backoff", type=SECONDS, default=300, metavar="SECONDS",
                         help="wait after the first restart of a guest before the next; doubles (default 300)")
-    parser.add_argument("--reset-after", type=float, default=3600, metavar="SECONDS",
+    parser.add_argument("--reset-after", type=SECONDS, default=3600, metavar="SECONDS",
                         help="a restarted guest up this long gets its attempts back (default 3600)")
     parser.add_argument("--state-file", metavar="FILE", help="default: STATE_DIR/watch.json")
     parser.add_argument("--pause-file", metavar="FILE", help="default: STATE_DIR/watch.pause")
     action = parser.add_mutually_exclusive_group()
-    action.add_argument("--pause", type=float, metavar="SECONDS", help="pause the watcher for SECONDS and exit")
+    action.add_argument("--pause", type=SECONDS, metavar="SECONDS", help="pause the watcher for SECONDS and exit")
     action.add_argument("--pause-forever", action="store_true", help="pause the watcher until --resume")
     action.add_argument("--resume", action="store_true", help="end a pause and exit")
 

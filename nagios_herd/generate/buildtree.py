@@ -133,6 +133,22 @@ def _make_dirs(root: Path, directory: Path, group: int | None) -> None:
             path.chmod(0o750)
 
 
+def replaceable(destination: Path, what: str) -> None:
+    """Refuse (one line starting with ``what``, the option that named it) a destination that exists and is not an
+    earlier build tree: a file, or a directory that is neither empty nor holds a MANIFEST.json (an operator's
+    ``--output ~`` is never swapped away and deleted)."""
+    try:
+        if not destination.exists():
+            return
+        if not destination.is_dir():
+            raise HerdError(f"{what} {destination}: not a directory; refusing to replace it")
+        if (destination / MANIFEST).is_file() or not any(destination.iterdir()):
+            return
+    except OSError as error:
+        raise HerdError(f"{what} {destination}: {error.strerror or error}") from None
+    raise HerdError(f"{what} {destination}: not a build tree (no {MANIFEST}); refusing to replace it")
+
+
 def write_tree(destination: Path, files: Mapping[str, bytes], *, herd: str, inputs_sha256: str,
                group: int | None = None) -> str:
     """Replace ``destination`` by exactly ``files`` + manifest, atomically; returns the content checksum.

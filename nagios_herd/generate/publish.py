@@ -235,7 +235,7 @@ def _activate(options: Options, name: str, previous: str | None, reload_needed: 
 def publish(options: Options) -> str | None:
     """One cron run. Returns a line to log when something was published, None when nothing changed."""
     try:
-        private_dir(options.live, 0o755)  # Nagios reads the generations; only root writes here
+        private_dir(options.live, 0o755, what="--live")  # Nagios reads the generations; only root writes here
         with locked(options.live, options.wait):
             return _publish_locked(options)
     except OSError as error:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from nagios_herd.errors import HerdError
 from nagios_herd.lab.layout import SHIPPED_INVENTORY, default_state_dir
+from nagios_herd.ops.optionvalues import SECONDS
 
 if TYPE_CHECKING:
     from nagios_herd.lab.lab import Lab
@@ -47,7 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     fault.add_argument("target", metavar="HOST|link")
     fault.add_argument("fault_action", metavar="ACTION",
                        choices=(*HOST_ACTIONS, *LINK_ACTIONS))
-    fault.add_argument("seconds", nargs="?", type=float, metavar="SECONDS")
+    fault.add_argument("seconds", nargs="?", type=SECONDS, metavar="SECONDS")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,9 +57,12 @@ def run(args: argparse.Namespace) -> int:
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     if args.lab_action == "up":
         from nagios_herd.inventory.loader import load
-        from nagios_herd.locate import find_inventory
+        from nagios_herd.locate import given_file
 
-        inventory = find_inventory(args.inventory or os.environ.get(LAB_INVENTORY_ENV) or SHIPPED_INVENTORY)
+        from_env = os.environ.get(LAB_INVENTORY_ENV)
+        inventory = (given_file(args.inventory, "--inventory", exit_code=2) if args.inventory
+                     else given_file(from_env, f"${LAB_INVENTORY_ENV}", exit_code=2) if from_env
+                     else SHIPPED_INVENTORY)
         lab = Lab(state_dir, load(inventory), inventory)
         print(lab.up())
         print(f"for nagios-herd and fab (or: eval \"$(nagios-herd lab env{_state_option(args)})\"):")

@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from nagios_herd.errors import HerdError
-from nagios_herd.locate import find_inventory
+from nagios_herd.locate import find_inventory, given_file
 from nagios_herd.model import Guest, Herd
 from nagios_herd.ops.engine import Engine, Outcome
 from nagios_herd.ops.facts import HostFacts, gather
@@ -27,6 +27,9 @@ from nagios_herd.ops.plan import GuestPlan, render
 from nagios_herd.ops.probe import GuestView, Prober
 from nagios_herd.ops.remote import Endpoint, Session, SshOptions
 from nagios_herd.privilege import private_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 KNOWN_HOSTS_ENV = "NAGIOS_HERD_KNOWN_HOSTS"
 IDENTITY_ENV = "NAGIOS_HERD_IDENTITY"
@@ -77,18 +80,15 @@ class Run:
         self.mutating = mutating
         self.with_guests = with_guests
         self.herd = load_herd(options.inventory)
-        self.state_dir = Path(options.state_dir or os.environ.get(STATE_DIR_ENV) or self.herd.paths.state_dir)
+        self.state_dir = find_state_dir(options, lambda: self.herd)
         self._stack = ExitStack()
 
     def __enter__(self) -> Run:
         try:
-            private_dir(self.state_dir)  # read-only runs too: a state others may write could lie to them
             if self.mutating:
                 self._stack.enter_context(Lock(self.state_dir, self.command))
-            known = self.options.known_hosts or os.environ.get(KNOWN_HOSTS_ENV)
-            identity = self.options.identity or os.environ.get(IDENTITY_ENV)
-            ssh = SshOptions(known_hosts=Path(known) if known else None,
-                             identity=Path(identity) if identity else None,
+            ssh = SshOptions(known_hosts=_given_file(self.options.known_hosts, "--known-hosts", KNOWN_HOSTS_ENV),
+                             identity=_given_file(self.options.identity, "--identity", IDENTITY_ENV),
                              connect_timeout=self.options.connect_timeout, channels=self.options.channels)
             guests = [Endpoint(g.name, g.address) for g in self.herd.guests] if self.with_guests else []
             self.session = self._stack.enter_context(Session([*self.herd.hosts, *guests], ssh))
@@ -120,6 +120,29 @@ class Run:
             futures = {h.name: pool.submit(gather, self.herd, h, self.links[h.name], audit=audit)
                        for h in self.herd.hosts}
             return {name: future.result() for name, future in futures.items()}
+
+
+def _given(option: str | None, flag: str, env: str) -> tuple[str, str | None]:
+    """The option's value, else the environment variable's, with where it came from (for a refusal's line)."""
+    return (flag, option) if option else (f"${env}", os.environ.get(env))
+
+
+def _given_file(option: str | None, flag: str, env: str) -> Path | None:
+    """The file the option or the environment variable names, checked readable now (a bad one is refused before
+    any host is asked); None when neither is set."""
+    source, path = _given(option, flag, env)
+    return given_file(path, source) if path else None
+
+
+def find_state_dir(options: Options, herd: Callable[[], Herd]) -> Path:
+    """``--state-dir``, else ``$NAGIOS_HERD_STATE_DIR``, else the inventory's ``paths.state_dir``: created when
+    missing, refused (one line naming where it came from) unless it is a private directory. Read-only runs check
+    it too: a state others may write could lie to them."""
+    source, path = _given(options.state_dir, "--state-dir", STATE_DIR_ENV)
+    if not path:
+        source, path = "paths.state_dir", herd().paths.state_dir
+    private_dir(path, what=source)
+    return Path(path)
 
 
 def command_line(task: str, **flags: object) -> str:

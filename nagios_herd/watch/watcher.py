@@ -15,7 +15,6 @@ the herd, the cluster restarts guests itself and the watcher does nothing (two r
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from contextlib import ExitStack
@@ -30,7 +29,7 @@ from nagios_herd.ops.facts import XEN_CONFIG
 from nagios_herd.ops.lock import Lock
 from nagios_herd.ops.probe import GuestView
 from nagios_herd.ops.remote import HostDown, Link
-from nagios_herd.ops.runner import STATE_DIR_ENV, Options, Run, load_herd
+from nagios_herd.ops.runner import Options, Run, find_state_dir, load_herd
 from nagios_herd.parsers.watch_state import GuestRecord, WatchState, WatchStateError, parse
 from nagios_herd.privilege import private_dir, read_private, replace_private
 
@@ -116,9 +115,16 @@ def paused_until(pause_file: Path, now: float) -> float | None:
     except ValueError:
         raise HerdError(f"{pause_file}: not an end time (seconds since the epoch): {text[:40]!r}") from None
     if until <= now:
-        pause_file.unlink(missing_ok=True)
+        _remove(pause_file)
         return None
     return until
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as error:
+        raise HerdError(f"{path}: cannot remove: {error.strerror or error}") from None
 
 
 def pause(state_dir: Path, seconds: float | None, settings: Settings = Settings()) -> str:
@@ -134,7 +140,7 @@ def pause(state_dir: Path, seconds: float | None, settings: Settings = Settings(
 def resume(state_dir: Path, settings: Settings = Settings()) -> str:
     path = settings.pause_file or state_dir / PAUSE_FILE
     existed = path.exists()
-    path.unlink(missing_ok=True)
+    _remove(path)
     return "watcher resumed" if existed else "watcher was not paused"
 
 
@@ -156,10 +162,8 @@ def save_state(path: Path, state: WatchState) -> None:
 
 
 def state_dir_of(options: Options) -> Path:
-    """The state dir: --state-dir, $NAGIOS_HERD_STATE_DIR, else the inventory's."""
-    if options.state_dir or os.environ.get(STATE_DIR_ENV):
-        return Path(options.state_dir or os.environ[STATE_DIR_ENV])
-    return Path(load_herd(options.inventory).paths.state_dir)
+    """The state dir, found and checked as every fab task finds it (the inventory is read only when needed)."""
+    return find_state_dir(options, lambda: load_herd(options.inventory))
 
 
 def run(options: Options, settings: Settings = Settings(), out: TextIO = sys.stdout) -> int:

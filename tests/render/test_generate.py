@@ -33,8 +33,10 @@ def test_same_inventory_gives_byte_identical_trees_under_any_hash_seed(tmp_path)
 
 
 def test_generate_replaces_the_whole_tree(tmp_path):
+    """An earlier build tree is replaced whole (a file left in it goes); a directory that is not one is refused
+    (tests/test_cli_bad_input.py)."""
     output = tmp_path / "build"
-    output.mkdir()
+    assert cli("generate", "--inventory", str(FIXTURE_INVENTORY), "--output", str(output)).returncode == 0
     (output / "stale.cfg").write_text("left over\n")
     assert cli("generate", "--inventory", str(FIXTURE_INVENTORY), "--output", str(output)).returncode == 0
     assert not (output / "stale.cfg").exists()

@@ -228,7 +228,7 @@ def test_bad_live_root_or_unknown_scope_is_one_line_not_a_traceback(herd, tmp_pa
     blocker.write_text("not a directory\n")
     done = publish(herd, blocker / "live")
     assert done.returncode == 1
-    assert done.stderr.startswith(f"nagios-herd: {blocker / 'live'}: ") and len(done.stderr.splitlines()) == 1
+    assert done.stderr == f"nagios-herd: --live {blocker / 'live'}: Not a directory\n"
     unknown = publish(herd, tmp_path / "live", "--guest", "no-such-guest")
     assert unknown.returncode == 1
     assert unknown.stderr == ("nagios-herd: scope 'guests/no-such-guest' matches no generated file "
