@@ -6,9 +6,8 @@ read and written while something resyncs, so the common all-UpToDate run does no
 refreshed for ``FORGET_AFTER`` seconds are ignored so that a later resync restarting at the same
 position is not taken for a stalled one.
 
-The file is JSON, read and written through the C scanner and encoder of ``_json`` (what ``json`` itself uses):
-the ``json`` package imports ``re``, and with it ``enum``, ``functools`` and ``collections``, a third of a
-plugin's start-up, on every run that sees a resync. Without ``_json`` (another Python), ``json`` is used.
+The file is JSON, read and written through ``_json`` (:mod:`nagios_herd.parsers.cjson`): the ``json`` package
+imports ``re``, a third of a plugin's start-up, on every run that sees a resync.
 
 The file lives in the plugins' own nagios-owned directory (never root's state dir: root must not write
 where nagios can plant symlinks); it is opened without following symlinks and replaced by a new file created
@@ -20,6 +19,7 @@ from __future__ import annotations
 
 import os
 
+from nagios_herd.parsers.cjson import dumps, loads
 from nagios_herd.privilege import PLUGIN_STATE_DIR, PLUGIN_STATE_ENV
 
 FILE_NAME = "check_drbd_sync.json"
@@ -81,51 +81,3 @@ class StallTracker:
                     os.unlink(temporary)
                 except OSError:
                     pass
-
-
-class _Decoding:
-    """The settings ``_json.make_scanner`` reads (those of ``json.JSONDecoder()``)."""
-
-    strict = True
-    object_hook = None
-    object_pairs_hook = None
-    parse_float = float
-    parse_int = int
-
-    parse_constant = staticmethod(float)  # NaN, Infinity, -Infinity, as json reads them
-
-
-def loads(text: str) -> object:
-    """``json.loads(text)``; ValueError on anything that is not one JSON document."""
-    try:
-        from _json import make_scanner
-    except ImportError:
-        import json
-
-        return json.loads(text)
-    start = len(text) - len(text.lstrip(" \t\n\r"))
-    try:
-        value, end = make_scanner(_Decoding)(text, start)
-    except Exception:  # noqa: BLE001 - the C scanner's failures vary; json says what is wrong (a rare path)
-        import json
-
-        return json.loads(text)
-    if text[end:].strip(" \t\n\r"):
-        raise ValueError(f"extra data at character {end}")
-    return value
-
-
-def dumps(data: object) -> str:
-    """``json.dumps(data, sort_keys=True)``."""
-    try:
-        from _json import encode_basestring_ascii, make_encoder
-    except ImportError:
-        import json
-
-        return json.dumps(data, sort_keys=True)
-    encode = make_encoder({}, _unserialisable, encode_basestring_ascii, None, ": ", ", ", True, False, True)
-    return "".join(encode(data, 0))
-
-
-def _unserialisable(value: object) -> object:
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

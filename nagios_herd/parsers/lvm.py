@@ -53,8 +53,7 @@ defect is tolerated, any other invalid JSON is an error.
 
 from __future__ import annotations
 
-import json
-
+from nagios_herd.parsers.cjson import dumps, raw_decode
 from nagios_herd.parsers.lvm_attr import LvAttr
 from nagios_herd.parsers.record import Record
 
@@ -300,7 +299,6 @@ def _documents(text: str) -> list:
 
 
 def _decode_all(text: str) -> list:
-    decoder = json.JSONDecoder()
     documents = []
     position = 0
     while True:
@@ -309,10 +307,10 @@ def _decode_all(text: str) -> list:
         if position >= len(text):
             return documents
         try:
-            document, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
-            raise LvmParseError(f"invalid JSON at line {error.lineno} column {error.colno}: "
-                                f"{error.msg}") from None
+            document, position = raw_decode(text, position)
+        except ValueError as error:  # json.JSONDecodeError, imported only to word it
+            raise LvmParseError(f"invalid JSON at line {getattr(error, 'lineno', '?')} column "
+                                f"{getattr(error, 'colno', '?')}: {getattr(error, 'msg', error)}") from None
         documents.append(document)
 
 
@@ -326,7 +324,7 @@ def _rows(container: dict, key: str, where: str) -> list[dict]:
 def _name(row: dict, key: str, where: str) -> str:
     value = row.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise LvmParseError(f"{where}: a row has no {key}: {json.dumps(row)[:80]}")
+        raise LvmParseError(f"{where}: a row has no {key}: {dumps(row, sort_keys=False)[:80]}")
     return value.strip()
 
 

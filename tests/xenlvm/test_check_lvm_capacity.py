@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
-from .helpers import fixture, read, run_check
+from .helpers import CHECKS, FIXTURES, fixture, read, run_check
 
 OK, WARNING, CRITICAL, UNKNOWN = range(4)
 NO_POOL_ALARM = ["--pool-warning", "~:101", "--pool-critical", "~:101"]
@@ -166,3 +168,22 @@ def test_format_bytes(count, text):
     from nagios_herd.plugin.runtime import format_bytes
 
     assert format_bytes(count) == text
+
+
+@pytest.mark.parametrize("name, args, status", [
+    ("lvm2-real/vgs_json_units_b_nearly_full.json", ["-w", "15:"], WARNING),
+    ("lvm2-real/fullreport_json_units_b.json", ["--vg", "vg_herd"], OK),
+    ("xenlvm-synthetic/lvm_json_thin_pool_out_of_data.json", [], CRITICAL),
+    ("missing.json", [], UNKNOWN),
+])
+def test_start_up_never_imports_re(name, args, status):
+    """``json`` imports ``re`` (about 4 ms, with ``enum``): run as Nagios runs it (the launcher's own ``-sS``
+    shebang), the check reads an lvm report through ``_json`` and does without both. (Invalid JSON, lvm2#130's
+    trailing commas and sizes without ``--units b`` still import them, to word or repair what they read.)"""
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "PYTHONPROFILEIMPORTTIME": "1"}
+    proc = subprocess.run([str(CHECKS / "check_lvm_capacity"), "--input", str(FIXTURES / name), *args],
+                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert proc.returncode == status, proc.stdout
+    imported = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert {"nagios_herd.checks.lvm_capacity", "nagios_herd.parsers.lvm"} <= imported, proc.stderr[-2000:]
+    assert not {"re", "enum", "json"} & imported, sorted(imported)
