@@ -13,7 +13,9 @@ resident size as its own peak, since Linux keeps the pre-exec high-water mark.
   the newest in ``dist/deb``), unpacked with ``dpkg-deb -x`` and byte-compiled as its postinst does;
 - ``bundle``: ``PLUGIN_DIR/check_drbd_sync`` of the fab-deployed bundle, laid out as ``fab deploy`` installs it
   (the ``current`` link, the unpacked tar, byte-compiled);
-- ``venv``: the check script a virtualenv's pip installed (``--venv DIR``, default the checkout's ``.venv``).
+- ``venv``: the check script a virtualenv's pip installed (``--venv DIR``, default the checkout's ``.venv``). An
+  editable install (the checkout's own ``.venv``) is reported as ``venv-editable``, without a target: its ``site``
+  runs setuptools' editable finder and the package is imported through it (about 1.9x perl); users install a wheel.
 
 Targets (start-up, i.e. the median wall time; the RSS ratio is printed beside it, where a Python interpreter's own
 ~8.7 MiB against perl's ~7.2 MiB is the floor): deb and bundle at most 1.2x perl on OK and 1.5x on the resync;
@@ -64,7 +66,8 @@ def forms(scratch: Path, deb: Path | None, venv: Path) -> dict[str, Path]:
         subprocess.run([PYTHON, "-m", "compileall", "-q", str(scratch / "deb/usr/lib/nagios-herd-plugins")],
                        check=True, stdout=subprocess.DEVNULL)
     found["bundle"] = _deployed_bundle(scratch / "plugins")
-    found["venv"] = venv / "bin" / "check_drbd_sync"
+    editable = any(venv.glob("lib/python*/site-packages/__editable__*nagios_herd*.pth"))
+    found["venv-editable" if editable else "venv"] = venv / "bin" / "check_drbd_sync"
     return found
 
 
