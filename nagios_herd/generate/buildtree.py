@@ -25,6 +25,8 @@ from nagios_herd.parallel import Child, cores
 MANIFEST = "MANIFEST.json"
 PRIVATE_MODE = 0o600  # files that may carry a secret (the DRBD configuration: shared-secret)
 PUBLIC_MODE = 0o644
+SUDOERS_MODE = 0o440  # a host's sudoers file, as Debian and sudo want every file in /etc/sudoers.d
+SUDOERS_DIR = "/etc/sudoers.d/"
 GROUP_MODE = 0o640  # a published tree: root writes, the nagios group reads, nobody else
 WEB_USERS = "/etc/nagios4/htdigest.users"  # a guest's web users file: published root:www-data 0640
 RESOURCE = "/etc/nagios4/resource.cfg"  # a guest's $USERn$ (the team's secrets): published root:nagios 0640
@@ -61,10 +63,13 @@ def read_manifest(tree: Path) -> dict | None:
 def file_mode(relative: str) -> int:
     """0600 for a host's DRBD configuration (it may hold the peers' shared secret), a guest's web users file
     (password hashes), a guest's resource.cfg (the team's ``$USERn$`` secrets) and the manifest (a sha256 of each
-    of those is a guessing aid for a short secret), else 0644 (less the umask)."""
+    of those is a guessing aid for a short secret), 0440 for a host's sudoers file (the mode ``fab deploy``
+    installs it with), else 0644 (less the umask)."""
     parts = relative.split("/")
     if parts[:1] == ["hosts"] and parts[2:4] == ["etc", "drbd.d"]:
         return PRIVATE_MODE
+    if parts[:1] == ["hosts"] and parts[2:4] == ["etc", "sudoers.d"]:
+        return SUDOERS_MODE
     private = parts[:1] == ["guests"] and (relative.endswith(WEB_USERS) or relative.endswith(RESOURCE))
     return PRIVATE_MODE if private or relative == MANIFEST else PUBLIC_MODE
 

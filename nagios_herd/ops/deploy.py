@@ -1,14 +1,15 @@
 """``fab deploy``: push the build tree of ``nagios-herd generate`` to the hosts and guests, safely.
 
 Why this order: the tree is validated here first (the same validators as ``nagios-herd validate``), then per
-machine only files whose sha256 differs from ``MANIFEST.json`` are sent (to ``PATH.nagios-herd-new``), each
-one checked on the target where a checker exists (``visudo -cf``), moved into place keeping the old copy, and
-the machine-level check run (``drbdadm dump RES`` on hosts, ``nagios4 -v`` on guests). A failed check puts
-every old file back. Only what changed is reloaded: ``drbdadm adjust`` for a changed resource file, and for a
-changed Nagios tree ``systemctl reload nagios4`` or else a HUP to the guest's Nagios (its ``lock_file`` pid, as the
-init script does, but only when that pid is a process of the Nagios binary). Every host and guest then gets the
-check plugins as one checksummed bundle in the inventory's ``paths.plugin_dir`` (:mod:`nagios_herd.ops.plugins`:
-changed-only, each check answering ``-V`` before the switch, rolled back on failure).
+machine only files whose sha256 differs from ``MANIFEST.json`` are sent (to ``PATH.nagios-herd-new``), each one
+checked on the target where a checker exists (``visudo -cf``, on the sudoers file already root:root 0440), moved
+into place keeping the old copy, and the machine-level check run (``drbdadm dump RES`` on hosts, ``nagios4 -v`` on
+guests). A failed check puts every old file back. Only what changed is reloaded: ``drbdadm adjust`` for a changed
+resource file, and for a changed Nagios tree ``systemctl reload nagios4`` or else a HUP to the guest's Nagios (its
+``lock_file`` pid, as the init script does, but only when that pid is a process of the Nagios binary). Every host
+and guest then gets the check plugins as one checksummed bundle in the inventory's ``paths.plugin_dir``
+(:mod:`nagios_herd.ops.plugins`: changed-only, each check answering ``-V`` before the switch, rolled back on
+failure).
 
 Root writes only into directories nobody else may write (a directory owned by another user or writable by
 group/others is refused before anything is sent), and the old copy is made with ``cp --remove-destination``,
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from nagios_herd.errors import HerdError
-from nagios_herd.generate.buildtree import RESOURCE, read_manifest
+from nagios_herd.generate.buildtree import RESOURCE, SUDOERS_DIR, SUDOERS_MODE, read_manifest
 from nagios_herd.ops import plugins
 from nagios_herd.ops.bundle import build as build_bundle
 from nagios_herd.ops.remote import HostDown, Link
@@ -34,6 +35,7 @@ KEEP_OLD = 'if [ -e "$1" ]; then cp -p --remove-destination -- "$1" "$1$2"; fi'
 RESTORE_OLD = 'if [ -e "$1$2" ]; then mv -f -- "$1$2" "$1"; else rm -f -- "$1"; fi'
 NAGIOS_EXE = "/usr/sbin/nagios4"
 RESOURCE_OWNER = "root:nagios"  # a guest's resource.cfg, as Debian's nagios4 package installs it (mode 0640)
+SUDOERS_OWNER = "root:root"  # with SUDOERS_MODE (0440): every file in /etc/sudoers.d, as Debian and sudo want it
 # Through the service manager when it runs Nagios; otherwise a HUP to the lock_file's pid, which the nagios user
 # can write: only a plain positive number whose process is the Nagios binary is signalled (never -1, 0, a group).
 RELOAD_NAGIOS = (
@@ -108,7 +110,9 @@ def push(link: Link, build: Path, kind: str, files: dict[str, str], out: TextIO,
     _safe_dirs(link, changed)
     for path in changed:
         link.put(build / kind / link.name / path.lstrip("/"), path + NEW)
-        if "/sudoers.d/" in path:
+        if path.startswith(SUDOERS_DIR):  # its final owner and mode before sudo's own check, then moved in place
+            _must(link, ["chown", SUDOERS_OWNER, "--", path + NEW], f"chown {path}")
+            _must(link, ["chmod", f"{SUDOERS_MODE:04o}", "--", path + NEW], f"chmod {path}")
             _must(link, ["visudo", "-c", "-f", path + NEW], f"visudo -cf {path}")
         if kind == "guests" and path == RESOURCE:  # 0600 in the build tree; Nagios re-reads it as nagios on reload
             _must(link, ["chown", RESOURCE_OWNER, "--", path + NEW], f"chown {path}")

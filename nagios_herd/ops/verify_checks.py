@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nagios_herd.generate.buildtree import SUDOERS_DIR, SUDOERS_MODE
 from nagios_herd.model import Herd
 from nagios_herd.ops.facts import AUDITED_DIRS, DRBD_DIR, HostFacts
 from nagios_herd.ops.probe import GuestView, Snapshot
@@ -256,10 +257,14 @@ def _writer_could(path: str) -> str:
     return f"whoever can write {where} chooses the handlers DRBD runs as root"
 
 
+SUDOERS_MODES = (SUDOERS_MODE, 0o400)  # what Debian and sudo's documentation want of a file in /etc/sudoers.d
+
+
 def file_modes(herd: Herd, facts: dict[str, HostFacts]) -> list[Finding]:
     """V15: the deployed DRBD configuration, sudoers and NRPE files and their directories are root's and nobody
     else may write them (ERROR); the DRBD files, which may hold the peers' shared secret, nobody else may read
-    (WARN: fab deploy installs them 0600)."""
+    (WARN: fab deploy installs them 0600); the sudoers file is 0440 or 0400 (WARN otherwise: sudo still reads it,
+    but nobody but root has any business with it, and fab deploy installs it 0440)."""
     out = []
     for host in herd.hosts:
         found = facts[host.name]
@@ -275,6 +280,9 @@ def file_modes(herd: Herd, facts: dict[str, HostFacts]) -> list[Finding]:
             elif mode & 0o022:
                 out.append(Finding(ERROR, "V15", f"{host.name}: {path} is writable by group or others (mode "
                                                  f"{mode:04o}): {_writer_could(path)}"))
+            elif path.startswith(SUDOERS_DIR) and mode not in SUDOERS_MODES:
+                out.append(Finding(WARN, "V15", f"{host.name}: {path} has mode {mode:04o}, not 0440 or 0400 as "
+                                                f"sudo wants (fab deploy installs it {SUDOERS_MODE:04o})"))
             if path.startswith(f"{DRBD_DIR}/") and mode & 0o044:
                 out.append(Finding(WARN, "V15", f"{host.name}: {path} is readable by group or others (mode "
                                                 f"{mode:04o}): it may hold the DRBD peers' shared secret (fab deploy "

@@ -21,20 +21,22 @@ def test_status_and_verify_on_a_healthy_herd(ops):
 
 
 def test_verify_reports_deployed_files_others_may_read_or_write(ops):
-    res, nrpe = "/etc/drbd.d/lab-db.res", "/etc/nagios/nrpe.d/nagios-herd.cfg"
-    assert ops.ssh("primary", f"stat -c %a {res} {nrpe}").stdout.split() == ["600", "644"]  # as deployed
-    assert ops.ssh("primary", f"chmod 0640 {res} && chmod 0664 {nrpe}").returncode == 0
+    res, nrpe, sudoers = "/etc/drbd.d/lab-db.res", "/etc/nagios/nrpe.d/nagios-herd.cfg", "/etc/sudoers.d/nagios-herd"
+    assert ops.ssh("primary", f"stat -c %a {res} {nrpe} {sudoers}").stdout.split() == ["600", "644", "440"]
+    assert ops.ssh("primary", f"chmod 0640 {res} && chmod 0664 {nrpe} && chmod 0644 {sudoers}").returncode == 0
     try:
         verify = ops.fab("verify")
     finally:
-        assert ops.ssh("primary", f"chmod 0600 {res} && chmod 0644 {nrpe}").returncode == 0
+        assert ops.ssh("primary", f"chmod 0600 {res} && chmod 0644 {nrpe} && chmod 0440 {sudoers}").returncode == 0
     assert verify.returncode == 1, verify.stdout + verify.stderr
     found = [line for line in verify.stdout.splitlines() if " V15 " in line]
     assert found == [
         "WARN  V15  primary: /etc/drbd.d/lab-db.res is readable by group or others (mode 0640): it may hold the DRBD "
         "peers' shared secret (fab deploy installs it 0600)",
         "ERROR V15  primary: /etc/nagios/nrpe.d/nagios-herd.cfg is writable by group or others (mode 0664): whoever "
-        "can write it chooses what NRPE runs, with the nagios user's sudo rules"], verify.stdout
+        "can write it chooses what NRPE runs, with the nagios user's sudo rules",
+        "WARN  V15  primary: /etc/sudoers.d/nagios-herd has mode 0644, not 0440 or 0400 as sudo wants (fab deploy "
+        "installs it 0440)"], verify.stdout
 
 
 def test_plan_changes_nothing(ops):

@@ -219,3 +219,19 @@ def test_deploy_installs_a_guests_resource_cfg_readable_by_the_nagios_group(ops)
     assert "lab-db: installed 1 changed file(s): /etc/nagios4/resource.cfg" in result.stdout, result.stdout
     owner = ops.lab.ssh(guest, "stat -c '%U:%G %a' /etc/nagios4/resource.cfg").stdout.strip()
     assert owner == "root:nagios 640"
+
+
+def test_deploy_installs_the_sudoers_file_root_0440_and_sudo_reads_it(ops):
+    """Whatever mode a drifted sudoers file had, deploy puts the generated one in place root:root 0440 (Debian's and
+    sudo's convention), checked by visudo first; the nagios user's sudo still allows exactly its lines."""
+    sudoers = "/etc/sudoers.d/nagios-herd"
+    assert ops.ssh("primary", f"echo '# drift' >> {sudoers} && chmod 0644 {sudoers}").returncode == 0
+    result = ops.fab("deploy", "--build", str(ops.lab.layout.build_dir))
+    installed = [line for line in result.stdout.splitlines() if line.startswith("primary: installed ")]
+    assert result.returncode == 0 and sudoers in installed[0].split(), result.stdout + result.stderr
+    assert ops.ssh("primary", f"stat -c '%U:%G %a' {sudoers}").stdout.strip() == "root:root 440"
+    assert "# drift" not in ops.ssh("primary", f"cat {sudoers}").stdout
+    allowed = ops.ssh("primary", "runuser -u nagios -- sudo -n /usr/sbin/xl list")
+    assert allowed.returncode == 0 and "Domain-0" in allowed.stdout, allowed
+    refused = ops.ssh("primary", "runuser -u nagios -- sudo -n /usr/bin/id")
+    assert refused.returncode != 0 and refused.stdout == "", refused

@@ -225,11 +225,11 @@ def test_replication_over_the_management_network_is_a_v11_warning(herd):
         f"{h.name}: DRBD replicates over the management address {h.address}" for h in herd.hosts]
 
 
-def test_deployed_files_others_may_write_are_errors_and_readable_drbd_files_warnings(herd):
+def test_deployed_files_others_may_write_are_errors_readable_drbd_files_and_loose_sudoers_warnings(herd):
     info = xen.parse_info((ROOT / "tests/fixtures/ganeti/xen-xl-info-4.0.1.txt").read_text())
     safe = {"/etc/drbd.d": (0, 0o755), "/etc/drbd.d/global_common.conf": (0, 0o600),
             "/etc/drbd.d/lab-db.res": (0, 0o600), "/etc/sudoers.d": (0, 0o750),
-            "/etc/sudoers.d/nagios-herd": (0, 0o644), "/etc/nagios/nrpe.d": (0, 0o755),
+            "/etc/sudoers.d/nagios-herd": (0, 0o440), "/etc/nagios/nrpe.d": (0, 0o755),
             "/etc/nagios/nrpe.d/nagios-herd.cfg": (0, 0o644)}
     unsafe = {**safe, "/etc/drbd.d/lab-db.res": (0, 0o644), "/etc/drbd.d/lab-web.res": (0, 0o660),
               "/etc/sudoers.d/nagios-herd": (112, 0o440), "/etc/nagios/nrpe.d": (0, 0o2775)}
@@ -245,6 +245,16 @@ def test_deployed_files_others_may_write_are_errors_and_readable_drbd_files_warn
         "chooses what NRPE runs, with the nagios user's sudo rules",
         "ERROR V15  backup: /etc/sudoers.d/nagios-herd is owned by uid 112, not root: whoever can write it can give "
         "any user root"]
+    sudoers = "/etc/sudoers.d/nagios-herd"
+    for mode, found in ((0o400, []), (0o644, ["WARN  V15  backup: /etc/sudoers.d/nagios-herd has mode 0644, not 0440 "
+                                              "or 0400 as sudo wants (fab deploy installs it 0440)"]),
+                        (0o640, ["WARN  V15  backup: /etc/sudoers.d/nagios-herd has mode 0640, not 0440 or 0400 as "
+                                 "sudo wants (fab deploy installs it 0440)"]),
+                        (0o460, ["ERROR V15  backup: /etc/sudoers.d/nagios-herd is writable by group or others (mode "
+                                 "0460): whoever can write it can give any user root"])):
+        facts = {"primary": HostFacts("primary", 1, info, modes=safe),
+                 "backup": HostFacts("backup", 1, info, modes={**safe, sudoers: (0, mode)})}
+        assert [str(f) for f in verify_checks.file_modes(herd, facts)] == found, oct(mode)
     unread = {"primary": HostFacts("primary", 1, info, modes=None), "backup": HostFacts("backup")}
     assert [str(f) for f in verify_checks.file_modes(herd, unread)] == [
         "WARN  V15  primary: the owners and modes of the deployed files could not be read"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import stat
 
 import herdbuilder
 import pytest
@@ -42,6 +43,17 @@ def test_generate_replaces_the_whole_tree(tmp_path):
     assert not (output / "stale.cfg").exists()
     assert set(read_manifest(output)["files"]) == set(_tree(output)) - {"MANIFEST.json"}
     assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]  # no staging left behind
+
+
+def test_the_build_tree_holds_each_file_at_the_mode_deploy_keeps(tmp_path):
+    """The DRBD files (the peers' shared secret) 0600, a host's sudoers file 0440 (as Debian and sudo want it)."""
+    output = tmp_path / "build"
+    assert cli("generate", "--inventory", str(FIXTURE_INVENTORY), "--output", str(output)).returncode == 0
+    modes = {path.relative_to(output).as_posix(): stat.S_IMODE(path.stat().st_mode)
+             for path in output.rglob("*") if path.is_file()}
+    sudoers = [path for path in modes if "/etc/sudoers.d/" in path]
+    assert sudoers and {modes[path] for path in sudoers} == {0o440}
+    assert {modes[path] for path in modes if "/etc/drbd.d/" in path} == {0o600}
 
 
 def test_invalid_inventory_exits_2_and_writes_nothing(tmp_path):
