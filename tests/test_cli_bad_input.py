@@ -42,6 +42,8 @@ BAD_INPUT = [
      "nagios-herd adopt: the following arguments are required: PATH/TO/nagios.cfg"),
     (["adopt", "--team", "nosuch", "{tmp}/nagios.cfg"], {}, 2,
      "nagios-herd: {tmp}/inv/herd.toml: no guest has team 'nosuch' (teams: alpha, beta, gamma)"),
+    (["adopt", "--team", "alpha", "--tree", "{tmp}/file", "{tmp}/nagios.cfg"], {}, 2,
+     "nagios-herd: --tree {tmp}/file: not a directory"),
     (["watch", "--connect-timeout", "0"], {}, 2,
      "nagios-herd watch: argument --connect-timeout: '0': must be at least 1"),
     (["watch", "--backoff", "inf"], {}, 2, "nagios-herd watch: argument --backoff: 'inf': not a finite number"),
@@ -75,6 +77,7 @@ def test_bad_input_is_one_line_naming_the_option(tmp_path: Path, args, env, code
     (tmp_path / "file").write_text("not a directory\n")
     (tmp_path / "notatree").mkdir()
     (tmp_path / "notatree" / "keep.txt").write_text("an operator's file\n")
+    (tmp_path / "nagios.cfg").write_text("cfg_dir=objects\n")
     before = sorted(tmp_path.rglob("*"))
     environment = {"PATH": os.environ["PATH"], "LC_ALL": "C", "HOME": str(tmp_path),
                    "NAGIOS_HERD_INVENTORY": INVENTORY.format(tmp=tmp_path),

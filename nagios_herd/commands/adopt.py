@@ -182,6 +182,8 @@ def _read_server(source: Path, tree: str | None) -> tuple[Any, Any]:
 
     if not source.is_file():
         raise HerdError(f"{source}: no such Nagios main config file", exit_code=2)
+    if tree and not Path(tree).is_dir():
+        raise HerdError(f"--tree {tree}: not a directory", exit_code=2)
     files = server_files(source, Path(tree) if tree else None)
     if files.problems:
         raise InventoryError(files.problems)
