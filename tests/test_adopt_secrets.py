@@ -172,6 +172,19 @@ def test_a_team_file_cannot_name_a_secrets_file(tmp_path: Path) -> None:
     assert done.returncode != 0 and "team.resource_secrets: unknown key" in done.stderr + done.stdout
 
 
+def test_a_scoped_publish_reads_no_other_guests_secrets(inv: tuple[Path, Path], tmp_path: Path) -> None:
+    """Guest alpha publishing its own tree never needs beta's secrets file on its machine."""
+    root, secrets = inv
+    herd_file = str(root / "herd.toml")
+    everything = run_cli("generate", "--inventory", herd_file, "--output", str(tmp_path / "build"))
+    assert everything.returncode != 0
+    assert f"{secrets}: cannot read the resource secrets file: No such file or directory" in everything.stderr
+    alone = run_cli("publish", "--inventory", herd_file, "--live", str(tmp_path / "live"), "--scope", "guests/alpha")
+    assert alone.returncode == 0, alone.stderr
+    own = run_cli("publish", "--inventory", herd_file, "--live", str(tmp_path / "live2"), "--scope", "guests/beta")
+    assert own.returncode != 0 and f"{secrets}: cannot read the resource secrets file" in own.stderr
+
+
 def test_two_guests_cannot_share_a_secrets_file(inv: tuple[Path, Path], tmp_path: Path) -> None:
     root, secrets = inv
     edit(root, "herd.toml", 'team = "teams/gamma.toml"\n', f'team = "teams/gamma.toml"\nresource_secrets = "{secrets}"\n')

@@ -251,7 +251,7 @@ def _publish_locked(options: Options) -> str | None:
         return None
     from nagios_herd.generate.render import build  # the slow path: Jinja2, the inventory loader, the validators
 
-    result = build(options.inventory)
+    result = build(options.inventory, options.scope)
     files = scoped(result.files, options.scope)
     if not files:
         raise HerdError(f"scope {options.scope!r} matches no generated file (no such guest or host?)")

@@ -226,12 +226,18 @@ class Build:
     files: dict[str, bytes]
 
 
-def build(inventory: Path) -> Build:
-    """Load and validate the inventory, then render every file (nothing is written)."""
+def build(inventory: Path, scope: str = "") -> Build:
+    """Load and validate the inventory, then render every file (nothing is written).
+
+    ``scope`` (``guests/NAME``, ``hosts/NAME``): the caller keeps only that subtree, so no other guest's resource
+    secrets file is read (a guest publishing its own tree never needs another team's secrets)."""
     from nagios_herd.inventory.loader import load
 
     herd = load(inventory)
     templates = templates_dir()
     environment(templates)  # a missing template directory is reported before any hashing
     digests = input_digests(herd, templates)
-    return Build(herd, digests, templates, render(herd, digests, templates))
+    kept = scope.strip("/") + "/"
+    unread = {guest.name: {} for guest in herd.guests if scope and not (
+        f"guests/{guest.name}/".startswith(kept) or kept.startswith(f"guests/{guest.name}/"))}
+    return Build(herd, digests, templates, render(herd, digests, templates, team_macros=unread))
