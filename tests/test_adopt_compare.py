@@ -99,6 +99,18 @@ def test_user_macros_stay_macros_in_lines_and_arguments() -> None:
     assert (moved.macros, moved.moved) == ({"USER4": "hunter2", "USER9": "t0ken"}, {"USER3": "USER4"})
 
 
+def test_user_macro_names_are_read_as_nagios_reads_them() -> None:
+    """Nagios takes atoi() of what follows USER, in a line and in the resource file: $USER07$ is $USER7$."""
+    text = PRECACHE.replace("$USER1$/check_x", "$USER1$/check_x -p $USER07$")
+    adopted = team_content(resolved(text), {}, HERD_MACROS, {"USER1": "/usr/lib/nagios/plugins", "USER7": "s3"},
+                           "t")
+    assert adopted.macros == {"USER7": "s3"} and "$USER07$" in adopted.arrays["commands"][0]["line"]
+    assert expand_users("$USER07$ $USER7x$ $USER0$ $USER257$ $USERx$", {"USER7": "v"}) == (
+        "v v $USER0$ $USER257$ $USERx$")
+    server = PRECACHE.replace("$USER1$/check_x", "$USER01$/check_x")
+    assert compare(resolved(server), {"USER001": "/p"}, resolved(), {"USER1": "/p"}) == []
+
+
 def test_compare_substitutes_user_macros_in_arguments_as_nagios_does() -> None:
     server = PRECACHE.replace("check_x!3", "check_x!$USER3$")
     herd = PRECACHE.replace("check_x!3", "check_x!$USER4$")

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from nagios_herd.adopt.reader import expand_users, number, split
+from nagios_herd.adopt.reader import expand_users, number, split, user_macros
 from nagios_herd.parsers.nagios_objects import NagiosObject
 
 Resolved = list[tuple[str, NagiosObject]]
@@ -32,7 +32,7 @@ class _Side:
     """One resolved configuration, with what its names mean."""
 
     def __init__(self, objects: Resolved, macros: dict[str, str]) -> None:
-        self.macros = macros
+        self.macros = user_macros(macros)
         self.by_kind: dict[str, list[NagiosObject]] = {}
         for kind, item in objects:
             self.by_kind.setdefault(kind, []).append(item)

@@ -21,11 +21,11 @@ from typing import Any
 
 from nagios_herd.errors import InventoryError
 from nagios_herd.generate.resource_macros import MAX_USER_MACROS, free_name
-from nagios_herd.generate.resource_macros import number as number_of
 from nagios_herd.parsers.nagios_objects import NagiosObject
 
 Resolved = list[tuple[str, NagiosObject]]
 _FLOAT = re.compile(r"^(-?\d+)\.(\d*?)0*$")
+_ATOI = re.compile(r"^[ \t\n\v\f\r]*([+-]?[0-9]+)")  # what C's atoi reads
 _WEEK = {day: "00:00-24:00" for day in ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday",
                                         "saturday")}
 HERD_TIMEPERIODS = {"24x7": _WEEK}  # the herd's own timeperiods (its guest template), by directives
@@ -93,8 +93,21 @@ def number(value: str) -> str:
     return f"{match.group(1)}.{match.group(2)}" if match.group(2) else match.group(1)
 
 
+def user_macro(name: str) -> str | None:
+    """``USER7`` for what Nagios reads as ``$USER7$`` (it takes ``atoi`` of what follows ``USER``: ``USER07`` and
+    ``USER7x`` are ``USER7`` too), None for anything else."""
+    match = _ATOI.match(name[4:]) if name.startswith("USER") else None
+    index = int(match.group(1)) if match else 0
+    return f"USER{index}" if 0 < index <= MAX_USER_MACROS else None
+
+
+def user_macros(macros: dict[str, str]) -> dict[str, str]:
+    """A resource file's ``$USERn$`` under the names :func:`user_macro` gives them (the last one wins)."""
+    return {canonical: value for name, value in macros.items() if (canonical := user_macro(name))}
+
+
 def map_users(line: str, replace: Callable[[str], str | None]) -> str:
-    """``line`` with each ``$USERn$`` Nagios would see replaced by ``replace(name)`` (None: kept as written).
+    """``line`` with each ``$USERn$`` Nagios would see replaced by ``replace("USERn")`` (None: kept as written).
 
     Read as Nagios reads it: the ``$`` split the line into text and macro names in turn, so ``$$`` is an escaped
     dollar and ``$$USER1$$`` holds no macro."""
@@ -102,7 +115,8 @@ def map_users(line: str, replace: Callable[[str], str | None]) -> str:
     out = [parts[0]]
     for index in range(1, len(parts), 2):
         name, closed = parts[index], index + 1 < len(parts)
-        new = replace(name) if closed and number_of(name) else None
+        canonical = user_macro(name) if closed else None
+        new = replace(canonical) if canonical else None
         out.append(f"${name}$" if closed and new is None else new if closed else f"${name}")
         if closed:
             out.append(parts[index + 1])
@@ -125,7 +139,7 @@ class _Mapper:
                         for group in self.by_kind.get("contactgroup", [])}
         self.herd_commands = herd_commands
         self.herd_macros = herd_macros
-        self.team_macros = team_macros
+        self.team_macros = user_macros(team_macros)
         self.commands: dict[str, str] = {}  # Nagios command name -> team command name (or herd's)
         self.periods: dict[str, str] = {}
         self.adopted = Adopted()
