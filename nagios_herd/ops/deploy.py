@@ -34,7 +34,7 @@ NAGIOS_CFG = "/etc/nagios4/nagios.cfg"
 KEEP_OLD = 'if [ -e "$1" ]; then cp -p --remove-destination -- "$1" "$1$2"; fi'
 RESTORE_OLD = 'if [ -e "$1$2" ]; then mv -f -- "$1$2" "$1"; else rm -f -- "$1"; fi'
 NAGIOS_EXE = "/usr/sbin/nagios4"
-RESOURCE_OWNER = "root:nagios"  # a guest's resource.cfg, as Debian's nagios4 package installs it (mode 0640)
+RESOURCE_OWNER, RESOURCE_MODE = "root:nagios", 0o640  # a guest's resource.cfg, as Debian's nagios4 installs it
 SUDOERS_OWNER = "root:root"  # with SUDOERS_MODE (0440): every file in /etc/sudoers.d, as Debian and sudo want it
 # Through the service manager when it runs Nagios; otherwise a HUP to the lock_file's pid, which the nagios user
 # can write: only a plain positive number whose process is the Nagios binary is signalled (never -1, 0, a group).
@@ -116,7 +116,7 @@ def push(link: Link, build: Path, kind: str, files: dict[str, str], out: TextIO,
             _must(link, ["visudo", "-c", "-f", path + NEW], f"visudo -cf {path}")
         if kind == "guests" and path == RESOURCE:  # 0600 in the build tree; Nagios re-reads it as nagios on reload
             _must(link, ["chown", RESOURCE_OWNER, "--", path + NEW], f"chown {path}")
-            _must(link, ["chmod", "0640", "--", path + NEW], f"chmod {path}")
+            _must(link, ["chmod", f"{RESOURCE_MODE:04o}", "--", path + NEW], f"chmod {path}")
     for path in changed:
         _must(link, ["sh", "-c", KEEP_OLD, "sh", path, OLD], f"keep {path}")
         _must(link, ["mv", "-f", "--", path + NEW, path], f"install {path}")
