@@ -38,6 +38,9 @@ OBJECT_FILES = ("commands.cfg", "contacts.cfg", "dependencies.cfg", "escalations
 ADMIN_EMAIL = "root@localhost"  # nagios.cfg's admin_email when no team contact has an address
 CIB = "cluster/cib.xml"
 WEB_CONF = "etc/lighttpd/conf-available/50-nagios-herd.conf"  # in a guest's tree; enabled with lighty-enable-mod
+# php-cgi's socket for Debian's nagios4 PHP pages: in the directory Debian's lighttpd gives www-data, its own name
+# beside Debian's php.socket (15-fastcgi-php.conf may be enabled as well).
+PHP_SOCKET = "/run/lighttpd/nagios-herd-php.socket"
 CLUSTER_SCOPE = "/cluster"  # the CIB's header digest (never a guest name)
 
 
@@ -122,7 +125,7 @@ def _plan(herd: Herd, overrides: Mapping[str, Mapping[str, str]] | None = None,
         people = [name for name in web_users.users(herd, guest, CGI_READER) if name != CGI_READER]
         yield f"guests/{guest.name}/{WEB_CONF}", guest.name, "guest/lighttpd.conf.j2", {
             **common, "cgi_reader": CGI_READER, "realm": web_users.REALM, "users_file": "/" + web_users.USERS_FILE,
-            "people": "|".join(f"user={name}" for name in people)}
+            "php_socket": PHP_SOCKET, "people": "|".join(f"user={name}" for name in people)}
         for name in OBJECT_FILES:
             yield (f"{base}/objects/{name}", guest.name, f"guest/objects/{name}.j2",
                    {**common, "nrpe_timeout": NRPE_TIMEOUT, "web_scheme": (herd.lab or LabTuning()).web_scheme})

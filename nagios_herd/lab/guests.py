@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
+import shutil
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from nagios_herd.lab import disks, hosts, sshd
 from nagios_herd.lab.layout import Layout, read_json, write_json
 from nagios_herd.model import Guest, Herd
 from nagios_herd.generate import web_users
-from nagios_herd.generate.render import WEB_CONF
+from nagios_herd.generate.render import PHP_SOCKET, WEB_CONF
 from nagios_herd.generate.views import CGI_READER
 from nagios_herd.nagios import serve as nagios_serve
 
@@ -35,6 +36,8 @@ HTTP_PORT = 80
 MAIN_CFG = "/etc/nagios4/nagios.cfg"
 DISK_DIRS = ("/var/lib/nagios4", "/var/log/nagios4")
 NAGIOS_SUBDIRS = ("var/lib/nagios4/rw", "var/lib/nagios4/spool/checkresults", "var/log/nagios4")
+STYLESHEETS = "/etc/nagios4/stylesheets"  # nagios4-cgi's conffiles, which the web front serves at /nagios4/stylesheets/
+MIME_TYPES = "/usr/share/lighttpd/create-mime.conf.pl"  # Debian's lighttpd.conf takes its mimetype.assign from it
 
 
 def host_key(layout: Layout, guest: Guest) -> Path:
@@ -46,6 +49,8 @@ def prepare(layout: Layout, herd: Herd, guest: Guest) -> None:
     guest_dir = layout.guest_dir(guest.name)
     (layout.guest_root(guest.name) / "root").mkdir(parents=True, exist_ok=True)
     (layout.guest_root(guest.name) / "etc/nagios4").mkdir(parents=True, exist_ok=True)
+    # What the nagios4-cgi package put into a real guest's /etc/nagios4 beside the generated files.
+    shutil.copytree(STYLESHEETS, layout.guest_root(guest.name) / STYLESHEETS.lstrip("/"), dirs_exist_ok=True)
     sshd.keygen(guest_dir / "ssh_host_ed25519_key", f"lab guest {guest.name}")
     (guest_dir / "sshd_config").write_text(sshd.config(
         address=guest.address, port=22, host_key=guest_dir / "ssh_host_ed25519_key",
@@ -58,7 +63,8 @@ def _binds(layout: Layout, herd: Herd, guest: Guest, host: str) -> list[tuple[Pa
     root = layout.guest_root(guest.name)
     disk = disks.attach(layout, guest.name, host, [h.name for h in herd.hosts if h.name != host])
     pairs = [(root / "etc/nagios4", "/etc/nagios4"), (root / "etc/lighttpd", "/etc/lighttpd"),
-             (root / "root", "/root"), (layout.guest_dir(guest.name) / "run", "/run/nagios4")]
+             (root / "root", "/root"), (layout.guest_dir(guest.name) / "run", "/run/nagios4"),
+             (layout.guest_dir(guest.name) / "run-lighttpd", str(Path(PHP_SOCKET).parent))]
     pairs += [(disk / target.lstrip("/"), target) for target in (*DISK_DIRS, herd.paths.state_dir)]
     plugins = layout.guest_dir(guest.name) / "plugins"
     if plugins.is_dir():
@@ -228,7 +234,8 @@ def _web_secrets(layout: Layout, herd: Herd) -> web_users.WebSecrets:
 
 def _write_web_front(layout: Layout, herd: Herd, guest: Guest) -> Path:
     """The guest's users file (as ``generate`` writes it from a web secrets file) and a lighttpd main config that
-    only says where to listen and includes the generated web front config, as Debian's lighttpd.conf does."""
+    only says where to listen, takes Debian's MIME types and includes the generated web front config, as Debian's
+    lighttpd.conf does."""
     root = layout.guest_root(guest.name)
     users = root / web_users.USERS_FILE
     fd = os.open(users, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
@@ -245,6 +252,7 @@ def _write_web_front(layout: Layout, herd: Herd, guest: Guest) -> Path:
         f"server.port = {HTTP_PORT}",
         f'server.pid-file = "{web_root / "lighttpd.pid"}"',
         f'server.errorlog = "{web_root / "lighttpd-error.log"}"',
+        f'include_shell "{MIME_TYPES}"',
         f'include "/{WEB_CONF}"',  # the guest's own /etc/lighttpd, as on a real guest
     ]) + "\n")
     return conf

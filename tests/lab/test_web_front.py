@@ -1,7 +1,9 @@
-"""The people at the other end: each guest's generated web front (lighttpd + the users file + cgi.cfg) on a running
-lab, driven by headless Chromium. A team contact logs in to their guest and sees their hosts and services in the
-states their Nagios holds; a contact of another team is refused; the herd's admins see the watcher's view of both
-dom0s; the watchers' CGI user reaches statusjson.cgi and nothing else. The screenshots are kept under
+"""The people at the other end: each guest's generated web front (lighttpd + php-cgi + the users file + cgi.cfg) on a
+running lab, driven by headless Chromium that logs in as a person does (once, then the browser answers every
+challenge of the page's frames, stylesheets, scripts and images itself). A team contact opens ``/nagios4/`` and
+gets Debian's front page with its menu, styled, and sees their hosts and services in the states their Nagios holds;
+a contact of another team is refused everywhere; the herd's admins see the watcher's view of both dom0s; the
+watchers' CGI user reaches statusjson.cgi and nothing else. The screenshots are kept under
 ``tests/artifacts/web-front/`` (printed by the tests).
 """
 
@@ -9,12 +11,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import tempfile
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 import requests
+from chromium_devtools import CHROMIUM, Visit, chromium
 
 from nagios_herd.lab import guests
 from nagios_herd.lab.alerts import STATUS_TEXT, wait
@@ -25,42 +27,37 @@ pytestmark = [pytest.mark.lab, pytest.mark.real]
 lab = pytest.fixture(scope="module")(module_lab)
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web-front"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1400,1000")
 # One service row of status.cgi: the link to the service's page, then its status cell.
 ROW = re.compile(r'extinfo\.cgi\?type=2&amp;host=([^&"]+)&amp;service=[^"]*"[^>]*>([^<]+)</a>.*?'
                  r'class="status(OK|WARNING|UNKNOWN|CRITICAL|PENDING)"', re.S)
+MENU_LINK = re.compile(r'href="(/cgi-bin/nagios4/[a-z]+\.cgi[^"]*)"')
 
 
-def _browser(url: str, *extra: str) -> subprocess.CompletedProcess:
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-        return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *extra, url],
-                              capture_output=True, text=True, timeout=120)
+def front(lab, guest: str) -> str:
+    return f"http://{lab.herd.guest(guest).address}"
 
 
-def visit(lab, guest: str, user: str, password: str, page: str, shot: str) -> str:
-    """``page`` of ``guest``'s web front as Chromium shows it to ``user`` (basic auth in the URL): its DOM, and
-    its screenshot kept as ``shot``.png."""
-    address = lab.herd.guest(guest).address
-    url = f"http://{user}:{password}@{address}/cgi-bin/nagios4/{page}"
+def visit(lab, guest: str, user: str, password: str, path: str, shot: str) -> Visit:
+    """``path`` of ``guest``'s web front as ``user``'s Chromium shows it, its screenshot kept as ``shot``.png.
+    Everything the page loaded (frames, stylesheets, scripts, images) was answered 200: styled, not refused."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     picture = ARTIFACTS / f"{shot}.png"
     picture.unlink(missing_ok=True)
-    taken = _browser(url, f"--screenshot={picture}")
-    assert picture.is_file(), taken.stderr[-2000:]
+    with chromium(user, password) as browser:
+        seen = browser.visit(front(lab, guest) + path)
+    picture.write_bytes(seen.screenshot)
     print(f"screenshot: {picture}")
-    dumped = _browser(url, "--dump-dom")
-    assert dumped.returncode == 0, dumped.stderr[-2000:]
-    return dumped.stdout
+    assert seen.statuses and not seen.failed, (seen.statuses, seen.failed)
+    assert set(seen.statuses.values()) == {200}, seen.statuses
+    for document in seen.documents:
+        assert all(sheet["rules"] for sheet in document["sheets"]), document["sheets"]
+    return seen
 
 
-def refused(lab, guest: str, user: str, password: str, page: str) -> str:
-    """Chromium's log of a login of ``user`` to ``guest`` that must fail (no page, so no screenshot)."""
-    address = lab.herd.guest(guest).address
-    done = _browser(f"http://{user}:{password}@{address}/cgi-bin/nagios4/{page}", "--dump-dom")
-    return done.stdout + done.stderr
+def refused(lab, guest: str, user: str, password: str, path: str) -> Visit:
+    """``user``'s Chromium on ``path`` of ``guest``: the login was answered and refused again (401)."""
+    with chromium(user, password) as browser:
+        return browser.visit(front(lab, guest) + path)
 
 
 def shown(dom: str) -> dict[tuple[str, str], str]:
@@ -84,7 +81,8 @@ def agree(lab, guest: str, user: str, shot: str) -> dict[tuple[str, str], str]:
     seen: dict = {}
     for _ in range(3):
         before = held(lab, guest, user, password)
-        page = shown(visit(lab, guest, user, password, "status.cgi?host=all&limit=0", shot))
+        page = shown(visit(lab, guest, user, password, "/cgi-bin/nagios4/status.cgi?host=all&limit=0",
+                           shot).documents[0]["html"])
         after = held(lab, guest, user, password)
         seen = {"before": before, "page": page, "after": after}
         if page and set(page) == set(before) and all(page[key] in (before[key], after.get(key)) for key in page):
@@ -107,18 +105,43 @@ def test_a_team_contact_sees_their_own_hosts_and_services_as_nagios_holds_them(l
     assert {host for host, _ in page} <= team_hosts | {guest.name}  # nothing of another team, no dom0
 
 
-def test_a_contact_of_another_team_is_refused(lab):
+def test_a_team_contact_opens_the_front_page_and_its_menu_styled(lab):
+    guest = lab.herd.guest("lab-web")
+    contact = guest.team.contacts[0].name
+    password = guests.web_password(lab.layout, contact)
+    seen = visit(lab, guest.name, contact, password, "/nagios4/", f"{guest.name}-{contact}-front")
+    assert [document["name"] for document in seen.documents[1:]] == ["side", "main"]  # index.php's two frames
+    side, main = seen.document("/side.php"), seen.document("/main.php")
+    assert "<?php" not in side["html"] + main["html"]  # run by php-cgi, not sent as source
+    assert 'id="currentversioninfo"' in main["html"]
+    for document in (side, main):
+        assert any("/nagios4/stylesheets/common.css" in sheet["href"] for sheet in document["sheets"])
+    links = set(MENU_LINK.findall(side["html"]))
+    assert {"/cgi-bin/nagios4/tac.cgi", "/cgi-bin/nagios4/status.cgi?host=all",
+            "/cgi-bin/nagios4/extinfo.cgi?type=0", "/cgi-bin/nagios4/config.cgi"} <= links
+    for link in sorted(links):  # every CGI of the menu answers the contact
+        answer = requests.get(urljoin(side["url"], link.replace("&amp;", "&")), auth=(contact, password), timeout=30)
+        assert answer.status_code == 200, link
+    moved = requests.get(front(lab, guest.name) + "/nagios4", allow_redirects=False, timeout=10)
+    assert moved.status_code in (301, 302) and moved.headers["Location"].endswith("/nagios4/")
+    probe = lab.layout.guest_dir(guest.name) / "www" / "htdocs" / "probe.php"  # the lab server's own docroot
+    probe.write_text("<?php echo 'php' . 'ran'; ?>\n")
+    assert "phpran" not in requests.get(front(lab, guest.name) + "/probe.php", timeout=10).text  # only /nagios4/
+
+
+def test_a_contact_of_another_team_is_refused_everywhere(lab):
     guest = lab.herd.guest("lab-web")
     stranger = lab.herd.guest("lab-db").team.contacts[0].name
     password = guests.web_password(lab.layout, stranger)
-    log = refused(lab, guest.name, stranger, password, "status.cgi?host=all")
-    assert "ERR_INVALID_AUTH_CREDENTIALS" in log  # the web server answered 401 to the login
-    assert not shown(log) and not any(host.name in log for host in guest.team.hosts)
-    own = guest.team.contacts[0].name  # the same page, the same browser: the guest's own contact gets in
-    assert "ERR_INVALID_AUTH_CREDENTIALS" not in refused(lab, guest.name, own, guests.web_password(lab.layout, own),
-                                                         "status.cgi?host=all")
-    answer = requests.get(f"{guests.web_url(guest)}?query=hostlist", auth=(stranger, password), timeout=10)
-    assert answer.status_code == 401  # statusjson.cgi too: they are not a user of this guest at all
+    seen = refused(lab, guest.name, stranger, password, "/nagios4/")
+    assert seen.statuses == {front(lab, guest.name) + "/nagios4/": 401}, seen.statuses  # no frame, no stylesheet
+    assert seen.challenges == 2  # the login was sent once and refused again
+    assert not any(host.name in document["html"] for document in seen.documents for host in guest.team.hosts)
+    for path in ("/nagios4/", "/nagios4/index.php", "/nagios4/side.php", "/nagios4/main.php", "/nagios4/map.php",
+                 "/nagios4/stylesheets/common.css", "/nagios4/js/nag_funcs.js", "/cgi-bin/nagios4/status.cgi",
+                 "/nagios4/cgi-bin/status.cgi", "/cgi-bin/nagios4/statusjson.cgi?query=hostlist"):
+        answer = requests.get(front(lab, guest.name) + path, auth=(stranger, password), timeout=10)
+        assert answer.status_code == 401, path  # not a user of this guest at all
 
 
 def test_the_herd_admins_see_the_watchers_view_of_both_dom0s(lab):
@@ -145,6 +168,8 @@ def test_the_watchers_cgi_user_reaches_statusjson_and_nothing_else(lab):
     for page in ("status.cgi?host=all", "objectjson.cgi?query=hostlist", "archivejson.cgi?query=alertcount",
                  "cmd.cgi", "extinfo.cgi?type=0", "config.cgi?type=hosts"):
         assert requests.get(f"{base}/{page}", auth=auth, timeout=10).status_code == 401, page
+    for path in ("/nagios4/", "/nagios4/side.php", "/nagios4/main.php", "/nagios4/stylesheets/common.css"):
+        assert requests.get(front(lab, guest.name) + path, auth=auth, timeout=10).status_code == 401, path
     assert requests.get(f"{base}/statusjson.cgi?query=programstatus", timeout=10).status_code == 401
     wrong = (auth[0], auth[1] + "x")
     assert requests.get(f"{base}/statusjson.cgi?query=programstatus", auth=wrong, timeout=10).status_code == 401
