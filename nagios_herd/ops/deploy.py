@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from nagios_herd.errors import HerdError
-from nagios_herd.generate.buildtree import RESOURCE, SUDOERS_DIR, SUDOERS_MODE, read_manifest
+from nagios_herd.generate.buildtree import RESOURCE, SUDOERS_DIR, SUDOERS_MODE, WEB_GROUP, WEB_USERS, read_manifest
 from nagios_herd.ops import plugins
 from nagios_herd.ops.bundle import build as build_bundle
 from nagios_herd.ops.remote import HostDown, Link
@@ -35,6 +35,9 @@ KEEP_OLD = 'if [ -e "$1" ]; then cp -p --remove-destination -- "$1" "$1$2"; fi'
 RESTORE_OLD = 'if [ -e "$1$2" ]; then mv -f -- "$1$2" "$1"; else rm -f -- "$1"; fi'
 NAGIOS_EXE = "/usr/sbin/nagios4"
 RESOURCE_OWNER, RESOURCE_MODE = "root:nagios", 0o640  # a guest's resource.cfg, as Debian's nagios4 installs it
+# A guest's files private in the build tree (0600) that a daemon other than root reads there: resource.cfg (Nagios,
+# on a reload) and the web users file (lighttpd, as www-data, on every request).
+GUEST_PRIVATE = {RESOURCE: (RESOURCE_OWNER, RESOURCE_MODE), WEB_USERS: (f"root:{WEB_GROUP}", 0o640)}
 SUDOERS_OWNER = "root:root"  # with SUDOERS_MODE (0440): every file in /etc/sudoers.d, as Debian and sudo want it
 # Through the service manager when it runs Nagios; otherwise a HUP to the lock_file's pid, which the nagios user
 # can write: only a plain positive number whose process is the Nagios binary is signalled (never -1, 0, a group).
@@ -114,9 +117,10 @@ def push(link: Link, build: Path, kind: str, files: dict[str, str], out: TextIO,
             _must(link, ["chown", SUDOERS_OWNER, "--", path + NEW], f"chown {path}")
             _must(link, ["chmod", f"{SUDOERS_MODE:04o}", "--", path + NEW], f"chmod {path}")
             _must(link, ["visudo", "-c", "-f", path + NEW], f"visudo -cf {path}")
-        if kind == "guests" and path == RESOURCE:  # 0600 in the build tree; Nagios re-reads it as nagios on reload
-            _must(link, ["chown", RESOURCE_OWNER, "--", path + NEW], f"chown {path}")
-            _must(link, ["chmod", f"{RESOURCE_MODE:04o}", "--", path + NEW], f"chmod {path}")
+        if kind == "guests" and path in GUEST_PRIVATE:
+            owner, mode = GUEST_PRIVATE[path]
+            _must(link, ["chown", owner, "--", path + NEW], f"chown {path}")
+            _must(link, ["chmod", f"{mode:04o}", "--", path + NEW], f"chmod {path}")
     for path in changed:
         _must(link, ["sh", "-c", KEEP_OLD, "sh", path, OLD], f"keep {path}")
         _must(link, ["mv", "-f", "--", path + NEW, path], f"install {path}")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import stat
 
 import pytest
+from inventory_helpers import run_cli
 
+from nagios_herd.lab import guests
 from nagios_herd.lab.sim import faults
 
 pytestmark = [pytest.mark.lab, pytest.mark.real]
@@ -235,3 +237,30 @@ def test_deploy_installs_the_sudoers_file_root_0440_and_sudo_reads_it(ops):
     assert allowed.returncode == 0 and "Domain-0" in allowed.stdout, allowed
     refused = ops.ssh("primary", "runuser -u nagios -- sudo -n /usr/bin/id")
     assert refused.returncode != 0 and refused.stdout == "", refused
+
+
+def test_deploy_installs_a_guests_web_users_file_readable_by_the_web_server(ops, tmp_path):
+    """With ``herd.web_secrets`` each guest's tree has its htdigest.users, 0600 in the build tree; lighttpd opens it
+    as www-data on every request, so deploy installs it root:www-data 0640, as publish writes it."""
+    layout, herd = ops.lab.layout, ops.lab.herd
+    people = sorted({c.name for g in herd.guests for c in g.team.contacts} | {a.name for a in herd.admins})
+    secrets = tmp_path / "web.toml"  # the lab's own passwords: the logins of the other tests keep working
+    secrets.write_text("\n".join(["[contacts]", *(f'{name} = "{guests.web_password(layout, name)}"' for name in people),
+                                  "[reader]", *(f'{g.name} = "{guests.reader_auth(layout, g.name)[1]}"'
+                                                for g in herd.guests)]) + "\n")
+    secrets.chmod(0o600)
+    inventory = ops.lab.inventory.parent / "herd-web-secrets.toml"  # beside the lab's: its team files are relative
+    inventory.write_text(ops.lab.inventory.read_text().replace("[herd]\n", f'[herd]\nweb_secrets = "{secrets}"\n', 1))
+    build = tmp_path / "build"
+    done = run_cli("generate", "--inventory", str(inventory), "--output", str(build))
+    assert done.returncode == 0, done.stderr
+    users = "/etc/nagios4/htdigest.users"
+    assert stat.S_IMODE((build / f"guests/lab-db{users}").stat().st_mode) == 0o600
+    guest = herd.guest("lab-db").address
+    assert ops.lab.ssh(guest, f"echo '# drift' >> {users} && chmod 0600 {users}").returncode == 0
+    result = ops.fab("deploy", "--build", str(build))
+    installed = [line for line in result.stdout.splitlines() if line.startswith("lab-db: installed ")]
+    assert installed and users in installed[0].split(), result.stdout + result.stderr
+    assert ops.lab.ssh(guest, f"stat -c '%U:%G %a' {users}").stdout.strip() == "root:www-data 640"
+    read = ops.lab.ssh(guest, f"runuser -u www-data -- cat {users}")
+    assert read.returncode == 0 and "# drift" not in read.stdout and read.stdout.count(":Nagios4:") >= 2, read
