@@ -16,8 +16,9 @@ import errno
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from nagios_herd.errors import HerdError
 from nagios_herd.parallel import Child, cores
@@ -27,12 +28,78 @@ PRIVATE_MODE = 0o600  # files that may carry a secret (the DRBD configuration: s
 PUBLIC_MODE = 0o644
 SUDOERS_MODE = 0o440  # a host's sudoers file, as Debian and sudo want every file in /etc/sudoers.d
 SUDOERS_DIR = "/etc/sudoers.d/"
-GROUP_MODE = 0o640  # a published tree: root writes, the nagios group reads, nobody else
-WEB_USERS = "/etc/nagios4/htdigest.users"  # a guest's web users file: published root:www-data 0640
-RESOURCE = "/etc/nagios4/resource.cfg"  # a guest's $USERn$ (the team's secrets): published root:nagios 0640
-WEB_GROUP = "www-data"
+DRBD_DIR = "/etc/drbd.d/"
+WEB_USERS = "/etc/nagios4/htdigest.users"  # a guest's web users file (password hashes)
+RESOURCE = "/etc/nagios4/resource.cfg"  # a guest's $USERn$ (the team's secrets)
+CGI_CFG = "/etc/nagios4/cgi.cfg"
+NAGIOS_CFG = "/etc/nagios4/nagios.cfg"
+WEB_GROUP = "www-data"  # the web server (lighttpd), the CGIs and the PHP pages run as this user and group
+TREE_GROUP = "nagios"  # stands for the group a tree is published with: Nagios reads it
+ROOT_GROUP = "root"
+DIR_MODE = 0o750  # a published directory: the tree's group lists and enters it, nobody else
+TRAVERSE_MODE = 0o751  # a published directory on the way to a file others read: they pass through, never list
 PARALLEL_BYTES = 8 << 20  # from this much data on, a second process writes half of the files
 _RENAME_EXCHANGE = 2
+
+
+class Access(NamedTuple):
+    """Who reads one file: owner root, ``group`` and ``mode`` in a published generation and on the machine
+    (``fab deploy`` installs it so), ``built`` its mode in a build tree (``generate``: root's own, no group)."""
+
+    group: str  # TREE_GROUP, ROOT_GROUP or WEB_GROUP
+    mode: int
+    built: int
+
+
+DEFAULT_ACCESS = Access(TREE_GROUP, 0o640, PUBLIC_MODE)  # Nagios reads it, no other local user does
+# The one table of the files that differ from DEFAULT_ACCESS: (machine kind, path on the machine; ending in "/":
+# every file in that directory) -> access. ``publish`` writes and ``fab deploy`` installs from it.
+ACCESS: dict[tuple[str, str], Access] = {
+    # the herd's and the team's $USERn$ secrets: Nagios re-reads it as the nagios user on a reload
+    ("guests", RESOURCE): Access(TREE_GROUP, 0o640, PRIVATE_MODE),
+    # password hashes: lighttpd reads it as www-data on every request; Nagios never
+    ("guests", WEB_USERS): Access(WEB_GROUP, 0o640, PRIVATE_MODE),
+    # the CGIs' and the PHP pages' own configuration (NAGIOS_CGI_CONFIG), read as www-data; Nagios never
+    ("guests", CGI_CFG): Access(WEB_GROUP, 0o640, PUBLIC_MODE),
+    # Nagios reads it (as nagios on a reload) and so do the CGIs (cgi.cfg's main_config_file, as www-data): the
+    # only way for both without www-data in the nagios group is other-readable, as Debian installs it
+    ("guests", NAGIOS_CFG): Access(TREE_GROUP, 0o644, PUBLIC_MODE),
+    # whoever writes it can give any user root: Debian's and sudo's convention for /etc/sudoers.d
+    ("hosts", SUDOERS_DIR): Access(ROOT_GROUP, SUDOERS_MODE, SUDOERS_MODE),
+    # may carry the peers' shared secret; only DRBD (root) reads it
+    ("hosts", DRBD_DIR): Access(ROOT_GROUP, PRIVATE_MODE, PRIVATE_MODE),
+    # a sha256 of each file, the secret ones too, is a guessing aid for a short secret: root's own when built;
+    # published, the nagios group reads a guest's resource.cfg itself, and the users file holds hashes only
+    ("", MANIFEST): Access(TREE_GROUP, 0o640, PRIVATE_MODE),
+}
+
+
+def access(relative: str) -> Access:
+    """The access of the file at ``relative`` in a tree (``guests/G/etc/nagios4/cgi.cfg``, ``MANIFEST.json``)."""
+    kind, _, rest = relative.partition("/")
+    if not rest:
+        return ACCESS.get(("", relative), DEFAULT_ACCESS)
+    path = "/" + rest.partition("/")[2]
+    found = ACCESS.get((kind, path))
+    if found is None:
+        found = ACCESS.get((kind, path[:path.rindex("/") + 1]), DEFAULT_ACCESS)
+    return found
+
+
+def read_by_others(wanted: Access) -> bool:
+    """Someone outside root and the tree's group reads the file: the directories on its path let them through."""
+    return wanted.group == WEB_GROUP or bool(wanted.mode & 0o004)
+
+
+def traversed(files: Iterable[str]) -> set[str]:
+    """The directories (relative, ``""`` the tree's root) that are TRAVERSE_MODE when published: every one on the
+    path to a file :func:`read_by_others`; the rest are DIR_MODE."""
+    through: set[str] = set()
+    for relative in files:
+        if read_by_others(access(relative)):
+            parts = relative.split("/")[:-1]
+            through.update("/".join(parts[:depth]) for depth in range(len(parts) + 1))
+    return through
 
 
 def file_digests(files: Mapping[str, bytes]) -> dict[str, str]:
@@ -60,73 +127,63 @@ def read_manifest(tree: Path) -> dict | None:
     return document if isinstance(document, dict) and isinstance(document.get("files"), dict) else None
 
 
-def file_mode(relative: str) -> int:
-    """0600 for a host's DRBD configuration (it may hold the peers' shared secret), a guest's web users file
-    (password hashes), a guest's resource.cfg (the team's ``$USERn$`` secrets) and the manifest (a sha256 of each
-    of those is a guessing aid for a short secret), 0440 for a host's sudoers file (the mode ``fab deploy``
-    installs it with), else 0644 (less the umask)."""
-    parts = relative.split("/")
-    if parts[:1] == ["hosts"] and parts[2:4] == ["etc", "drbd.d"]:
-        return PRIVATE_MODE
-    if parts[:1] == ["hosts"] and parts[2:4] == ["etc", "sudoers.d"]:
-        return SUDOERS_MODE
-    private = parts[:1] == ["guests"] and (relative.endswith(WEB_USERS) or relative.endswith(RESOURCE))
-    return PRIVATE_MODE if private or relative == MANIFEST else PUBLIC_MODE
-
-
-def _group_readable(relative: str, mode: int) -> bool:
-    """In a published tree: what the nagios group reads (Nagios re-reads resource.cfg as nagios on a reload, and
-    may read all of it, so the manifest's digests tell it nothing new)."""
-    return mode == PUBLIC_MODE or relative.endswith(RESOURCE) or relative == MANIFEST
-
-
 def write_files(root: Path, files: Mapping[str, bytes], group: int | None = None) -> None:
-    """Write every file under ``root`` (new and empty), :func:`file_mode` less the umask; a large tree in two
-    processes. With ``group``: owner root and that group, files 0640 (a private one 0600), directories 0750."""
+    """Write every file under ``root`` (new and empty), its built mode (:data:`ACCESS`) less the umask; a large
+    tree in two processes. With ``group`` (the gid of TREE_GROUP) each file gets its published owner, group and
+    mode, the directories root:group DIR_MODE or TRAVERSE_MODE (:func:`traversed`), ``root`` included."""
+    through = traversed(files) if group is not None else set()
+    if group is not None:
+        os.chown(root, 0, group)
+        root.chmod(TRAVERSE_MODE if "" in through else DIR_MODE)
     if cores() > 1 and sum(len(data) for data in files.values()) >= PARALLEL_BYTES:
         items = sorted(files.items())
-        child = Child(lambda: _write_files(root, dict(items[1::2]), group) or True)  # failed: written here instead
+        child = Child(lambda: _write_files(root, dict(items[1::2]), group, through) or True)  # failed: done here
         try:
-            _write_files(root, dict(items[0::2]), group)
+            _write_files(root, dict(items[0::2]), group, through)
         except BaseException:
             child.discard()  # the caller removes the directory: the child must be done writing into it
             raise
         child.result()
     else:
-        _write_files(root, files, group)
+        _write_files(root, files, group, through)
 
 
-def _write_files(root: Path, files: Mapping[str, bytes], group: int | None) -> None:
+def _write_files(root: Path, files: Mapping[str, bytes], group: int | None, through: set[str]) -> None:
     made: set[Path] = set()
     for relative, data in files.items():
         target = root / relative
         if target.parent not in made:
-            _make_dirs(root, target.parent, group)
+            _make_dirs(root, target.parent, group, through)
             made.add(target.parent)
-        mode = file_mode(relative)
+        wanted = access(relative)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                     mode if group is None else 0o600)
+                     wanted.built if group is None else 0o600)
         with open(fd, "wb") as handle:
-            if group is not None and relative.endswith(WEB_USERS) and _web_group() is not None:
-                os.fchown(fd, 0, _web_group())  # lighttpd (www-data) reads it per request; Nagios never
-                os.fchmod(fd, GROUP_MODE)
-            elif group is not None:
-                os.fchown(fd, 0, group)
-                os.fchmod(fd, GROUP_MODE if _group_readable(relative, mode) else mode)
+            if group is not None:
+                gid = _gid(wanted.group, group)
+                os.fchown(fd, 0, 0 if gid is None else gid)
+                os.fchmod(fd, wanted.mode if gid is not None else wanted.mode & 0o700)
             handle.write(data)
 
 
-def _web_group() -> int | None:
+def _gid(name: str, tree: int) -> int | None:
+    """The gid of a group of :data:`ACCESS`; None where the web server's group does not exist (a build on an
+    operator's machine: the file is then root's own, as a tree without a nagios group is)."""
     import grp
 
+    if name == TREE_GROUP:
+        return tree
+    if name == ROOT_GROUP:
+        return 0
     try:
-        return grp.getgrnam(WEB_GROUP).gr_gid
+        return grp.getgrnam(name).gr_gid
     except KeyError:
         return None
 
 
-def _make_dirs(root: Path, directory: Path, group: int | None) -> None:
-    """``directory`` and its missing parents below ``root``; with ``group``, each 0750 root:group."""
+def _make_dirs(root: Path, directory: Path, group: int | None, through: set[str]) -> None:
+    """``directory`` and its missing parents below ``root``; with ``group``, each root:group DIR_MODE, or
+    TRAVERSE_MODE when it is in ``through``."""
     missing = []
     while directory != root and not directory.is_dir():
         missing.append(directory)
@@ -135,7 +192,7 @@ def _make_dirs(root: Path, directory: Path, group: int | None) -> None:
         path.mkdir(exist_ok=True)
         if group is not None:
             os.chown(path, 0, group)
-            path.chmod(0o750)
+            path.chmod(TRAVERSE_MODE if path.relative_to(root).as_posix() in through else DIR_MODE)
 
 
 def replaceable(destination: Path, what: str) -> None:
@@ -158,7 +215,7 @@ def write_tree(destination: Path, files: Mapping[str, bytes], *, herd: str, inpu
                group: int | None = None) -> str:
     """Replace ``destination`` by exactly ``files`` + manifest, atomically; returns the content checksum.
 
-    With ``group`` the tree is root's and that group's only (files 0640, directories 0750).
+    With ``group`` the tree is published: owners, groups and modes from :data:`ACCESS`.
     """
     import shutil
 
@@ -168,9 +225,6 @@ def write_tree(destination: Path, files: Mapping[str, bytes], *, herd: str, inpu
     shutil.rmtree(staging, ignore_errors=True)
     try:
         staging.mkdir(mode=0o755 if group is None else 0o700)
-        if group is not None:
-            os.chown(staging, 0, group)
-            staging.chmod(0o750)
         document = manifest(files, herd=herd, inputs_sha256=inputs_sha256)
         write_files(staging, {**files, MANIFEST: document}, group)
         _swap_into_place(staging, destination)

@@ -187,8 +187,9 @@ def scoped(files: dict[str, bytes], scope: str) -> dict[str, bytes]:
 
 
 def nagios_gid() -> int | None:
-    """The group the published files belong to (root:nagios 0640, directories 0750): Nagios reads them, nobody
-    else does; None where there is no nagios group (the files stay root's own)."""
+    """The group a tree is published with (by default root:nagios 0640, directories 0750; the exceptions, the
+    files the web server reads among them, are the build tree's access table); None where there is no nagios
+    group (the files stay root's own)."""
     import grp
 
     try:
@@ -210,11 +211,19 @@ def _candidate(live: Path, name: str, result: Build, files: dict[str, bytes], sc
         if bad:
             raise HerdError(f"validation failed, live tree unchanged: {bad[0].line()}"
                             + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
-        (live / GENERATIONS).mkdir(exist_ok=True)
+        _generations_dir(live)
         os.rename(candidate, live / GENERATIONS / name)
     finally:
         shutil.rmtree(candidate.parent, ignore_errors=True)
     return live / GENERATIONS / name
+
+
+def _generations_dir(live: Path) -> None:
+    """``LIVE/generations``, 0755 whatever the umask: the web server (www-data) passes through it to the files it
+    reads in the live generation."""
+    directory = live / GENERATIONS
+    directory.mkdir(exist_ok=True)
+    directory.chmod(0o755)
 
 
 def _activate(options: Options, name: str, previous: str | None, reload_needed: bool) -> None:

@@ -1,9 +1,10 @@
 """``fab deploy``: push the build tree of ``nagios-herd generate`` to the hosts and guests, safely.
 
 Why this order: the tree is validated here first (the same validators as ``nagios-herd validate``), then per
-machine only files whose sha256 differs from ``MANIFEST.json`` are sent (to ``PATH.nagios-herd-new``), each one
-checked on the target where a checker exists (``visudo -cf``, on the sudoers file already root:root 0440), moved
-into place keeping the old copy, and the machine-level check run (``drbdadm dump RES`` on hosts, ``nagios4 -v`` on
+machine only files whose sha256 differs from ``MANIFEST.json`` are sent (to ``PATH.nagios-herd-new``), each file
+of the build tree's access table given its owner and mode there (the same table ``publish`` writes from: who reads
+the file, Nagios or the web server), each one checked on the target where a checker exists (``visudo -cf``, on the
+sudoers file already root:root 0440), moved into place keeping the old copy, and the machine-level check run (``drbdadm dump RES`` on hosts, ``nagios4 -v`` on
 guests). A failed check puts every old file back. Only what changed is reloaded: ``drbdadm adjust`` for a changed
 resource file, and for a changed Nagios tree ``systemctl reload nagios4`` or else a HUP to the guest's Nagios (its
 ``lock_file`` pid, as the init script does, but only when that pid is a process of the Nagios binary). Every host
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import TextIO
 
 from nagios_herd.errors import HerdError
-from nagios_herd.generate.buildtree import RESOURCE, SUDOERS_DIR, SUDOERS_MODE, WEB_GROUP, WEB_USERS, read_manifest
+from nagios_herd.generate.buildtree import DEFAULT_ACCESS, SUDOERS_DIR, access, read_manifest
 from nagios_herd.ops import plugins
 from nagios_herd.ops.bundle import build as build_bundle
 from nagios_herd.ops.remote import HostDown, Link
@@ -34,11 +35,6 @@ NAGIOS_CFG = "/etc/nagios4/nagios.cfg"
 KEEP_OLD = 'if [ -e "$1" ]; then cp -p --remove-destination -- "$1" "$1$2"; fi'
 RESTORE_OLD = 'if [ -e "$1$2" ]; then mv -f -- "$1$2" "$1"; else rm -f -- "$1"; fi'
 NAGIOS_EXE = "/usr/sbin/nagios4"
-RESOURCE_OWNER, RESOURCE_MODE = "root:nagios", 0o640  # a guest's resource.cfg, as Debian's nagios4 installs it
-# A guest's files private in the build tree (0600) that a daemon other than root reads there: resource.cfg (Nagios,
-# on a reload) and the web users file (lighttpd, as www-data, on every request).
-GUEST_PRIVATE = {RESOURCE: (RESOURCE_OWNER, RESOURCE_MODE), WEB_USERS: (f"root:{WEB_GROUP}", 0o640)}
-SUDOERS_OWNER = "root:root"  # with SUDOERS_MODE (0440): every file in /etc/sudoers.d, as Debian and sudo want it
 # Through the service manager when it runs Nagios; otherwise a HUP to the lock_file's pid, which the nagios user
 # can write: only a plain positive number whose process is the Nagios binary is signalled (never -1, 0, a group).
 RELOAD_NAGIOS = (
@@ -113,14 +109,12 @@ def push(link: Link, build: Path, kind: str, files: dict[str, str], out: TextIO,
     _safe_dirs(link, changed)
     for path in changed:
         link.put(build / kind / link.name / path.lstrip("/"), path + NEW)
-        if path.startswith(SUDOERS_DIR):  # its final owner and mode before sudo's own check, then moved in place
-            _must(link, ["chown", SUDOERS_OWNER, "--", path + NEW], f"chown {path}")
-            _must(link, ["chmod", f"{SUDOERS_MODE:04o}", "--", path + NEW], f"chmod {path}")
+        wanted = access(f"{kind}/{link.name}{path}")
+        if wanted is not DEFAULT_ACCESS:  # its final owner and mode before any check, then moved in place
+            _must(link, ["chown", f"root:{wanted.group}", "--", path + NEW], f"chown {path}")
+            _must(link, ["chmod", f"{wanted.mode:04o}", "--", path + NEW], f"chmod {path}")
+        if path.startswith(SUDOERS_DIR):
             _must(link, ["visudo", "-c", "-f", path + NEW], f"visudo -cf {path}")
-        if kind == "guests" and path in GUEST_PRIVATE:
-            owner, mode = GUEST_PRIVATE[path]
-            _must(link, ["chown", owner, "--", path + NEW], f"chown {path}")
-            _must(link, ["chmod", f"{mode:04o}", "--", path + NEW], f"chmod {path}")
     for path in changed:
         _must(link, ["sh", "-c", KEEP_OLD, "sh", path, OLD], f"keep {path}")
         _must(link, ["mv", "-f", "--", path + NEW, path], f"install {path}")

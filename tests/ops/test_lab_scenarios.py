@@ -241,7 +241,8 @@ def test_deploy_installs_the_sudoers_file_root_0440_and_sudo_reads_it(ops):
 
 def test_deploy_installs_a_guests_web_users_file_readable_by_the_web_server(ops, tmp_path):
     """With ``herd.web_secrets`` each guest's tree has its htdigest.users, 0600 in the build tree; lighttpd opens it
-    as www-data on every request, so deploy installs it root:www-data 0640, as publish writes it."""
+    as www-data on every request, so deploy installs it root:www-data 0640, as publish writes it. The CGIs read
+    cgi.cfg (root:www-data 0640) and the nagios.cfg it names (root:nagios 0644: Nagios reads it too)."""
     layout, herd = ops.lab.layout, ops.lab.herd
     people = sorted({c.name for g in herd.guests for c in g.team.contacts} | {a.name for a in herd.admins})
     secrets = tmp_path / "web.toml"  # the lab's own passwords: the logins of the other tests keep working
@@ -254,13 +255,16 @@ def test_deploy_installs_a_guests_web_users_file_readable_by_the_web_server(ops,
     build = tmp_path / "build"
     done = run_cli("generate", "--inventory", str(inventory), "--output", str(build))
     assert done.returncode == 0, done.stderr
-    users = "/etc/nagios4/htdigest.users"
+    users, cgi, main = "/etc/nagios4/htdigest.users", "/etc/nagios4/cgi.cfg", "/etc/nagios4/nagios.cfg"
     assert stat.S_IMODE((build / f"guests/lab-db{users}").stat().st_mode) == 0o600
     guest = herd.guest("lab-db").address
-    assert ops.lab.ssh(guest, f"echo '# drift' >> {users} && chmod 0600 {users}").returncode == 0
+    for path in (users, cgi, main):
+        assert ops.lab.ssh(guest, f"echo '# drift' >> {path} && chmod 0600 {path}").returncode == 0
     result = ops.fab("deploy", "--build", str(build))
     installed = [line for line in result.stdout.splitlines() if line.startswith("lab-db: installed ")]
-    assert installed and users in installed[0].split(), result.stdout + result.stderr
-    assert ops.lab.ssh(guest, f"stat -c '%U:%G %a' {users}").stdout.strip() == "root:www-data 640"
-    read = ops.lab.ssh(guest, f"runuser -u www-data -- cat {users}")
-    assert read.returncode == 0 and "# drift" not in read.stdout and read.stdout.count(":Nagios4:") >= 2, read
+    assert installed and {users, cgi, main} <= set(installed[0].split()), result.stdout + result.stderr
+    for path, wanted in ((users, "root:www-data 640"), (cgi, "root:www-data 640"), (main, "root:nagios 644")):
+        assert ops.lab.ssh(guest, f"stat -c '%U:%G %a' {path}").stdout.strip() == wanted, path
+        read = ops.lab.ssh(guest, f"runuser -u www-data -- cat {path}")
+        assert read.returncode == 0 and "# drift" not in read.stdout, read
+    assert ops.lab.ssh(guest, f"runuser -u www-data -- cat {users}").stdout.count(":Nagios4:") >= 2

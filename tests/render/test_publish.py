@@ -7,7 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -87,25 +89,99 @@ def test_a_change_publishes_a_new_generation_and_reloads_only_the_changed_scope(
     assert (reloads(db_log), reloads(web_log)) == (2, 1)  # lab-web's files did not change
 
 
-def test_a_guest_receives_only_its_own_tree_readable_by_root_and_nagios_only(herd, tmp_path):
-    """A scoped publish writes that guest's tree alone (no other team's objects, no host's sudoers), files
-    0640 and directories 0750, owner root, group nagios."""
+# A published guest tree: what each user may read. Everything not named is root:nagios 0640 (files) or 0750
+# (directories); www-data passes through the directories on the way to what it reads, and lists none of them.
+GUEST_FILES = {"etc/nagios4/cgi.cfg": ("www-data", 0o640), "etc/nagios4/htdigest.users": ("www-data", 0o640),
+               "etc/nagios4/nagios.cfg": ("nagios", 0o644), "etc/nagios4/resource.cfg": ("nagios", 0o640)}
+TRAVERSED = {".", "guests", "guests/lab-db", "guests/lab-db/etc", "guests/lab-db/etc/nagios4"}
+WEB_READS = {"etc/nagios4/cgi.cfg", "etc/nagios4/htdigest.users", "etc/nagios4/nagios.cfg"}
+NAGIOS_READS = {"etc/nagios4/nagios.cfg", "etc/nagios4/resource.cfg", "etc/nagios4/objects/hosts.cfg"}
+
+
+@pytest.fixture(scope="module")
+def web_live(tmp_path_factory) -> Iterator[Path]:
+    """The live root of lab-db publishing its own tree, with the web front's users file (a web secrets file in
+    the herd file); in a directory every user may pass through, as /var/lib is."""
+    from nagios_herd.inventory.loader import load
+
+    inventory = tmp_path_factory.mktemp("web-inventory")
+    shutil.copy(ROOT / "etc" / "lab.toml", inventory / "lab.toml")
+    shutil.copytree(ROOT / "etc" / "lab-teams", inventory / "lab-teams")
+    herd = load(inventory / "lab.toml")
+    people = sorted({c.name for g in herd.guests for c in g.team.contacts} | {a.name for a in herd.admins})
+    secrets = inventory / "web.toml"
+    secrets.write_text("\n".join(["[contacts]", *(f'{name} = "pw-{name}-0123456789"' for name in people),
+                                   "[reader]", *(f'{g.name} = "pw-{g.name}-0123456789"' for g in herd.guests)]))
+    secrets.chmod(0o600)
+    main = inventory / "lab.toml"
+    main.write_text(main.read_text().replace('name = "lab"\n', f'name = "lab"\nweb_secrets = "{secrets}"\n', 1))
+    root = Path(tempfile.mkdtemp(prefix="publish-web-"))
+    try:
+        root.chmod(0o755)
+        done = publish(main, root / "live", "--scope", "guests/lab-db")
+        assert done.returncode == 0, done.stderr
+        yield root / "live"
+    finally:
+        shutil.rmtree(root)
+
+
+def readable(user: str, paths: list[Path]) -> set[Path]:
+    """The paths ``user`` can read, asked of the kernel as that user."""
+    return {path for path in paths
+            if subprocess.run(["runuser", "-u", user, "--", "cat", "--", str(path)], capture_output=True,
+                              check=False).returncode == 0}
+
+
+def test_a_guest_receives_only_its_own_tree_with_each_files_owner_and_mode(web_live):
+    """A guest's publish writes its tree alone (no other team's objects, no host's sudoers); each file root's,
+    group and mode as the table above says, the rest root:nagios 0640 and 0750."""
     import grp
     import stat
 
-    live = tmp_path / "live"
-    done = publish(herd, live, "--scope", "guests/lab-db")
-    assert done.returncode == 0, done.stderr
-    current = (live / "current").resolve()
+    current = (web_live / "current").resolve()
     assert sorted(path.relative_to(current).as_posix() for path in current.glob("*/*")) == ["guests/lab-db"]
     assert not (current / "hosts").exists()
-    nagios = grp.getgrnam("nagios").gr_gid
     entries = [current, *current.rglob("*")]
-    assert len(entries) > 10
+    assert len(entries) > 10 and (current / "guests/lab-db/etc/nagios4/htdigest.users").is_file()
     for path in entries:
+        relative = path.relative_to(current).as_posix()
+        if path.is_dir():
+            wanted = ("nagios", 0o751 if relative in TRAVERSED else 0o750)
+        else:
+            wanted = GUEST_FILES.get(relative.removeprefix("guests/lab-db/"), ("nagios", 0o640))
         info = path.lstat()
-        wanted = 0o750 if path.is_dir() else 0o640
-        assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (wanted, 0, nagios), path
+        assert (info.st_uid, grp.getgrgid(info.st_gid).gr_name, stat.S_IMODE(info.st_mode)) == (0, *wanted), path
+
+
+def test_the_web_server_reads_exactly_its_files_through_the_live_link(web_live):
+    """www-data reads cgi.cfg, nagios.cfg and the users file through ``current`` and lists no directory; the
+    nagios user reads what Nagios needs and neither web file; another local user only nagios.cfg."""
+    tree = web_live / "current/guests/lab-db"
+    files = [tree / name for name in (*GUEST_FILES, *NAGIOS_READS)] + [web_live / "current/MANIFEST.json"]
+    assert readable("www-data", files) == {tree / name for name in WEB_READS}
+    assert readable("nagios", files) == {tree / name for name in NAGIOS_READS} | {web_live / "current/MANIFEST.json"}
+    assert readable("nobody", files) == {tree / "etc/nagios4/nagios.cfg"}
+    for directory in (web_live / "current", tree / "etc/nagios4", tree / "etc/nagios4/objects"):
+        listing = subprocess.run(["runuser", "-u", "www-data", "--", "ls", "--", str(directory)],
+                                 capture_output=True, check=False)
+        assert listing.returncode != 0, directory
+
+
+def test_debians_cgi_as_www_data_reads_the_published_configuration(web_live):
+    """Debian's statusjson.cgi as the web server runs it, on a guest whose /etc/nagios4 is the live tree's: it
+    reads the published cgi.cfg and the nagios.cfg it names, and stops only later, at the object cache this
+    machine's Nagios does not write (a private mount namespace puts the link at /etc/nagios4/nagios.cfg)."""
+    import json
+
+    etc = web_live / "current/guests/lab-db/etc/nagios4"
+    script = ('mount -t tmpfs none /etc/nagios4 && ln -s "$1/nagios.cfg" /etc/nagios4/nagios.cfg && '
+              'exec runuser -u www-data -- env -i NAGIOS_CGI_CONFIG="$1/cgi.cfg" REMOTE_USER=nagios-herd '
+              'REQUEST_METHOD=GET QUERY_STRING=query=programstatus /usr/lib/cgi-bin/nagios4/statusjson.cgi')
+    done = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", str(etc)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert "{" in done.stdout, done.stderr
+    result = json.loads(done.stdout[done.stdout.index("{"):])["result"]
+    assert result["cgi"] == "statusjson.cgi" and "configuration file" not in result["message"], result
 
 
 def test_keep_prunes_old_generations(herd, tmp_path):

@@ -109,9 +109,35 @@ def test_a_bad_password_is_named_without_showing_it(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="publishing sets owners")
 def test_a_published_users_file_is_root_www_data_0640(tmp_path: Path) -> None:
-    files = {f"guests/g/{USERS}": b"alice:Nagios4:" + b"0" * 32 + b"\n", "guests/g/etc/nagios4/cgi.cfg": b"x=1\n"}
+    files = {f"guests/g/{USERS}": b"alice:Nagios4:" + b"0" * 32 + b"\n", "guests/g/etc/nagios4/cgi.cfg": b"x=1\n",
+             "guests/g/etc/nagios4/objects/hosts.cfg": b"\n"}
     write_files(tmp_path, files, group=grp.getgrnam("nagios").gr_gid)
-    users = (tmp_path / "guests/g" / USERS).stat()
-    assert (users.st_uid, users.st_gid, stat.S_IMODE(users.st_mode)) == (0, grp.getgrnam("www-data").gr_gid, 0o640)
-    cgi = (tmp_path / "guests/g/etc/nagios4/cgi.cfg").stat()
-    assert (cgi.st_gid, stat.S_IMODE(cgi.st_mode)) == (grp.getgrnam("nagios").gr_gid, 0o640)
+    web = grp.getgrnam("www-data").gr_gid
+    for name in (USERS, "etc/nagios4/cgi.cfg"):  # the web server's own files: nobody else reads them
+        info = (tmp_path / "guests/g" / name).stat()
+        assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (0, web, 0o640), name
+    objects = (tmp_path / "guests/g/etc/nagios4/objects/hosts.cfg").stat()
+    assert (objects.st_gid, stat.S_IMODE(objects.st_mode)) == (grp.getgrnam("nagios").gr_gid, 0o640)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="publishing sets owners")
+def test_without_a_web_servers_group_its_files_are_roots_own(tmp_path: Path, monkeypatch) -> None:
+    """A tree published where there is no www-data (an operator's machine): the web server's files fall back to
+    root's own 0600, as the whole tree does without a nagios group; the rest keeps the tree's group."""
+    real = grp.getgrnam
+
+    def no_web_group(name: str) -> grp.struct_group:
+        if name == "www-data":
+            raise KeyError(name)
+        return real(name)
+
+    monkeypatch.setattr(grp, "getgrnam", no_web_group)
+    files = {f"guests/g/{USERS}": b"alice:Nagios4:" + b"0" * 32 + b"\n", "guests/g/etc/nagios4/cgi.cfg": b"x=1\n",
+             "guests/g/etc/nagios4/objects/hosts.cfg": b"\n"}
+    nagios = real("nagios").gr_gid
+    write_files(tmp_path, files, group=nagios)
+    for name in (USERS, "etc/nagios4/cgi.cfg"):
+        info = (tmp_path / "guests/g" / name).stat()
+        assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (0, 0, 0o600), name
+    objects = (tmp_path / "guests/g/etc/nagios4/objects/hosts.cfg").stat()
+    assert (objects.st_gid, stat.S_IMODE(objects.st_mode)) == (nagios, 0o640)
