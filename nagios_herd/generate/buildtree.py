@@ -33,6 +33,7 @@ WEB_USERS = "/etc/nagios4/htdigest.users"  # a guest's web users file (password 
 RESOURCE = "/etc/nagios4/resource.cfg"  # a guest's $USERn$ (the team's secrets)
 CGI_CFG = "/etc/nagios4/cgi.cfg"
 NAGIOS_CFG = "/etc/nagios4/nagios.cfg"
+LIGHTTPD_CONF = "/etc/lighttpd/conf-available/50-nagios-herd.conf"  # a guest's web front (lighty-enable-mod)
 WEB_GROUP = "www-data"  # the web server (lighttpd), the CGIs and the PHP pages run as this user and group
 TREE_GROUP = "nagios"  # stands for the group a tree is published with: Nagios reads it
 ROOT_GROUP = "root"
@@ -64,6 +65,9 @@ ACCESS: dict[tuple[str, str], Access] = {
     # Nagios reads it (as nagios on a reload) and so do the CGIs (cgi.cfg's main_config_file, as www-data): the
     # only way for both without www-data in the nagios group is other-readable, as Debian installs it
     ("guests", NAGIOS_CFG): Access(TREE_GROUP, 0o644, PUBLIC_MODE),
+    # lighttpd reads it as root at start, but as www-data on a graceful restart (SIGUSR1, Debian's reload): a file
+    # it cannot read then stops the server. No secret in it (it names the users file), 0644 as Debian's confs
+    ("guests", LIGHTTPD_CONF): Access(ROOT_GROUP, PUBLIC_MODE, PUBLIC_MODE),
     # whoever writes it can give any user root: Debian's and sudo's convention for /etc/sudoers.d
     ("hosts", SUDOERS_DIR): Access(ROOT_GROUP, SUDOERS_MODE, SUDOERS_MODE),
     # may carry the peers' shared secret; only DRBD (root) reads it

@@ -22,6 +22,7 @@ import jinja2
 
 from nagios_herd.errors import HerdError
 from nagios_herd.generate import resource_macros, web_users
+from nagios_herd.generate.buildtree import LIGHTTPD_CONF
 from nagios_herd.generate.filters import FILTERS, FilterError
 from nagios_herd.generate.inputs import TEMPLATES_ENV, Digests, templates_dir
 from nagios_herd.generate.inputs import digests as input_digests
@@ -37,7 +38,7 @@ OBJECT_FILES = ("commands.cfg", "contacts.cfg", "dependencies.cfg", "escalations
                 "servicegroups.cfg", "services.cfg", "templates.cfg", "timeperiods.cfg")
 ADMIN_EMAIL = "root@localhost"  # nagios.cfg's admin_email when no team contact has an address
 CIB = "cluster/cib.xml"
-WEB_CONF = "etc/lighttpd/conf-available/50-nagios-herd.conf"  # in a guest's tree; enabled with lighty-enable-mod
+WEB_CONF = LIGHTTPD_CONF.lstrip("/")  # in a guest's tree
 # php-cgi's socket for Debian's nagios4 PHP pages: in the directory Debian's lighttpd gives www-data, its own name
 # beside Debian's php.socket (15-fastcgi-php.conf may be enabled as well).
 PHP_SOCKET = "/run/lighttpd/nagios-herd-php.socket"

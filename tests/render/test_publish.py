@@ -91,10 +91,13 @@ def test_a_change_publishes_a_new_generation_and_reloads_only_the_changed_scope(
 
 # A published guest tree: what each user may read. Everything not named is root:nagios 0640 (files) or 0750
 # (directories); www-data passes through the directories on the way to what it reads, and lists none of them.
+WEB_CONF = "etc/lighttpd/conf-available/50-nagios-herd.conf"
 GUEST_FILES = {"etc/nagios4/cgi.cfg": ("www-data", 0o640), "etc/nagios4/htdigest.users": ("www-data", 0o640),
-               "etc/nagios4/nagios.cfg": ("nagios", 0o644), "etc/nagios4/resource.cfg": ("nagios", 0o640)}
-TRAVERSED = {".", "guests", "guests/lab-db", "guests/lab-db/etc", "guests/lab-db/etc/nagios4"}
-WEB_READS = {"etc/nagios4/cgi.cfg", "etc/nagios4/htdigest.users", "etc/nagios4/nagios.cfg"}
+               "etc/nagios4/nagios.cfg": ("nagios", 0o644), "etc/nagios4/resource.cfg": ("nagios", 0o640),
+               WEB_CONF: ("root", 0o644)}
+TRAVERSED = {".", "guests", "guests/lab-db", "guests/lab-db/etc", "guests/lab-db/etc/nagios4",
+             "guests/lab-db/etc/lighttpd", "guests/lab-db/etc/lighttpd/conf-available"}
+WEB_READS = {"etc/nagios4/cgi.cfg", "etc/nagios4/htdigest.users", "etc/nagios4/nagios.cfg", WEB_CONF}
 NAGIOS_READS = {"etc/nagios4/nagios.cfg", "etc/nagios4/resource.cfg", "etc/nagios4/objects/hosts.cfg"}
 
 
@@ -154,17 +157,32 @@ def test_a_guest_receives_only_its_own_tree_with_each_files_owner_and_mode(web_l
 
 
 def test_the_web_server_reads_exactly_its_files_through_the_live_link(web_live):
-    """www-data reads cgi.cfg, nagios.cfg and the users file through ``current`` and lists no directory; the
-    nagios user reads what Nagios needs and neither web file; another local user only nagios.cfg."""
+    """www-data reads cgi.cfg, nagios.cfg, the users file and the lighttpd config through ``current`` and lists
+    no directory; the nagios user reads what Nagios needs and neither cgi.cfg nor the users file; another local
+    user only nagios.cfg and the lighttpd config (0644, as Debian installs them)."""
     tree = web_live / "current/guests/lab-db"
     files = [tree / name for name in (*GUEST_FILES, *NAGIOS_READS)] + [web_live / "current/MANIFEST.json"]
     assert readable("www-data", files) == {tree / name for name in WEB_READS}
-    assert readable("nagios", files) == {tree / name for name in NAGIOS_READS} | {web_live / "current/MANIFEST.json"}
-    assert readable("nobody", files) == {tree / "etc/nagios4/nagios.cfg"}
+    assert readable("nagios", files) == {tree / name for name in (*NAGIOS_READS, WEB_CONF)} | {
+        web_live / "current/MANIFEST.json"}
+    assert readable("nobody", files) == {tree / "etc/nagios4/nagios.cfg", tree / WEB_CONF}
     for directory in (web_live / "current", tree / "etc/nagios4", tree / "etc/nagios4/objects"):
         listing = subprocess.run(["runuser", "-u", "www-data", "--", "ls", "--", str(directory)],
                                  capture_output=True, check=False)
         assert listing.returncode != 0, directory
+
+
+def test_lighttpd_as_www_data_reads_the_published_web_front(web_live):
+    """lighttpd re-reads its configuration as www-data on a graceful restart (Debian's reload): the published
+    config, included through ``current`` as the guest's /etc/lighttpd does, parses as www-data."""
+    main = Path(tempfile.mkdtemp(prefix="lighttpd-", dir=web_live.parent)) / "lighttpd.conf"
+    main.parent.chmod(0o755)
+    main.write_text(f'server.document-root = "{main.parent}"\nserver.port = 80\n'
+                    f'include "{web_live / "current/guests/lab-db" / WEB_CONF}"\n')
+    main.chmod(0o644)
+    done = subprocess.run(["runuser", "-u", "www-data", "--", "lighttpd", "-tt", "-f", str(main)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
 
 
 def test_debians_cgi_as_www_data_reads_the_published_configuration(web_live):
