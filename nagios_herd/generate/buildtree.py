@@ -106,6 +106,25 @@ def traversed(files: Iterable[str]) -> set[str]:
     return through
 
 
+def as_published(tree: Path, files: Iterable[str], group: int) -> bool:
+    """Whether ``tree``, published earlier with ``group``, has the owners and modes :data:`ACCESS` gives ``files``
+    now: a generation written by an older version is written again even when its content is the same."""
+    tree = Path(os.path.realpath(tree))  # the live ``current`` link: its generation's own modes count
+    files = [*files, MANIFEST]
+    try:
+        for relative in files:
+            wanted = access(relative)
+            if wanted is not DEFAULT_ACCESS:
+                gid = _gid(wanted.group, group)
+                info = os.lstat(tree / relative)
+                expected = (0, 0, wanted.mode & 0o700) if gid is None else (0, gid, wanted.mode)
+                if (info.st_uid, info.st_gid, info.st_mode & 0o7777) != expected:
+                    return False
+        return all(os.lstat(tree / directory).st_mode & 0o7777 == TRAVERSE_MODE for directory in traversed(files))
+    except OSError:
+        return False
+
+
 def file_digests(files: Mapping[str, bytes]) -> dict[str, str]:
     return {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())}
 

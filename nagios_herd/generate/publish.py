@@ -10,8 +10,9 @@ Live root layout::
 
 No change costs no write: the inputs are re-hashed against ``state.json`` before anything else (milliseconds, no
 inventory parsing); if any differ, the inventory is rendered in memory and compared with the live manifest's
-content checksum; only a different checksum creates a generation. Validation failure → the new generation is
-removed, the live tree is untouched, one line, exit 1. After the swap, reload runs only if the files in ``scope``
+content checksum; only a different checksum creates a generation, or a live one whose owners and modes are not
+the build tree's access table's (an older version wrote it). Validation failure → the new generation is removed,
+the live tree is untouched, one line, exit 1. After the swap, reload runs only if the files in ``scope``
 changed, gated by ``nagios4 -v`` on the live main file(s): a failing gate or reload command puts the previous
 generation back (a SIGHUP on a broken config makes Nagios 4 exit instead of keeping the old one).
 """
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from nagios_herd.errors import HerdError
-from nagios_herd.generate.buildtree import MANIFEST, checksum, file_digests, read_manifest, write_tree
+from nagios_herd.generate.buildtree import MANIFEST, as_published, checksum, file_digests, read_manifest, write_tree
 from nagios_herd.generate.inputs import stamp, stamp_files, templates_dir
 from nagios_herd.privilege import open_private, private_dir, read_private, replace_private
 
@@ -198,7 +199,7 @@ def nagios_gid() -> int | None:
         return None
 
 
-def _candidate(live: Path, name: str, result: Build, files: dict[str, bytes], scope: str) -> Path:
+def _candidate(live: Path, name: str, result: Build, files: dict[str, bytes], scope: str, gid: int | None) -> Path:
     """Write and validate the new generation outside the live tree, then move it into ``generations/``."""
     import shutil
 
@@ -206,7 +207,7 @@ def _candidate(live: Path, name: str, result: Build, files: dict[str, bytes], sc
 
     candidate = live.parent / f".{live.name}.staging" / name  # same file system, outside the live tree
     try:
-        write_tree(candidate, files, herd=result.herd.name, inputs_sha256=result.digests.all, group=nagios_gid())
+        write_tree(candidate, files, herd=result.herd.name, inputs_sha256=result.digests.all, group=gid)
         bad = failures(validate(candidate, only=scope))
         if bad:
             raise HerdError(f"validation failed, live tree unchanged: {bad[0].line()}"
@@ -269,13 +270,15 @@ def _publish_locked(options: Options) -> str | None:
     live_manifest = read_manifest(live / CURRENT) if previous else None
     new_state = {"inventory": str(options.inventory.resolve()), "templates": str(_templates(options).resolve()),
                  "stamp": stamp(stamp_files(result.herd, result.templates))}
-    if live_manifest is not None and live_manifest.get("checksum") == content:
+    gid = nagios_gid()
+    if live_manifest is not None and live_manifest.get("checksum") == content and \
+            (gid is None or as_published(live / CURRENT, files, gid)):
         new_state.update(generation=previous, checksum=content)
         if new_state != state:  # inputs changed without changing the output: remember, write nothing else
             _write_json(live / STATE, new_state)
         return None
     name = _next_name(live, content)
-    _candidate(live, name, result, files, options.scope)
+    _candidate(live, name, result, files, options.scope, gid)
     old = live_manifest.get("files", {}) if live_manifest else {}
     reload_needed = scoped_checksum(old, options.scope) != scoped_checksum(digests, options.scope)
     _activate(options, name, previous, reload_needed)

@@ -202,6 +202,38 @@ def test_debians_cgi_as_www_data_reads_the_published_configuration(web_live):
     assert result["cgi"] == "statusjson.cgi" and "configuration file" not in result["message"], result
 
 
+def test_a_generation_with_an_older_versions_modes_is_written_again_without_a_reload(herd, tmp_path):
+    """A guest upgraded from a version that published everything 0640 and 0750: its content is unchanged, yet
+    the next publish (the generator changed, so the inputs differ) writes a new generation with today's modes and
+    does not reload Nagios; with today's modes the same run writes nothing."""
+    import json
+
+    live, log = tmp_path / "live", tmp_path / "reloads.log"
+    hook = ("--scope", "guests/lab-db", "--reload", f"sh -c 'echo reloaded >> {log}'")
+    assert publish(herd, live, *hook).returncode == 0
+    first = os.readlink(live / "current")
+
+    def generator_changed() -> None:  # what an upgrade does to the recorded inputs
+        state = json.loads((live / "state.json").read_text())
+        state["stamp"] = {path: "" for path in state["stamp"]}
+        (live / "state.json").write_text(json.dumps(state))
+
+    generator_changed()
+    same = publish(herd, live, *hook)
+    assert (same.returncode, same.stdout, same.stderr) == (0, "", "")
+    assert os.readlink(live / "current") == first
+    current = live / first
+    for path in (current, *current.rglob("*")):
+        path.chmod(0o750 if path.is_dir() else 0o640)
+    generator_changed()
+    again = publish(herd, live, *hook)
+    assert again.returncode == 0 and again.stdout.startswith("published generation 000002-"), again.stderr
+    assert "reloaded" not in again.stdout and reloads(log) == 1
+    etc = live / "current/guests/lab-db/etc/nagios4"
+    assert [oct(path.stat().st_mode & 0o777) for path in (etc, etc / "nagios.cfg", etc / "cgi.cfg")] == [
+        oct(0o751), oct(0o644), oct(0o640)]
+
+
 def test_keep_prunes_old_generations(herd, tmp_path):
     live = tmp_path / "live"
     for index in range(4):
