@@ -1,7 +1,8 @@
 """The Debian packages installed the way an operator installs them, on a Debian 12 root of their own.
 
 ``scripts/build-deb`` builds nagios-herd and nagios-herd-plugins (lintian: no errors). A debootstrap'd minbase
-bookworm root (built once, cached in ``build/debian-root`` of the checkout, which git ignores) gets them with
+bookworm root (built once, cached in ``.cache/debian-root`` of the checkout, which git ignores; ``build/`` is the
+README's generate output and holds nothing else) gets them with
 ``apt-get install ./nagios-herd*.deb``, resolving Debian's own dependencies (python3-fabric 2.6,
 python3-jinja2, python3-requests; the recommended nagios4-core, drbd-utils, sudo, iproute2 for validate). There:
 generate + validate on the packaged example inventory, ``nagios-herd-fab --list``, each installed check on real
@@ -26,7 +27,7 @@ from tests.install.test_wheel import CHECK_INPUTS, check_input
 
 pytestmark = pytest.mark.real
 
-CACHE = ROOT / "build" / "debian-root"
+CACHE = ROOT / ".cache" / "debian-root"
 SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list"))
 PRISTINE = ".packages"  # the root's package set as debootstrap left it
 OURS = re.compile(r"nagios[-_]herd|/usr/lib/nagios/plugins/(" + "|".join(bundle.checks()) + ")$")
