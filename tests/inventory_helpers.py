@@ -35,3 +35,10 @@ def line(root: Path, name: str, needle: str, occurrence: int = 1) -> int:
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "nagios_herd.cli", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, timeout=120)
+
+
+def adopt(*args: str) -> tuple[int, str, str]:
+    """``nagios-herd adopt ARGS``: exit status, stdout, stderr (never a traceback)."""
+    result = run_cli("adopt", *args)
+    assert "Traceback" not in result.stderr
+    return result.returncode, result.stdout, result.stderr

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from inventory_helpers import FIXTURE, copy_fixture, edit, run_cli
+from inventory_helpers import FIXTURE, adopt, copy_fixture, edit, run_cli
 
 from nagios_herd.inventory import loader as inventory
 
@@ -18,12 +18,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "adopt"
 HAND = FIXTURES / "hand" / "nagios.cfg"
 STRESS = FIXTURES / "stress" / "nagios.cfg"
 pytestmark = pytest.mark.real  # every adopt runs the real nagios4 twice
-
-
-def adopt(*args: str) -> tuple[int, str, str]:
-    result = run_cli("adopt", *args)
-    assert "Traceback" not in result.stderr
-    return result.returncode, result.stdout, result.stderr
 
 
 @pytest.fixture

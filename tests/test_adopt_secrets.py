@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from inventory_helpers import copy_fixture, edit, run_cli
+from inventory_helpers import adopt, copy_fixture, edit, run_cli
 
 from nagios_herd.errors import HerdError
 from nagios_herd.generate import resource_macros
@@ -62,12 +62,6 @@ define service {
  contacts ops
 }
 """
-
-
-def adopt(*args: str) -> tuple[int, str, str]:
-    result = run_cli("adopt", *args)
-    assert "Traceback" not in result.stderr
-    return result.returncode, result.stdout, result.stderr
 
 
 @pytest.fixture
