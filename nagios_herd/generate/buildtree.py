@@ -115,10 +115,8 @@ def as_published(tree: Path, files: Iterable[str], group: int) -> bool:
         for relative in files:
             wanted = access(relative)
             if wanted is not DEFAULT_ACCESS:
-                gid = _gid(wanted.group, group)
                 info = os.lstat(tree / relative)
-                expected = (0, 0, wanted.mode & 0o700) if gid is None else (0, gid, wanted.mode)
-                if (info.st_uid, info.st_gid, info.st_mode & 0o7777) != expected:
+                if (info.st_uid, info.st_gid, info.st_mode & 0o7777) != (0, *_published(wanted, group)):
                     return False
         return all(os.lstat(tree / directory).st_mode & 0o7777 == TRAVERSE_MODE for directory in traversed(files))
     except OSError:
@@ -183,25 +181,25 @@ def _write_files(root: Path, files: Mapping[str, bytes], group: int | None, thro
                      wanted.built if group is None else 0o600)
         with open(fd, "wb") as handle:
             if group is not None:
-                gid = _gid(wanted.group, group)
-                os.fchown(fd, 0, 0 if gid is None else gid)
-                os.fchmod(fd, wanted.mode if gid is not None else wanted.mode & 0o700)
+                gid, mode = _published(wanted, group)
+                os.fchown(fd, 0, gid)
+                os.fchmod(fd, mode)
             handle.write(data)
 
 
-def _gid(name: str, tree: int) -> int | None:
-    """The gid of a group of :data:`ACCESS`; None where the web server's group does not exist (a build on an
-    operator's machine: the file is then root's own, as a tree without a nagios group is)."""
+def _published(wanted: Access, tree: int) -> tuple[int, int]:
+    """(gid, mode) of a published file of ``wanted`` access in a tree of group ``tree``: where the web server's group
+    does not exist (a build on an operator's machine) the file is root's own, as a tree without a nagios group is."""
     import grp
 
-    if name == TREE_GROUP:
-        return tree
-    if name == ROOT_GROUP:
-        return 0
+    if wanted.group == TREE_GROUP:
+        return tree, wanted.mode
+    if wanted.group == ROOT_GROUP:
+        return 0, wanted.mode
     try:
-        return grp.getgrnam(name).gr_gid
+        return grp.getgrnam(wanted.group).gr_gid, wanted.mode
     except KeyError:
-        return None
+        return 0, wanted.mode & 0o700
 
 
 def _make_dirs(root: Path, directory: Path, group: int | None, through: set[str]) -> None:
