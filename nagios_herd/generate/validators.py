@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from nagios_herd.generate.buildtree import MANIFEST, read_manifest
+from nagios_herd.generate.buildtree import LIGHTTPD_CONF, MANIFEST, WEB_USERS, read_manifest
 from nagios_herd.generate.tool import run_tool
 from nagios_herd.nagios import stage as nagios_stage
 from nagios_herd.parsers import xlcfg
@@ -38,7 +38,6 @@ NAGIOS = "/usr/sbin/nagios4"
 DRBDADM = "/usr/sbin/drbdadm"
 VISUDO = "/usr/sbin/visudo"
 LIGHTTPD = "/usr/sbin/lighttpd"
-WEB_CONF = ("etc", "lighttpd", "conf-available", "50-nagios-herd.conf")
 _HTDIGEST = re.compile(r"^[A-Za-z0-9_.@+-]+:[^:\n]+:[0-9a-f]{32}$")
 TIMEOUT = 120
 _DRBD_CHATTER = re.compile(r"^\s*$|modinfo: not found|found __DRBD_NODE__ in environment|PRETENDING that I am")
@@ -115,7 +114,7 @@ def check_nagios_tree(root: Path, guest: str) -> list[Result]:
             results.append(Result(name, False, "nagios4 -v: " + "; ".join(errors[name][:3]), name != first))
         elif name == cgi:
             results.append(_check_cgi(path, name))
-        elif path.name == "htdigest.users":
+        elif path.name == Path(WEB_USERS).name:
             results.append(_check_htdigest(path, name))
         elif path.suffix == ".cfg" and (unsafe := _shell_in_addresses(path)):
             results.append(Result(name, False, unsafe))
@@ -318,7 +317,7 @@ def _tasks(root: Path, only: str) -> list[Task]:
         if (etc / "drbd.d").is_dir():
             tasks.append((rel((etc / "drbd.d").iterdir()), lambda host=host_dir.name: check_drbd_host(root, host)))
     for guest_dir in _parts(root, "guests", only):
-        web = guest_dir.joinpath(*WEB_CONF)
+        web = guest_dir / LIGHTTPD_CONF.lstrip("/")
         if web.is_file():
             tasks.append((rel([web]), lambda web=web: check_web(root, web)))
         tasks.append((rel((guest_dir / "etc" / "nagios4").rglob("*")),

@@ -25,11 +25,12 @@ import re
 from dataclasses import dataclass, field
 
 from nagios_herd.errors import HerdError
+from nagios_herd.generate.buildtree import WEB_USERS
 from nagios_herd.model import Guest, Herd
 from nagios_herd.privilege import read_secrets_toml
 
 REALM = "Nagios4"  # the realm Debian's nagios4-cgi uses; part of every hash
-USERS_FILE = "etc/nagios4/htdigest.users"  # inside a guest's tree: where Debian's nagios4-cgi keeps it
+USERS_FILE = WEB_USERS.lstrip("/")  # inside a guest's tree: where Debian's nagios4-cgi keeps it
 PASSWORD = re.compile(r"^[\x21-\x7e]{12,128}$")
 KEYS = {"contacts", "reader"}
 
